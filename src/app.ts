@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { DestinationStream } from 'pino';
+import type { Config } from './config.js';
+import { createAwsKmsKeyProvider } from './crypto/aws-kms-provider.js';
+import { createEnvelope } from './crypto/envelope.js';
+import { createFingerprinter } from './crypto/fingerprint.js';
+import type { KeyProvider } from './crypto/key-provider.js';
+import { loadServerKey } from './crypto/keyring.js';
+import { createLocalKeyProvider, loadLocalMasterKey } from './crypto/local-provider.js';
+import { type Database, openDatabase } from './db/client.js';
+import { migrate } from './db/migrate.js';
+import { createAuditLog } from './domain/audit/audit-log.js';
+import { createSecretStore } from './domain/secrets/secret-store.js';
+import { createTokenService } from './domain/tokens/token-service.js';
+import { apiRoutes } from './http/api-routes.js';
+import { healthRoutes } from './http/health-routes.js';
+import { createHttpServer } from './http/server.js';
+import { type Logger, createLogger } from './logger.js';
+import { type Metrics, createMetrics } from './metrics.js';
+
+export interface StartOptions {
+  logDestination?: DestinationStream;
+  /** Tests hand in a KMS client pointed at their local stand-in. */
+  kmsClient?: KMSClient;
+  /** PGlite location override (tests use memory://). */
+  pgliteDir?: string;
+}
+
+export interface Keyturn {
+  url: string;
+  port: number;
+  logger: Logger;
+  metrics: Metrics;
+  database: Database;
+  services: {
+    store: ReturnType<typeof createSecretStore>;
+    tokens: ReturnType<typeof createTokenService>;
+    audit: ReturnType<typeof createAuditLog>;
+    provider: KeyProvider;
+  };
+  stop(): Promise<void>;
+}
+
+function describeMetrics(metrics: Metrics) {
+  metrics.describe('keyturn_http_requests_total', 'HTTP requests answered, by method and status');
+  metrics.describe('keyturn_reads_total', 'Secret reads, by outcome');
+  metrics.describe('keyturn_kms_calls_total', 'Key provider (KMS) calls, by operation and outcome');
+  metrics.describe('keyturn_audit_appends_total', 'Audit entries appended, by action');
+  metrics.describe('keyturn_secret_versions_written_total', 'Secret versions written, by operation');
+  metrics.describe('keyturn_auth_failures_total', 'Requests refused for a missing or bad token');
+}
+
+/** The bootstrap admin token: from the setting, else one generated once into the data dir. */
+function adminToken(config: Config, logger: Logger): string {
+  if (config.KEYTURN_ADMIN_TOKEN) return config.KEYTURN_ADMIN_TOKEN;
+  const file = join(config.KEYTURN_DATA_DIR, 'admin-token');
+  mkdirSync(config.KEYTURN_DATA_DIR, { recursive: true });
+  try {
+    writeFileSync(file, `kt_admin_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  logger.warn({ file }, 'KEYTURN_ADMIN_TOKEN is not set: using the admin token kept in this file (export KEYTURN_TOKEN=$(cat FILE) to use the CLI)');
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function keyProvider(config: Config, logger: Logger, metrics: Metrics, opts: StartOptions): Promise<KeyProvider> {
+  if (config.KEYTURN_KMS === 'aws') {
+    return createAwsKmsKeyProvider({ keyId: config.KEYTURN_KMS_KEY_ID!, client: opts.kmsClient, metrics });
+  }
+  const masterKey = loadLocalMasterKey({ masterKeyBase64: config.KEYTURN_MASTER_KEY, dataDir: config.KEYTURN_DATA_DIR, logger });
+  return createLocalKeyProvider(masterKey);
+}
+
+/** Wires config → db → crypto → domain → HTTP, and listens. */
+export async function startKeyturn(config: Config, opts: StartOptions = {}): Promise<Keyturn> {
+  const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
+  const metrics = createMetrics();
+  describeMetrics(metrics);
+
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: opts.pgliteDir ?? config.KEYTURN_DATA_DIR,
+    poolMax: config.DATABASE_POOL_MAX,
+  });
+  let server: Server | undefined;
+  try {
+    const applied = await migrate(database);
+    if (applied.length) logger.info({ applied }, 'database migrated');
+
+    const provider = await keyProvider(config, logger, metrics, opts);
+    const fingerprintKey = await loadServerKey(database.db, provider, 'fingerprint');
+    const auditKey = await loadServerKey(database.db, provider, 'audit-chain');
+    const envelope = createEnvelope({ provider, metrics, cacheTtlMs: config.KEYTURN_DATA_KEY_CACHE_TTL });
+    const audit = createAuditLog({ database, auditKey, metrics });
+    const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(fingerprintKey), audit, metrics });
+    const tokens = createTokenService({
+      database,
+      audit,
+      adminToken: adminToken(config, logger),
+      cacheTtlMs: config.KEYTURN_TOKEN_CACHE_TTL_MS,
+    });
+
+    let shuttingDown = false;
+    server = createHttpServer({
+      routes: [
+        ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics }),
+        ...apiRoutes({ store, tokens, audit }),
+      ],
+      tokens,
+      logger,
+      metrics,
+    });
+    server.keepAliveTimeout = 65_000;
+    const srv = server;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const port = (srv.address() as AddressInfo).port;
+    const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+    logger.info({ url, storage: database.kind, kms: provider.name }, 'keyturn is listening');
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        shuttingDown = true;
+        // In-flight requests finish; idle keep-alive sockets close now, stragglers after 5 s.
+        const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+        srv.closeIdleConnections();
+        const force = setTimeout(() => srv.closeAllConnections(), 5_000);
+        await closed;
+        clearTimeout(force);
+        await audit.drain();
+        await database.close();
+        logger.info('keyturn stopped');
+      })());
+
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider }, stop };
+  } catch (err) {
+    server?.close();
+    await database.close().catch(() => {});
+    throw err;
+  }
+}

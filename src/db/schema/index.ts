@@ -1,0 +1,4 @@
+export * from './secrets.js';
+export * from './audit.js';
+export * from './tokens.js';
+export * from './keyring.js';

@@ -1,0 +1,41 @@
+import { boolean, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bytea } from './columns.js';
+
+export const SECRET_OPERATIONS = ['create', 'update', 'delete'] as const;
+export type SecretOperation = (typeof SECRET_OPERATIONS)[number];
+
+/** The head of each secret: which version is current. Row-locked for check-and-set writes. */
+export const secrets = pgTable(
+  'secrets',
+  {
+    environment: text('environment').notNull(),
+    key: text('key').notNull(),
+    currentVersion: integer('current_version').notNull().default(0),
+    deleted: boolean('deleted').notNull().default(false),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.environment, t.key] })],
+);
+
+/** Every version ever written; a delete is a tombstone with no ciphertext. Never updated. */
+export const secretVersions = pgTable(
+  'secret_versions',
+  {
+    environment: text('environment').notNull(),
+    key: text('key').notNull(),
+    version: integer('version').notNull(),
+    operation: text('operation', { enum: SECRET_OPERATIONS }).notNull(),
+    ciphertext: bytea('ciphertext'),
+    iv: bytea('iv'),
+    tag: bytea('tag'),
+    wrappedKey: bytea('wrapped_key'),
+    keyProvider: text('key_provider'),
+    length: integer('length'),
+    fingerprint: text('fingerprint'),
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull(),
+    requestId: text('request_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.environment, t.key, t.version] })],
+);

@@ -1,0 +1,23 @@
+import { sql } from 'drizzle-orm';
+import { pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export const TOKEN_SCOPES = ['read', 'request'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** API tokens for workloads and people. Only a SHA-256 of the token is kept. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    environments: text('environments').array().notNull(),
+    scopes: text('scopes').array().notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  // One live token per name, so `token revoke NAME` is unambiguous; revoked names may be reused.
+  (t) => [uniqueIndex('api_tokens_live_name_idx').on(t.name).where(sql`revoked_at is null`)],
+);

@@ -1,0 +1,94 @@
+import { createHmac } from 'node:crypto';
+
+/** What a caller says happened; the chain adds seq, time and hashes. Never a secret value. */
+export interface AuditEntryInput {
+  actor: string;
+  action: string;
+  environment?: string | null;
+  key?: string | null;
+  version?: number | null;
+  requestId?: string | null;
+  fingerprint?: string | null;
+  detail?: Record<string, unknown> | null;
+}
+
+export interface AuditRecord extends Required<{ [K in keyof AuditEntryInput]-?: Exclude<AuditEntryInput[K], undefined> }> {
+  seq: number;
+  at: Date;
+  prevHash: string;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted at every depth, so jsonb's own key order cannot change a hash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    return `{${Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * The link of the chain: HMAC-SHA256 under the server's audit key over the previous hash and the
+ * entry. Keyed, so someone with write access to the table alone cannot re-forge a consistent chain.
+ */
+export function chainHash(auditKey: Buffer, prevHash: string, e: Omit<AuditRecord, 'hash' | 'prevHash'>): string {
+  const body = canonicalJson([
+    e.seq,
+    e.at.toISOString(),
+    e.actor,
+    e.action,
+    e.environment,
+    e.key,
+    e.version,
+    e.requestId,
+    e.fingerprint,
+    e.detail,
+  ]);
+  return createHmac('sha256', auditKey).update(prevHash).update('\n').update(body).digest('hex');
+}
+
+export type ChainProblem = 'edited' | 'inserted' | 'deleted';
+
+export interface ChainFinding {
+  seq: number;
+  problem: ChainProblem;
+  message: string;
+}
+
+/**
+ * Checks one entry against its predecessor's hash; `next` (if any) tells an inserted entry (the
+ * next one still points past it) from an edited one.
+ */
+export function checkLink(
+  auditKey: Buffer,
+  prev: { seq: number; hash: string },
+  row: AuditRecord,
+  next: AuditRecord | undefined,
+): ChainFinding | undefined {
+  if (row.seq !== prev.seq + 1) {
+    return {
+      seq: prev.seq + 1,
+      problem: 'deleted',
+      message: `entries ${prev.seq + 1}..${row.seq - 1} are missing (deleted)`,
+    };
+  }
+  const linked = row.prevHash === prev.hash;
+  const intact = chainHash(auditKey, row.prevHash, row) === row.hash;
+  if (linked && intact) return undefined;
+  const skippedOver = next !== undefined && next.prevHash === prev.hash;
+  if (skippedOver) {
+    return { seq: row.seq, problem: 'inserted', message: `entry ${row.seq} was inserted into the chain` };
+  }
+  if (!linked && intact) {
+    return { seq: row.seq, problem: 'deleted', message: `an entry before ${row.seq} was deleted` };
+  }
+  return { seq: row.seq, problem: 'edited', message: `entry ${row.seq} does not match its hash: it was edited (or forged) after it was written` };
+}

@@ -1,0 +1,300 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Database, Queryable } from '../../db/client.js';
+import { type SecretOperation, secretVersions, secrets } from '../../db/schema/index.js';
+import type { Envelope } from '../../crypto/envelope.js';
+import type { SealedValue } from '../../crypto/key-provider.js';
+import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
+import type { Metrics } from '../../metrics.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { type Principal, actorOf, mayReadEnvironment } from '../tokens/principal.js';
+import { assertEnvironment, assertKey, assertValue } from './secret-rules.js';
+
+/** The current state of a secret, without its value. */
+export interface SecretHead {
+  environment: string;
+  key: string;
+  /** 0 when the secret never existed. */
+  version: number;
+  live: boolean;
+  length: number | null;
+  fingerprint: string | null;
+  updatedAt: Date | null;
+  updatedBy: string | null;
+}
+
+export interface ChangeInput {
+  environment: string;
+  key: string;
+  operation: SecretOperation;
+  value?: Buffer;
+  /** The version this change is based on (0: the secret does not exist yet). */
+  expectedVersion: number;
+}
+
+/** A validated, sealed change, ready to apply; safe to store (no plaintext). */
+export interface PreparedChange {
+  environment: string;
+  key: string;
+  operation: SecretOperation;
+  baseVersion: number;
+  sealed: SealedValue | null;
+  length: number | null;
+  fingerprint: string | null;
+}
+
+export interface ChangeMeta {
+  actor: string;
+  reason: string;
+  requestId?: string | null;
+}
+
+export type ApplyResult =
+  | { ok: true; version: number }
+  | { ok: false; currentVersion: number; live: boolean; message: string };
+
+export interface VersionInfo {
+  version: number;
+  operation: SecretOperation;
+  length: number | null;
+  fingerprint: string | null;
+  actor: string;
+  reason: string;
+  requestId: string | null;
+  createdAt: Date;
+}
+
+export interface SecretStoreDeps {
+  database: Database;
+  envelope: Envelope;
+  fingerprint: (value: Buffer) => string;
+  audit: AuditLog;
+  metrics?: Metrics;
+}
+
+/** Says whether an operation makes sense against the current head, in words for a person. */
+export function operationProblem(op: SecretOperation, head: Pick<SecretHead, 'environment' | 'key' | 'live'>) {
+  const name = `${head.environment}/${head.key}`;
+  if (op === 'create' && head.live) return `${name} already exists; ask for an update instead.`;
+  if (op !== 'create' && !head.live) return `${name} does not exist; ask to create it instead.`;
+  return undefined;
+}
+
+const pastTense: Record<SecretOperation, string> = { create: 'created', update: 'updated', delete: 'deleted' };
+
+export function createSecretStore(deps: SecretStoreDeps) {
+  const { database, envelope, audit, metrics } = deps;
+  const db = database.db;
+
+  async function head(environment: string, key: string, on: Queryable = db): Promise<SecretHead> {
+    const [row] = await on
+      .select({
+        version: secrets.currentVersion,
+        deleted: secrets.deleted,
+        length: secretVersions.length,
+        fingerprint: secretVersions.fingerprint,
+        updatedAt: secretVersions.createdAt,
+        updatedBy: secretVersions.actor,
+      })
+      .from(secrets)
+      .leftJoin(
+        secretVersions,
+        and(
+          eq(secretVersions.environment, secrets.environment),
+          eq(secretVersions.key, secrets.key),
+          eq(secretVersions.version, secrets.currentVersion),
+        ),
+      )
+      .where(and(eq(secrets.environment, environment), eq(secrets.key, key)));
+    if (!row || row.version === 0) {
+      return { environment, key, version: 0, live: false, length: null, fingerprint: null, updatedAt: null, updatedBy: null };
+    }
+    return { environment, key, ...row, live: !row.deleted };
+  }
+
+  /** Validates and seals a change for version expectedVersion + 1. No database write. */
+  async function prepareChange(input: ChangeInput): Promise<PreparedChange> {
+    assertEnvironment(input.environment);
+    assertKey(input.key);
+    if (!Number.isInteger(input.expectedVersion) || input.expectedVersion < 0) {
+      throw invalidInput('expectedVersion must be a whole number, 0 for a new secret.');
+    }
+    const base = { environment: input.environment, key: input.key, operation: input.operation, baseVersion: input.expectedVersion };
+    if (input.operation === 'delete') {
+      if (input.value !== undefined) throw invalidInput('A delete takes no value.');
+      return { ...base, sealed: null, length: null, fingerprint: null };
+    }
+    if (input.value === undefined) throw invalidInput(`An ${input.operation} needs a value.`);
+    assertValue(input.value);
+    const identity = { environment: input.environment, key: input.key, version: input.expectedVersion + 1 };
+    const sealed = await envelope.seal(identity, input.value);
+    return { ...base, sealed, length: input.value.length, fingerprint: deps.fingerprint(input.value) };
+  }
+
+  /**
+   * Check-and-set inside the caller's transaction: writes version baseVersion + 1 only if the
+   * secret is still at baseVersion, and audits it in the same transaction.
+   */
+  async function applyChange(tx: Queryable, change: PreparedChange, meta: ChangeMeta): Promise<ApplyResult> {
+    const { environment, key, operation } = change;
+    await tx.insert(secrets).values({ environment, key }).onConflictDoNothing();
+    const [row] = await tx
+      .select({ version: secrets.currentVersion, deleted: secrets.deleted })
+      .from(secrets)
+      .where(and(eq(secrets.environment, environment), eq(secrets.key, key)))
+      .for('update');
+    const live = row.version > 0 && !row.deleted;
+    if (row.version !== change.baseVersion) {
+      return {
+        ok: false,
+        currentVersion: row.version,
+        live,
+        message: `${environment}/${key} changed since this change was prepared (it is at version ${row.version}, the change was based on version ${change.baseVersion}); nothing was written. Submit the change again.`,
+      };
+    }
+    const problem = operationProblem(operation, { environment, key, live });
+    if (problem) return { ok: false, currentVersion: row.version, live, message: problem };
+
+    const version = change.baseVersion + 1;
+    await tx.insert(secretVersions).values({
+      environment,
+      key,
+      version,
+      operation,
+      ciphertext: change.sealed?.ciphertext ?? null,
+      iv: change.sealed?.iv ?? null,
+      tag: change.sealed?.tag ?? null,
+      wrappedKey: change.sealed?.wrappedKey ?? null,
+      keyProvider: change.sealed?.provider ?? null,
+      length: change.length,
+      fingerprint: change.fingerprint,
+      actor: meta.actor,
+      reason: meta.reason,
+      requestId: meta.requestId ?? null,
+    });
+    await tx
+      .update(secrets)
+      .set({ currentVersion: version, deleted: operation === 'delete', updatedAt: sql`now()` })
+      .where(and(eq(secrets.environment, environment), eq(secrets.key, key), eq(secrets.currentVersion, change.baseVersion)));
+    await audit.append(tx, [
+      {
+        actor: meta.actor,
+        action: `secret.${pastTense[operation]}`,
+        environment,
+        key,
+        version,
+        requestId: meta.requestId ?? null,
+        fingerprint: change.fingerprint,
+        detail: { reason: meta.reason, baseVersion: change.baseVersion, length: change.length },
+      },
+    ]);
+    metrics?.inc('keyturn_secret_versions_written_total', { operation });
+    return { ok: true, version };
+  }
+
+  /** Prepare and apply in one go; a stale expectedVersion is a conflict error. */
+  async function writeSecret(input: ChangeInput, meta: ChangeMeta): Promise<{ version: number; fingerprint: string | null }> {
+    const change = await prepareChange(input);
+    const result = await db.transaction((tx) => applyChange(tx, change, meta));
+    if (!result.ok) throw conflict(result.message, { currentVersion: result.currentVersion });
+    return { version: result.version, fingerprint: change.fingerprint };
+  }
+
+  async function denyUnlessAllowed(principal: Principal, environment: string, key: string | null) {
+    if (mayReadEnvironment(principal, environment)) return;
+    await audit.recordReads([
+      { actor: actorOf(principal), action: 'secret.read_denied', environment, key, detail: { reason: 'environment not allowed for this token' } },
+    ]);
+    metrics?.inc('keyturn_reads_total', { outcome: 'denied' });
+    throw new AppError('forbidden', `Token "${principal.name}" may not read the ${environment} environment; ask an admin for a token that includes it.`);
+  }
+
+  async function openVersion(row: typeof secretVersions.$inferSelect): Promise<Buffer> {
+    return envelope.open(
+      { environment: row.environment, key: row.key, version: row.version },
+      { ciphertext: row.ciphertext!, iv: row.iv!, tag: row.tag!, wrappedKey: row.wrappedKey!, provider: row.keyProvider ?? undefined },
+    );
+  }
+
+  const currentVersions = (environment: string, key?: string) =>
+    db
+      .select({ v: secretVersions })
+      .from(secrets)
+      .innerJoin(
+        secretVersions,
+        and(
+          eq(secretVersions.environment, secrets.environment),
+          eq(secretVersions.key, secrets.key),
+          eq(secretVersions.version, secrets.currentVersion),
+        ),
+      )
+      .where(
+        key === undefined
+          ? and(eq(secrets.environment, environment), eq(secrets.deleted, false))
+          : and(eq(secrets.environment, environment), eq(secrets.key, key)),
+      )
+      .orderBy(asc(secrets.key));
+
+  /** Reads the current value; answered only after the read is in the audit log. */
+  async function read(principal: Principal, environment: string, key: string) {
+    assertEnvironment(environment);
+    assertKey(key);
+    await denyUnlessAllowed(principal, environment, key);
+    const [found] = await currentVersions(environment, key);
+    if (!found || found.v.operation === 'delete') {
+      await audit.recordReads([{ actor: actorOf(principal), action: 'secret.read_missing', environment, key }]);
+      metrics?.inc('keyturn_reads_total', { outcome: 'not_found' });
+      const was = found ? ` (deleted in version ${found.v.version})` : '';
+      throw notFound(`No secret ${environment}/${key}${was}.`);
+    }
+    const value = await openVersion(found.v);
+    await audit.recordReads([
+      { actor: actorOf(principal), action: 'secret.read', environment, key, version: found.v.version, fingerprint: found.v.fingerprint },
+    ]);
+    metrics?.inc('keyturn_reads_total', { outcome: 'ok' });
+    return { environment, key, version: found.v.version, value, updatedAt: found.v.createdAt };
+  }
+
+  /** Reads every live secret of an environment; one audit entry per secret. */
+  async function readEnvironment(principal: Principal, environment: string) {
+    assertEnvironment(environment);
+    await denyUnlessAllowed(principal, environment, null);
+    const rows = await currentVersions(environment);
+    const values = await Promise.all(rows.map((r) => openVersion(r.v)));
+    const actor = actorOf(principal);
+    await audit.recordReads(
+      rows.length
+        ? rows.map((r) => ({ actor, action: 'secret.read', environment, key: r.v.key, version: r.v.version, fingerprint: r.v.fingerprint, detail: { bulk: true } }))
+        : [{ actor, action: 'secret.read_missing', environment, detail: { bulk: true } }],
+    );
+    metrics?.inc('keyturn_reads_total', { outcome: 'ok' }, rows.length);
+    return rows.map((r, i) => ({ key: r.v.key, version: r.v.version, value: values[i] }));
+  }
+
+  async function history(principal: Principal, environment: string, key: string): Promise<VersionInfo[]> {
+    assertEnvironment(environment);
+    assertKey(key);
+    if (!principal.admin && !(principal.environments === '*' || principal.environments.includes(environment))) {
+      throw new AppError('forbidden', `Token "${principal.name}" may not see the ${environment} environment.`);
+    }
+    const rows = await db
+      .select({
+        version: secretVersions.version,
+        operation: secretVersions.operation,
+        length: secretVersions.length,
+        fingerprint: secretVersions.fingerprint,
+        actor: secretVersions.actor,
+        reason: secretVersions.reason,
+        requestId: secretVersions.requestId,
+        createdAt: secretVersions.createdAt,
+      })
+      .from(secretVersions)
+      .where(and(eq(secretVersions.environment, environment), eq(secretVersions.key, key)))
+      .orderBy(asc(secretVersions.version));
+    if (rows.length === 0) throw notFound(`No secret ${environment}/${key}.`);
+    return rows;
+  }
+
+  return { head, prepareChange, applyChange, writeSecret, read, readEnvironment, history };
+}
+
+export type SecretStore = ReturnType<typeof createSecretStore>;

@@ -1,0 +1,166 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { TOKEN_SCOPES, type TokenScope, apiTokens } from '../../db/schema/index.js';
+import { DURATION_RULE, parseDuration } from '../../duration.js';
+import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { isValidEnvironment } from '../secrets/secret-rules.js';
+import type { Principal } from './principal.js';
+
+export const TOKEN_NAME_RULE = 'a token name is letters, digits, "_", "." or "-", starting with a letter or digit, at most 64 characters';
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const DEFAULT_TOKEN_TTL = '90d';
+const MAX_TTL_MS = 3650 * 86_400_000;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest();
+
+export interface TokenInfo {
+  name: string;
+  environments: string[];
+  scopes: string[];
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface CreateTokenInput {
+  name: string;
+  environments: string[];
+  scopes?: string[];
+  /** A duration such as 30d; defaults to 90d. */
+  ttl?: string;
+}
+
+export interface TokenServiceDeps {
+  database: Database;
+  audit: AuditLog;
+  adminToken?: string;
+  /** How long a looked-up token is trusted before it is checked again (revocation on other replicas). */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+export function createTokenService(deps: TokenServiceDeps) {
+  const { database, audit } = deps;
+  const db = database.db;
+  const now = deps.now ?? Date.now;
+  const cacheTtlMs = deps.cacheTtlMs ?? 5_000;
+  const adminHash = deps.adminToken ? sha256(deps.adminToken) : undefined;
+  const cache = new Map<string, { principal: Principal | undefined; expiresAt: number | null; checkedAt: number }>();
+
+  /** The principal for a bearer token, or undefined when it is unknown, revoked or expired. */
+  async function authenticate(bearer: string): Promise<Principal | undefined> {
+    if (!bearer) return undefined;
+    const hash = sha256(bearer);
+    if (adminHash && timingSafeEqual(hash, adminHash)) {
+      return { name: 'admin', admin: true, environments: '*', scopes: ['read', 'request'] };
+    }
+    const hex = hash.toString('hex');
+    const t = now();
+    let hit = cache.get(hex);
+    if (!hit || t - hit.checkedAt > cacheTtlMs) {
+      const [row] = await db
+        .select()
+        .from(apiTokens)
+        .where(and(eq(apiTokens.tokenHash, hex), isNull(apiTokens.revokedAt)));
+      hit = {
+        principal: row
+          ? { name: row.name, admin: false, environments: row.environments, scopes: row.scopes as TokenScope[] }
+          : undefined,
+        expiresAt: row?.expiresAt ? row.expiresAt.getTime() : null,
+        checkedAt: t,
+      };
+      if (cache.size > 10_000) cache.clear();
+      cache.set(hex, hit);
+    }
+    if (hit.expiresAt !== null && hit.expiresAt <= t) return undefined;
+    return hit.principal;
+  }
+
+  function validate(input: CreateTokenInput) {
+    if (!NAME_RE.test(input.name ?? '')) throw invalidInput(`Invalid token name: ${TOKEN_NAME_RULE}.`);
+    const envs = input.environments ?? [];
+    if (envs.length === 0) throw invalidInput('A token needs at least one environment (--env prod,staging).');
+    const bad = envs.find((e) => !isValidEnvironment(e));
+    if (bad !== undefined) throw invalidInput(`Invalid environment ${JSON.stringify(bad)}: lowercase letters, digits and "-".`);
+    const scopes = input.scopes?.length ? input.scopes : ['read'];
+    const badScope = scopes.find((s) => !(TOKEN_SCOPES as readonly string[]).includes(s));
+    if (badScope !== undefined) throw invalidInput(`Unknown scope ${JSON.stringify(badScope)}: use ${TOKEN_SCOPES.join(' or ')}.`);
+    const ttlMs = parseDuration(input.ttl ?? DEFAULT_TOKEN_TTL);
+    if (ttlMs === undefined || ttlMs > MAX_TTL_MS) throw invalidInput(`Invalid ttl: ${DURATION_RULE}, at most 3650d.`);
+    return { name: input.name, environments: [...new Set(envs)], scopes: [...new Set(scopes)], ttlMs };
+  }
+
+  /** Creates a token; the token itself is returned here once and never stored. */
+  async function create(input: CreateTokenInput, actor: string): Promise<{ token: string; info: TokenInfo }> {
+    const v = validate(input);
+    const token = `kt_${randomBytes(32).toString('base64url')}`;
+    const expiresAt = new Date(now() + v.ttlMs);
+    try {
+      const info = await db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(apiTokens)
+          .values({ name: v.name, tokenHash: sha256(token).toString('hex'), environments: v.environments, scopes: v.scopes, createdBy: actor, expiresAt })
+          .returning();
+        await audit.append(tx, [
+          { actor, action: 'token.created', detail: { name: v.name, environments: v.environments, scopes: v.scopes, expiresAt: expiresAt.toISOString() } },
+        ]);
+        return row;
+      });
+      return { token, info: toInfo(info) };
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`A live token named "${v.name}" exists already; revoke it first or pick another name.`);
+      throw err;
+    }
+  }
+
+  async function list(): Promise<TokenInfo[]> {
+    const rows = await db.select().from(apiTokens).orderBy(asc(apiTokens.createdAt));
+    return rows.map(toInfo);
+  }
+
+  async function revoke(name: string, actor: string): Promise<TokenInfo> {
+    const row = await db.transaction(async (tx) => {
+      const [r] = await tx
+        .update(apiTokens)
+        .set({ revokedAt: new Date(now()) })
+        .where(and(eq(apiTokens.name, name), isNull(apiTokens.revokedAt)))
+        .returning();
+      if (!r) return undefined;
+      await audit.append(tx, [{ actor, action: 'token.revoked', detail: { name } }]);
+      return r;
+    });
+    if (!row) throw notFound(`No live token named ${JSON.stringify(name)}; \`keyturn token list\` shows them.`);
+    cache.clear();
+    return toInfo(row);
+  }
+
+  return { authenticate, create, list, revoke };
+}
+
+function toInfo(r: typeof apiTokens.$inferSelect): TokenInfo {
+  return {
+    name: r.name,
+    environments: r.environments,
+    scopes: r.scopes,
+    createdBy: r.createdBy,
+    createdAt: r.createdAt,
+    expiresAt: r.expiresAt,
+    revokedAt: r.revokedAt,
+  };
+}
+
+/** Postgres unique_violation, as either driver reports it. */
+export function isUniqueViolation(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; e && i < 4; i++) {
+    if ((e as { code?: string }).code === '23505') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;
+export const forbidden = (message: string) => new AppError('forbidden', message);

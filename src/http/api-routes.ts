@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import type { AuditLog } from '../domain/audit/audit-log.js';
+import type { SecretStore } from '../domain/secrets/secret-store.js';
+import { actorOf } from '../domain/tokens/principal.js';
+import type { TokenService, TokenInfo } from '../domain/tokens/token-service.js';
+import { invalidInput } from '../errors.js';
+import type { Route } from './router.js';
+
+export interface ApiDeps {
+  store: SecretStore;
+  tokens: TokenService;
+  audit: AuditLog;
+}
+
+const createTokenBody = z.object({
+  name: z.string(),
+  environments: z.array(z.string()).min(1, 'needs at least one environment'),
+  scopes: z.array(z.string()).optional(),
+  ttl: z.string().optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  throw invalidInput(`Invalid request body: ${i.path.join('.') || 'body'} ${i.message}.`);
+}
+
+const tokenJson = (t: TokenInfo) => ({
+  name: t.name,
+  environments: t.environments,
+  scopes: t.scopes,
+  createdBy: t.createdBy,
+  createdAt: t.createdAt.toISOString(),
+  expiresAt: t.expiresAt?.toISOString() ?? null,
+  revokedAt: t.revokedAt?.toISOString() ?? null,
+});
+
+/** The /v1 API for workloads and the CLI: parse, call the domain, render JSON. */
+export function apiRoutes({ store, tokens, audit }: ApiDeps): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/whoami',
+      auth: 'token',
+      handle: async ({ principal }) => ({ status: 200, json: principal }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/secrets/:env/:key',
+      auth: 'token',
+      async handle({ principal, params }) {
+        const s = await store.read(principal, params.env, params.key);
+        return {
+          status: 200,
+          json: { environment: s.environment, key: s.key, version: s.version, value: s.value.toString('utf8'), updatedAt: s.updatedAt.toISOString() },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/secrets/:env',
+      auth: 'token',
+      async handle({ principal, params }) {
+        const list = await store.readEnvironment(principal, params.env);
+        return {
+          status: 200,
+          json: { environment: params.env, secrets: list.map((s) => ({ key: s.key, version: s.version, value: s.value.toString('utf8') })) },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/secrets/:env/:key/versions',
+      auth: 'token',
+      async handle({ principal, params }) {
+        const versions = await store.history(principal, params.env, params.key);
+        return {
+          status: 200,
+          json: {
+            environment: params.env,
+            key: params.key,
+            versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/verify',
+      auth: 'admin',
+      handle: async () => ({ status: 200, json: await audit.verify() }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/export',
+      auth: 'admin',
+      async handle() {
+        async function* lines() {
+          for await (const e of audit.entries()) yield JSON.stringify({ ...e, at: e.at.toISOString() }) + '\n';
+        }
+        return { status: 200, lines: lines(), contentType: 'application/x-ndjson' };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/tokens',
+      auth: 'admin',
+      async handle({ principal, body }) {
+        const input = parse(createTokenBody, await body());
+        const { token, info } = await tokens.create(input, actorOf(principal));
+        return { status: 201, json: { token, ...tokenJson(info) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/tokens',
+      auth: 'admin',
+      handle: async () => ({ status: 200, json: { tokens: (await tokens.list()).map(tokenJson) } }),
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/tokens/:name',
+      auth: 'admin',
+      async handle({ principal, params }) {
+        return { status: 200, json: tokenJson(await tokens.revoke(params.name, actorOf(principal))) };
+      },
+    },
+  ];
+}
