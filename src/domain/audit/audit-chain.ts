@@ -87,8 +87,9 @@ export function checkLink(
   if (skippedOver) {
     return { seq: row.seq, problem: 'inserted', message: `entry ${row.seq} was inserted into the chain` };
   }
-  if (!linked && intact) {
-    return { seq: row.seq, problem: 'deleted', message: `an entry before ${row.seq} was deleted` };
+  if (!linked) {
+    // The entry no longer points at its predecessor: one was taken out (later ones maybe renumbered).
+    return { seq: row.seq, problem: 'deleted', message: `the entry before ${row.seq} is missing (deleted, later entries renumbered)` };
   }
   return { seq: row.seq, problem: 'edited', message: `entry ${row.seq} does not match its hash: it was edited (or forged) after it was written` };
 }
