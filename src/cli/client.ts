@@ -1,0 +1,99 @@
+import { failure, usageError } from './errors.js';
+
+const DEFAULT_URL = 'http://127.0.0.1:3000';
+const TIMEOUT_MS = 30_000;
+
+/** The server answered with an error; `code` and `message` come from its `{ error }` body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ApiClient {
+  url: string;
+  get<T>(path: string): Promise<T>;
+  post<T>(path: string, body: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
+  /** The raw body of a streamed response (NDJSON); no timeout, the stream may be long. */
+  stream(path: string): Promise<ReadableStream<Uint8Array>>;
+}
+
+/** Path segments are user input: encode each so `a/b` cannot reach another route. */
+export const pathOf = (...segments: string[]) => segments.map(encodeURIComponent).join('/');
+
+/** Turns a server error into one line a person can act on. */
+export function describeApiError(err: ApiError): string {
+  if (err.status === 401) return `token refused: ${err.message}`;
+  if (err.status >= 500) return `keyturn server error (${err.status}): ${err.message}`;
+  return err.message;
+}
+
+export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
+  const url = (env.KEYTURN_URL?.trim() || DEFAULT_URL).replace(/\/+$/, '');
+  try {
+    if (!/^https?:$/.test(new URL(url).protocol)) throw new Error();
+  } catch {
+    throw usageError(`KEYTURN_URL is not an http(s) URL: ${JSON.stringify(url)}`);
+  }
+  const token = env.KEYTURN_TOKEN?.trim();
+
+  async function send(method: string, path: string, body?: unknown, timeout = true): Promise<Response> {
+    if (!token) throw usageError('KEYTURN_TOKEN is not set: export the API token the CLI should use');
+    let res: Response;
+    try {
+      res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: timeout ? AbortSignal.timeout(TIMEOUT_MS) : undefined,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') throw failure(`keyturn at ${url} did not answer within ${TIMEOUT_MS / 1000}s`);
+      throw failure(`cannot reach keyturn at ${url} (is it running? set KEYTURN_URL)`);
+    }
+    if (!res.ok) throw await errorOf(res);
+    return res;
+  }
+
+  async function errorOf(res: Response): Promise<ApiError | Error> {
+    const text = await res.text().catch(() => '');
+    try {
+      const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+      if (e?.message) return new ApiError(res.status, e.code ?? 'unknown', e.message);
+    } catch {
+      // Not keyturn's JSON: something else answers at KEYTURN_URL.
+    }
+    return failure(`unexpected answer from ${url}: HTTP ${res.status} (is KEYTURN_URL a keyturn server?)`);
+  }
+
+  async function json<T>(res: Response): Promise<T> {
+    try {
+      return (await res.json()) as T;
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') throw failure(`keyturn at ${url} did not answer within ${TIMEOUT_MS / 1000}s`);
+      throw failure(`unexpected answer from ${url}: the response is not JSON (is KEYTURN_URL a keyturn server?)`);
+    }
+  }
+
+  return {
+    url,
+    get: async (path) => json(await send('GET', path)),
+    post: async (path, body) => json(await send('POST', path, body)),
+    delete: async (path) => json(await send('DELETE', path)),
+    async stream(path) {
+      const res = await send('GET', path, undefined, false);
+      if (!res.body) throw failure(`unexpected answer from ${url}: empty body`);
+      return res.body;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { ApiError, clientFromEnv } from '../client.js';
+import { type Command, parse } from '../command.js';
+import { failure, usageError } from '../errors.js';
+import { formatJson, write } from '../output.js';
+
+const OPERATIONS = ['create', 'update', 'delete'];
+
+export const request: Command = {
+  synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--json]',
+  summary: 'Ask approvers for a change (value on stdin)',
+  details: `options:
+  --reason TEXT     why: shown to the approvers
+  --operation OP    create, update (default) or delete
+  --json            print the server's answer as JSON
+
+The new value is read from stdin exactly as given (a trailing newline is part of it),
+so pipe it in without one:
+  printf %s "$NEW_VALUE" | keyturn request prod DB_PASSWORD --reason "rotate after incident"
+  keyturn request prod DB_PASSWORD --reason "rotate" < value.txt
+delete reads no value.`,
+  async run(args) {
+    const { values, positionals: [environment, key] } = parse(
+      request,
+      args,
+      { reason: { type: 'string' }, operation: { type: 'string', default: 'update' }, json: { type: 'boolean' } },
+      ['ENV', 'KEY'],
+    );
+    const operation = values.operation!;
+    if (!OPERATIONS.includes(operation)) throw usageError(`--operation must be create, update or delete, not ${JSON.stringify(operation)}`);
+    const reason = values.reason?.trim();
+    if (!reason) throw usageError(`missing --reason TEXT: approvers need to know why (usage: keyturn ${request.synopsis})`);
+    const value = operation === 'delete' ? undefined : await readValue();
+
+    let r: Record<string, unknown>;
+    try {
+      r = await clientFromEnv().post('/v1/requests', { environment, key, operation, ...(value !== undefined ? { value } : {}), reason });
+    } catch (err) {
+      // Only the router's "no such endpoint" means the feature is missing; other 404s are the server's word.
+      if (err instanceof ApiError && err.status === 404 && err.message.startsWith('No such endpoint')) {
+        throw failure('this keyturn server does not accept requests yet');
+      }
+      throw err;
+    }
+    if (values.json) return write(formatJson(r));
+    const id = r.id ?? r.requestId ?? '?';
+    await write(`request ${id} (${operation} ${environment}/${key}): ${r.status ?? 'submitted'}\n`);
+  },
+};
+
+async function readValue(): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw usageError('pipe the new value in on stdin, e.g. printf %s "$VALUE" | keyturn request ... (it is not read from a terminal)');
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  if (bytes.length === 0) throw usageError('the value on stdin is empty (use --operation delete to remove a secret)');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw usageError('the value on stdin is not UTF-8 text; the API carries values as text');
+  }
+}
