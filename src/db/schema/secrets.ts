@@ -1,4 +1,5 @@
-import { boolean, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { bytea } from './columns.js';
 
 export const SECRET_OPERATIONS = ['create', 'update', 'delete'] as const;
@@ -37,5 +38,9 @@ export const secretVersions = pgTable(
     requestId: text('request_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.environment, t.key, t.version] })],
+  (t) => [
+    primaryKey({ columns: [t.environment, t.key, t.version] }),
+    // A request writes at most one version, whatever clicks, retries or replicas do.
+    uniqueIndex('secret_versions_request_idx').on(t.requestId).where(sql`request_id is not null`),
+  ],
 );

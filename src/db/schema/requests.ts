@@ -1,0 +1,83 @@
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bytea } from './columns.js';
+import { SECRET_OPERATIONS } from './secrets.js';
+
+/** A request's states; the allowed moves between them live in domain/requests/request-states.ts. */
+export const REQUEST_STATUSES = ['pending', 'applied', 'denied', 'expired', 'cancelled', 'conflict', 'failed'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+export const DECISIONS = ['approve', 'deny'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+/** What the request was held to: a copy of the policy as it stood when the request was made. */
+export interface PolicySnapshot {
+  approvers: string[];
+  requiredApprovals: number;
+  approvalChannel: string | null;
+  requestTtlMs: number;
+  matchedRule: string | null;
+}
+
+export const changeRequests = pgTable(
+  'change_requests',
+  {
+    id: text('id').primaryKey(),
+    environment: text('environment').notNull(),
+    key: text('key').notNull(),
+    operation: text('operation', { enum: SECRET_OPERATIONS }).notNull(),
+    status: text('status', { enum: REQUEST_STATUSES }).notNull(),
+    baseVersion: integer('base_version').notNull(),
+    // The new value, sealed for version base_version + 1; cleared once the request is closed.
+    ciphertext: bytea('ciphertext'),
+    iv: bytea('iv'),
+    tag: bytea('tag'),
+    wrappedKey: bytea('wrapped_key'),
+    keyProvider: text('key_provider'),
+    oldLength: integer('old_length'),
+    oldFingerprint: text('old_fingerprint'),
+    newLength: integer('new_length'),
+    newFingerprint: text('new_fingerprint'),
+    requester: text('requester').notNull(),
+    requesterUserId: text('requester_user_id'),
+    teamId: text('team_id'),
+    reason: text('reason').notNull(),
+    policy: jsonb('policy').$type<PolicySnapshot>().notNull(),
+    appliedVersion: integer('applied_version'),
+    outcome: text('outcome'),
+    closedBy: text('closed_by'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+  },
+  (t) => [index('change_requests_status_idx').on(t.status, t.expiresAt)],
+);
+
+/** One decision per person per request: the primary key is what makes "one person counts once" hold. */
+export const reviews = pgTable(
+  'reviews',
+  {
+    requestId: text('request_id')
+      .notNull()
+      .references(() => changeRequests.id),
+    reviewer: text('reviewer').notNull(),
+    decision: text('decision', { enum: DECISIONS }).notNull(),
+    comment: text('comment'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.reviewer] })],
+);
+
+/** Where the request was shown in Slack, so every copy can be redrawn in place. */
+export const requestMessages = pgTable(
+  'request_messages',
+  {
+    requestId: text('request_id')
+      .notNull()
+      .references(() => changeRequests.id),
+    channel: text('channel').notNull(),
+    ts: text('ts').notNull(),
+    audience: text('audience', { enum: ['approvers', 'requester'] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.requestId, t.channel] })],
+);
+

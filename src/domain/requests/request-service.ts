@@ -1,0 +1,270 @@
+import { randomBytes } from 'node:crypto';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Database, Queryable } from '../../db/client.js';
+import { type Decision, type PolicySnapshot, type RequestStatus, changeRequests, reviews } from '../../db/schema/index.js';
+import { invalidInput, notFound } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ResolvedPolicy } from '../policies/index.js';
+import { type SecretStore, operationProblem } from '../secrets/secret-store.js';
+import { approverGroups, approvalsOf, refusalFor } from './eligibility.js';
+import { canMove } from './request-states.js';
+import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents, Review } from './request-types.js';
+
+export const REASON_MAX = 1_000;
+
+export interface RequestServiceDeps {
+  database: Database;
+  store: SecretStore;
+  audit: AuditLog;
+  /** The policy for an environment and key; undefined when the environment is unknown. */
+  policyFor(environment: string, key: string): ResolvedPolicy | undefined;
+  environments(): string[];
+  /** Members of a Slack user group, looked up when someone clicks. */
+  groupMembers(groupId: string): Promise<readonly string[]>;
+  events: RequestEvents;
+  logger: Logger;
+  metrics?: Metrics;
+  now?: () => Date;
+}
+
+const newRequestId = () => `req_${randomBytes(5).toString('hex')}`;
+const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : `token:${r.name}`);
+
+type Row = typeof changeRequests.$inferSelect;
+
+function toRequest(row: Row, rs: Review[]): ChangeRequest {
+  const { ciphertext: _c, iv: _i, tag: _t, wrappedKey: _w, keyProvider: _k, ...rest } = row;
+  return { ...rest, reviews: rs };
+}
+
+export function createRequestService(deps: RequestServiceDeps) {
+  const { database, store, audit, events, logger, metrics } = deps;
+  const db = database.db;
+  const now = deps.now ?? (() => new Date());
+
+  async function load(id: string, on: Queryable = db, lock = false): Promise<{ row: Row; request: ChangeRequest } | undefined> {
+    const q = on.select().from(changeRequests).where(eq(changeRequests.id, id));
+    const [row] = lock ? await q.for('update') : await q;
+    if (!row) return undefined;
+    const rs = await on
+      .select({ reviewer: reviews.reviewer, decision: reviews.decision, comment: reviews.comment, createdAt: reviews.createdAt })
+      .from(reviews)
+      .where(eq(reviews.requestId, id))
+      .orderBy(asc(reviews.createdAt));
+    return { row, request: toRequest(row, rs) };
+  }
+
+  async function get(id: string): Promise<ChangeRequest> {
+    const found = await load(id);
+    if (!found) throw notFound(`No request ${JSON.stringify(id)}.`);
+    return found.request;
+  }
+
+  /**
+   * Moves a pending request to a final state: one UPDATE guarded by `status = 'pending'`, the
+   * sealed value wiped, audited in the same transaction.
+   */
+  async function close(tx: Queryable, row: Row, to: RequestStatus, actor: string, outcome: string, extra: { appliedVersion?: number } = {}) {
+    if (!canMove(row.status, to)) throw new Error(`request ${row.id}: ${row.status} → ${to} is not allowed`);
+    const [moved] = await tx
+      .update(changeRequests)
+      .set({
+        status: to,
+        outcome,
+        closedBy: actor,
+        closedAt: now(),
+        appliedVersion: extra.appliedVersion ?? null,
+        ciphertext: null,
+        iv: null,
+        tag: null,
+        wrappedKey: null,
+      })
+      .where(and(eq(changeRequests.id, row.id), eq(changeRequests.status, 'pending')))
+      .returning({ id: changeRequests.id });
+    if (!moved) throw new Error(`request ${row.id} was no longer pending`);
+    await audit.append(tx, [
+      {
+        actor,
+        action: `request.${to}`,
+        environment: row.environment,
+        key: row.key,
+        version: extra.appliedVersion ?? null,
+        requestId: row.id,
+        fingerprint: row.newFingerprint,
+        detail: { outcome },
+      },
+    ]);
+    metrics?.inc('keyturn_requests_closed_total', { status: to });
+  }
+
+  /** Applies a pending request whose quorum is met: check-and-set against its base version. */
+  async function apply(tx: Queryable, row: Row) {
+    const result = await store.applyChange(
+      tx,
+      {
+        environment: row.environment,
+        key: row.key,
+        operation: row.operation,
+        baseVersion: row.baseVersion,
+        sealed: row.ciphertext
+          ? { ciphertext: row.ciphertext, iv: row.iv!, tag: row.tag!, wrappedKey: row.wrappedKey!, provider: row.keyProvider ?? '' }
+          : null,
+        length: row.newLength,
+        fingerprint: row.newFingerprint,
+      },
+      { actor: row.requester, reason: row.reason, requestId: row.id },
+    );
+    if (result.ok) {
+      await close(tx, row, 'applied', 'keyturn', `Applied as version ${result.version}.`, { appliedVersion: result.version });
+    } else {
+      await close(tx, row, 'conflict', 'keyturn', result.message);
+    }
+  }
+
+  async function create(input: NewRequestInput): Promise<ChangeRequest> {
+    const reason = (input.reason ?? '').trim();
+    if (!reason) throw invalidInput('A reason is required: say why this change is needed.');
+    if (reason.length > REASON_MAX) throw invalidInput(`The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`);
+    const policy = deps.policyFor(input.environment, input.key);
+    if (!policy) {
+      throw invalidInput(`Unknown environment ${JSON.stringify(input.environment)}: the policy has ${deps.environments().join(', ') || 'none'}.`);
+    }
+    const head = await store.head(input.environment, input.key);
+    const problem = operationProblem(input.operation, head);
+    if (problem) throw invalidInput(problem);
+    const change = await store.prepareChange({
+      environment: input.environment,
+      key: input.key,
+      operation: input.operation,
+      value: input.value,
+      expectedVersion: head.version,
+    });
+    const snapshot: PolicySnapshot = {
+      approvers: policy.approvers,
+      requiredApprovals: policy.requiredApprovals,
+      approvalChannel: policy.approvalChannel ?? null,
+      requestTtlMs: policy.requestTtlMs,
+      matchedRule: policy.matchedRule ?? null,
+    };
+    const id = newRequestId();
+    const actor = actorOf(input.requester);
+    const created = now();
+    await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(changeRequests)
+        .values({
+          id,
+          environment: change.environment,
+          key: change.key,
+          operation: change.operation,
+          status: 'pending',
+          baseVersion: change.baseVersion,
+          ciphertext: change.sealed?.ciphertext ?? null,
+          iv: change.sealed?.iv ?? null,
+          tag: change.sealed?.tag ?? null,
+          wrappedKey: change.sealed?.wrappedKey ?? null,
+          keyProvider: change.sealed?.provider ?? null,
+          oldLength: head.length,
+          oldFingerprint: head.fingerprint,
+          newLength: change.length,
+          newFingerprint: change.fingerprint,
+          requester: actor,
+          requesterUserId: input.requester.kind === 'slack' ? input.requester.userId : null,
+          teamId: input.requester.kind === 'slack' ? input.requester.teamId : null,
+          reason,
+          policy: snapshot,
+          createdAt: created,
+          expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
+        })
+        .returning();
+      await audit.append(tx, [
+        {
+          actor,
+          action: 'request.created',
+          environment: change.environment,
+          key: change.key,
+          requestId: id,
+          fingerprint: change.fingerprint,
+          detail: { operation: change.operation, baseVersion: change.baseVersion, reason, requiredApprovals: snapshot.requiredApprovals },
+        },
+      ]);
+      // An environment that needs no approval applies at once (still audited).
+      if (snapshot.requiredApprovals === 0) await apply(tx, row);
+    });
+    metrics?.inc('keyturn_requests_created_total', { environment: change.environment });
+    const request = await get(id);
+    await notify(() => (request.status === 'pending' ? events.opened(request) : events.changed(request)), id);
+    return request;
+  }
+
+  /**
+   * One approver's decision. Eligibility and quorum are decided here, from stored state, inside one
+   * transaction that holds the request's row lock, so clicks, retries and replicas count once.
+   */
+  async function decide(input: { requestId: string; userId: string; teamId: string; decision: Decision; comment?: string }): Promise<DecisionOutcome> {
+    const before = await load(input.requestId);
+    if (!before) return { kind: 'refused', message: 'That request no longer exists.' };
+    // Group membership is a Slack call: look it up before taking the lock.
+    const groups = new Map<string, readonly string[]>();
+    for (const g of approverGroups(before.request.policy.approvers)) groups.set(g, await deps.groupMembers(g));
+
+    let changed = false;
+    const outcome = await db.transaction(async (tx): Promise<DecisionOutcome> => {
+      const found = (await load(input.requestId, tx, true))!;
+      const { row } = found;
+      if (row.status !== 'pending') return { kind: 'closed', request: found.request };
+      if (row.expiresAt.getTime() <= now().getTime()) {
+        await close(tx, row, 'expired', 'keyturn', 'Expired before it was decided.');
+        changed = true;
+        return { kind: 'closed', request: (await load(row.id, tx))!.request };
+      }
+      const refusal = refusalFor(found.request, input, groups);
+      if (refusal) return { kind: 'refused', message: refusal };
+
+      const comment = input.comment?.trim().slice(0, REASON_MAX) || null;
+      await tx.insert(reviews).values({ requestId: row.id, reviewer: input.userId, decision: input.decision, comment });
+      await audit.append(tx, [
+        {
+          actor: `slack:${input.userId}`,
+          action: input.decision === 'approve' ? 'request.approval' : 'request.denial',
+          environment: row.environment,
+          key: row.key,
+          requestId: row.id,
+          detail: comment ? { comment } : null,
+        },
+      ]);
+      if (input.decision === 'deny') {
+        await close(tx, row, 'denied', `slack:${input.userId}`, comment ?? 'Denied without a reason.');
+      } else {
+        const after = (await load(row.id, tx))!.request;
+        if (approvalsOf(after) >= row.policy.requiredApprovals) await apply(tx, row);
+      }
+      changed = true;
+      return { kind: 'recorded', request: (await load(row.id, tx))!.request };
+    });
+    if (changed && outcome.kind !== 'refused') await notify(() => events.changed(outcome.request), input.requestId);
+    return outcome;
+  }
+
+  async function listByIds(ids: string[]): Promise<ChangeRequest[]> {
+    if (ids.length === 0) return [];
+    const rows = await db.select().from(changeRequests).where(inArray(changeRequests.id, ids));
+    return Promise.all(rows.map(async (r) => (await load(r.id))!.request));
+  }
+
+  // Slack delivery must not undo a committed decision; failures are logged with ids and counted.
+  async function notify(send: () => Promise<void> | void, requestId: string) {
+    try {
+      await send();
+    } catch (err) {
+      metrics?.inc('keyturn_notify_failures_total');
+      logger.error({ requestId, err: { message: (err as Error).message } }, 'could not tell Slack about a request change');
+    }
+  }
+
+  return { create, decide, get, listByIds };
+}
+
+export type RequestService = ReturnType<typeof createRequestService>;
