@@ -1,0 +1,11 @@
+export { PolicyError, formatProblems, type PolicyProblem } from './policy-error.js';
+export { loadPolicyFile, parsePolicy } from './policy-loader.js';
+export {
+  environmentNames,
+  isAdmin,
+  matchesGlob,
+  resolvePolicy,
+  rotationIntervalFor,
+} from './policy-resolver.js';
+export { policySchema } from './policy-schema.js';
+export type * from './policy-types.js';

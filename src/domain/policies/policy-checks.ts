@@ -1,0 +1,82 @@
+/**
+ * What the schema cannot see field by field: references between sections, and approval rules that could
+ * never be satisfied. A policy that passes these never leaves a request waiting on people who do not exist.
+ */
+import { isGroupId } from './policy-fields.js';
+import type { Policy } from './policy-types.js';
+
+export interface Finding {
+  path: PropertyKey[];
+  message: string;
+}
+
+export function checkPolicy(policy: Policy): Finding[] {
+  const findings: Finding[] = [];
+  const add = (path: PropertyKey[], message: string) => findings.push({ path, message });
+  const known = Object.keys(policy.environments);
+  const unknownEnv = (name: string) =>
+    `names environment ${JSON.stringify(name)}, which is not under environments (there: ${known.join(', ')})`;
+
+  for (const [name, env] of Object.entries(policy.environments)) {
+    const quorum = quorumProblem(env.approvers, env.required_approvals);
+    if (quorum) add(['environments', name, 'required_approvals'], quorum);
+    if (env.escalate_after && !env.escalate_to) {
+      add(['environments', name, 'escalate_after'], ESCALATE_WITHOUT_TARGET);
+    }
+  }
+
+  policy.rules.forEach((rule, i) => {
+    const env = policy.environments[rule.environment] as Policy['environments'][string] | undefined;
+    if (!known.includes(rule.environment)) add(['rules', i, 'environment'], unknownEnv(rule.environment));
+    const quorum = quorumProblem(rule.approvers, rule.required_approvals);
+    if (quorum) add(['rules', i, 'required_approvals'], quorum);
+    if (rule.escalate_after && !(rule.escalate_to ?? env?.escalate_to)) {
+      add(['rules', i, 'escalate_after'], ESCALATE_WITHOUT_TARGET);
+    }
+    const first = policy.rules.findIndex((r) => r.environment === rule.environment && r.keys === rule.keys);
+    if (first < i) add(['rules', i, 'keys'], repeats('rules', first));
+  });
+
+  const rotation = policy.rotation;
+  if (rotation) {
+    for (const name of Object.keys(rotation.environments)) {
+      if (!known.includes(name)) add(['rotation', 'environments', name], unknownEnv(name));
+    }
+    rotation.rules.forEach((rule, i) => {
+      if (rule.environment !== undefined && !known.includes(rule.environment)) {
+        add(['rotation', 'rules', i, 'environment'], unknownEnv(rule.environment));
+      }
+      const first = rotation.rules.findIndex((r) => r.environment === rule.environment && r.keys === rule.keys);
+      if (first < i) add(['rotation', 'rules', i, 'keys'], repeats('rotation.rules', first));
+    });
+  }
+  return findings;
+}
+
+const ESCALATE_WITHOUT_TARGET =
+  'is set but escalate_to is not: list the users, user groups or channel to tell when a request waits this long';
+
+const repeats = (list: string, first: number) =>
+  `repeats the environment and keys of ${list}[${first}], so it could never apply: merge the two`;
+
+/**
+ * The requester never counts and one person counts once, so a list of only users must hold at least as many
+ * distinct people as the quorum. Groups are expanded at click time, so a list with a group is taken on trust.
+ */
+function quorumProblem(approvers: readonly string[], required: number): string | undefined {
+  if (required === 0) return undefined;
+  if (approvers.length === 0) {
+    return (
+      `is ${required} but approvers is empty, so no request could ever be approved: ` +
+      'list approvers or set required_approvals: 0'
+    );
+  }
+  if (approvers.some(isGroupId)) return undefined;
+  const distinct = new Set(approvers).size;
+  if (distinct >= required) return undefined;
+  return (
+    `is ${required} but approvers lists ${distinct} distinct ${distinct === 1 ? 'person' : 'people'} ` +
+    'and no user group, ' +
+    'so no request could ever be approved: add approvers or lower required_approvals'
+  );
+}

@@ -1,0 +1,99 @@
+/**
+ * The policy file as DESIGN.md shows it. Objects are strict so a misspelt field (`required_aprovals`) is an
+ * error rather than a silently ignored setting that weakens an approval rule.
+ */
+import { z } from 'zod';
+import {
+  approverId,
+  channelId,
+  cronSchedule,
+  duration,
+  durationOf,
+  environmentName,
+  escalationTarget,
+  keyGlob,
+  listOf,
+  timeZone,
+  userId,
+  wholeNumber,
+} from './policy-fields.js';
+
+const MAPPING = 'expected a mapping of field: value';
+const strict = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape, { error: MAPPING });
+
+const approvers = listOf(approverId, 'Slack user ids (U…/W…) and user-group ids (S…)');
+const escalateTo = listOf(escalationTarget, 'Slack user, user-group or channel ids');
+
+/** Settings a rule may override; the rule's environment supplies whatever the rule leaves out. */
+const overridable = {
+  approval_channel: channelId.optional(),
+  remind_after: duration.optional(),
+  escalate_after: duration.optional(),
+  escalate_to: escalateTo.optional(),
+};
+
+export const environmentSchema = strict({
+  approvers: approvers.default([]),
+  required_approvals: wholeNumber,
+  request_ttl: duration.default(() => durationOf('24h')),
+  ...overridable,
+});
+
+export const ruleSchema = strict({
+  environment: environmentName,
+  keys: keyGlob,
+  approvers,
+  required_approvals: wholeNumber,
+  request_ttl: duration.optional(),
+  ...overridable,
+});
+
+export const rotationRuleSchema = strict({
+  keys: keyGlob,
+  environment: environmentName.optional(),
+  every: duration,
+  owners: listOf(approverId, 'Slack user ids (U…/W…) and user-group ids (S…)').default([]),
+});
+
+export const rotationSchema = strict({
+  channel: channelId,
+  schedule: cronSchedule,
+  timezone: timeZone.default('UTC'),
+  warn_before: duration.default(() => durationOf('7d')),
+  environments: z
+    .record(environmentName, duration, { error: 'expected a mapping of environment: duration, e.g. { prod: 90d }' })
+    .default({}),
+  rules: z.array(rotationRuleSchema, { error: 'expected a list of rotation rules' }).default([]),
+});
+
+export const digestSchema = strict({
+  channel: channelId,
+  schedule: cronSchedule,
+  timezone: timeZone.default('UTC'),
+  period: duration.default(() => durationOf('7d')),
+});
+
+export const policySchema = z.strictObject(
+  {
+    admins: listOf(userId, 'Slack user ids (U…/W…)').default([]),
+    environments: z
+      .record(environmentName, environmentSchema, { error: 'expected a mapping of environment name: settings' })
+      .refine((envs) => Object.keys(envs).length > 0, { error: 'list at least one environment' }),
+    rules: z.array(ruleSchema, { error: 'expected a list of rules' }).default([]),
+    rotation: rotationSchema.optional(),
+    digests: z.array(digestSchema, { error: 'expected a list of digests' }).default([]),
+  },
+  { error: 'expected a policy: a mapping with at least "environments"' },
+);
+
+/** Every field name the file may use, to suggest the intended one when a field is misspelt. */
+export const KNOWN_FIELDS: readonly string[] = [
+  ...new Set([
+    ...Object.keys(policySchema.shape),
+    ...Object.keys(environmentSchema.shape),
+    ...Object.keys(ruleSchema.shape),
+    ...Object.keys(rotationSchema.shape),
+    ...Object.keys(rotationRuleSchema.shape),
+    ...Object.keys(digestSchema.shape),
+  ]),
+];
