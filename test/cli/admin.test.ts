@@ -1,0 +1,132 @@
+import { createServer } from 'node:http';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { keyturn } from './keyturn.js';
+
+describe('admin work with the keyturn CLI: audit and tokens', () => {
+  let s: TestServer;
+  const cli = (args: string[], opts: Parameters<typeof keyturn>[1] = {}) => keyturn(args, { url: s.url, token: s.adminToken, ...opts });
+  beforeAll(async () => {
+    // No token cache: a revoked token must be refused on the very next request.
+    s = await startTestServer({ KEYTURN_TOKEN_CACHE_TTL_MS: '0' });
+    await s.seed('prod', 'DB_PASSWORD', 'hunter2-prod');
+  });
+  afterAll(() => s?.close());
+
+  it('audit verify reports an intact chain', async () => {
+    const r = await cli(['audit', 'verify']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^audit chain intact: \d+ entries\n$/);
+  });
+
+  it('audit export streams one JSON entry per line', async () => {
+    const r = await cli(['audit', 'export']);
+    expect(r.code).toBe(0);
+    const entries = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.map((e) => e.seq)).toEqual([...entries.keys()].map((i) => i + 1));
+    expect(r.stdout).not.toContain('hunter2');
+  });
+
+  it('an admin creates a token, the token reads a secret, shows in the list, and stops working once revoked', async () => {
+    const created = await cli(['token', 'create', '--name', 'billing-web', '--env', 'prod,staging', '--ttl', '30d']);
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(created.stdout).toBe(`${token}\n`);
+    expect(created.stderr).toMatch(/billing-web.*shown only this once/);
+
+    const read = await cli(['get', 'prod', 'DB_PASSWORD'], { token });
+    expect(read.code).toBe(0);
+    expect(read.stdout).toBe('hunter2-prod');
+
+    const list = await cli(['token', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^NAME\s+STATUS\s+ENVIRONMENTS\s+SCOPES/);
+    expect(list.stdout).toMatch(/\nbilling-web\s+active\s+prod,staging\s+read\s+admin\s/);
+    expect(list.stdout).not.toContain(token);
+    const listJson = await cli(['token', 'list', '--json']);
+    expect(JSON.parse(listJson.stdout)).toContainEqual(expect.objectContaining({ name: 'billing-web', environments: ['prod', 'staging'] }));
+
+    const revoked = await cli(['token', 'revoke', 'billing-web']);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toBe('token "billing-web" revoked\n');
+
+    const after = await cli(['get', 'prod', 'DB_PASSWORD'], { token });
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/^keyturn: token refused: /);
+    expect(after.stdout).toBe('');
+    expect((await cli(['token', 'list'])).stdout).toMatch(/\nbilling-web\s+revoked\s/);
+  });
+
+  it('token create without --env is a usage error; a service token may not manage tokens', async () => {
+    const missing = await cli(['token', 'create', '--name', 'x']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing --env/);
+
+    const { body } = await s.api('/v1/tokens', { method: 'POST', body: { name: 'reader', environments: ['prod'] } });
+    const denied = await cli(['token', 'list'], { token: body.token });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toBe('keyturn: This needs the admin token.\n');
+  });
+
+  it('request reads the value from stdin and, until the server takes requests, says so', async () => {
+    const r = await cli(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate after incident'], { input: 'new-value' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('keyturn: this keyturn server does not accept requests yet\n');
+  });
+
+  it('request refuses an empty value and a missing reason before sending anything', async () => {
+    const empty = await cli(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/value on stdin is empty/);
+    const noReason = await cli(['request', 'prod', 'DB_PASSWORD'], { input: 'v' });
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toMatch(/missing --reason/);
+    const badOp = await cli(['request', 'prod', 'DB_PASSWORD', '--reason', 'r', '--operation', 'rename'], { input: 'v' });
+    expect(badOp.code).toBe(2);
+  });
+
+  // Last: it breaks the chain for the rest of this server's life.
+  it('audit verify names the first tampered entry and exits 1', async () => {
+    await s.database.db.execute(sql`update audit_entries set actor = 'mallory' where seq = 2`);
+    const r = await cli(['audit', 'verify']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^audit chain BROKEN at entry 2: .+\n$/);
+  });
+});
+
+describe('keyturn request against a server that takes requests', () => {
+  // A stand-in for the coming POST /v1/requests: records what the CLI sends.
+  const received: { auth?: string; body: unknown }[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c)).on('end', () => {
+      received.push({ auth: req.headers.authorization, body: JSON.parse(text) });
+      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'req_123', status: 'pending', environment: 'prod' }));
+    });
+  });
+  let url: string;
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('sends the value from stdin exactly, with the reason, and prints the request id and status', async () => {
+    const r = await keyturn(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate after incident'], { url, token: 't0k', input: 'new\nvalue\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('request req_123 (update prod/DB_PASSWORD): pending\n');
+    expect(received.at(-1)).toEqual({
+      auth: 'Bearer t0k',
+      body: { environment: 'prod', key: 'DB_PASSWORD', operation: 'update', value: 'new\nvalue\n', reason: 'rotate after incident' },
+    });
+  });
+
+  it('a delete sends no value and needs none on stdin', async () => {
+    const r = await keyturn(['request', 'prod', 'OLD_KEY', '--reason', 'unused', '--operation', 'delete', '--json'], { url, token: 't0k' });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ id: 'req_123', status: 'pending', environment: 'prod' });
+    expect(received.at(-1)!.body).toEqual({ environment: 'prod', key: 'OLD_KEY', operation: 'delete', reason: 'unused' });
+  });
+});

@@ -1,0 +1,45 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  url?: string;
+  token?: string;
+  /** Extra environment variables (KEYTURN_* and DATABASE_URL of the test process are not passed on). */
+  env?: Record<string, string>;
+  /** Written to stdin, which is then closed; stdin is an empty pipe otherwise. */
+  input?: string;
+  /** Called once the process is spawned, e.g. to signal it. */
+  onSpawn?(child: ChildProcess): void;
+}
+
+/** Runs the CLI from source (node --import tsx), as a person would run `keyturn ARGS`. */
+export function keyturn(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('KEYTURN_') && k !== 'DATABASE_URL') env[k] = v;
+  }
+  if (opts.url) env.KEYTURN_URL = opts.url;
+  if (opts.token) env.KEYTURN_TOKEN = opts.token;
+  Object.assign(env, opts.env);
+  return new Promise((resolve, reject) => {
+    // Async spawn: the test server runs in this process and must keep answering.
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+    opts.onSpawn?.(child);
+  });
+}

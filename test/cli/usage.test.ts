@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
+import { freshDatabaseUrl, onPostgres } from '../support/db.js';
+import { keyturn } from './keyturn.js';
+
+const COMMANDS = [
+  ['get'], ['export'], ['run'], ['history'], ['request'], ['migrate'],
+  ['audit'], ['audit', 'verify'], ['audit', 'export'],
+  ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'],
+];
+
+describe('finding your way around the keyturn CLI', () => {
+  it('keyturn --help and keyturn help list every command', async () => {
+    for (const args of [['--help'], ['help']]) {
+      const r = await keyturn(args);
+      expect(r.code).toBe(0);
+      for (const c of COMMANDS.filter((c) => c.length === 2 || !['audit', 'token'].includes(c[0]))) {
+        expect(r.stdout).toContain(`  ${c.join(' ')}`);
+      }
+    }
+  });
+
+  it('--help on each command prints its usage and exits 0, without needing a server', async () => {
+    const results = await Promise.all(COMMANDS.map((c) => keyturn([...c, '--help'])));
+    results.forEach((r, i) => {
+      expect(r.code, COMMANDS[i].join(' ')).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: keyturn ${COMMANDS[i].join(' ')}\\b`));
+    });
+    expect((await keyturn(['help', 'token', 'create'])).stdout).toMatch(/^usage: keyturn token create --name NAME/);
+  });
+
+  it('an unknown command or option, or no command at all, is a usage error (exit 2)', async () => {
+    const unknown = await keyturn(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('keyturn: unknown command "frobnicate" (keyturn help lists them)\n');
+    const sub = await keyturn(['token', 'burn']);
+    expect(sub.code).toBe(2);
+    const option = await keyturn(['get', 'prod', 'KEY', '--verbose']);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toMatch(/^keyturn: Unknown option '--verbose' \(usage: keyturn get ENV KEY\)\n$/);
+    const none = await keyturn([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^usage: keyturn COMMAND/);
+  });
+});
+
+describe('keyturn migrate, offline', () => {
+  // Every migration in the journal, as `migrate` reports applying them.
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: { idx: number; tag: string }[] };
+  const allApplied = journal.entries.sort((a, b) => a.idx - b.idx).map((e) => `applied ${e.tag}\n`).join('');
+
+  it('migrates fresh embedded storage once; a second run finds it up to date', async () => {
+    const env = { KEYTURN_DATA_DIR: mkdtempSync(join(tmpdir(), 'keyturn-migrate-')) };
+    const first = await keyturn(['migrate'], { env });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(allApplied);
+    expect(first.stdout).toMatch(/^applied 0000_foundation\n/);
+    const second = await keyturn(['migrate'], { env });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe('database is up to date\n');
+  });
+
+  it.runIf(onPostgres())('migrates a fresh PostgreSQL database from DATABASE_URL', async () => {
+    const fresh = await freshDatabaseUrl();
+    try {
+      const env = { DATABASE_URL: fresh.url! };
+      expect((await keyturn(['migrate'], { env })).stdout).toBe(allApplied);
+      expect((await keyturn(['migrate'], { env })).stdout).toBe('database is up to date\n');
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('a bad DATABASE_URL is named, without a stack trace', async () => {
+    const r = await keyturn(['migrate'], { env: { DATABASE_URL: 'mysql://nope' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('keyturn: DATABASE_URL must be a postgres:// URL\n');
+  });
+});
