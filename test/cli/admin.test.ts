@@ -70,23 +70,6 @@ describe('admin work with the keyturn CLI: audit and tokens', () => {
     expect(denied.stderr).toBe('keyturn: This needs the admin token.\n');
   });
 
-  it('request reads the value from stdin and, until the server takes requests, says so', async () => {
-    const r = await cli(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate after incident'], { input: 'new-value' });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('keyturn: this keyturn server does not accept requests yet\n');
-  });
-
-  it('request refuses an empty value and a missing reason before sending anything', async () => {
-    const empty = await cli(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate']);
-    expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/value on stdin is empty/);
-    const noReason = await cli(['request', 'prod', 'DB_PASSWORD'], { input: 'v' });
-    expect(noReason.code).toBe(2);
-    expect(noReason.stderr).toMatch(/missing --reason/);
-    const badOp = await cli(['request', 'prod', 'DB_PASSWORD', '--reason', 'r', '--operation', 'rename'], { input: 'v' });
-    expect(badOp.code).toBe(2);
-  });
-
   // Last: it breaks the chain for the rest of this server's life.
   it('audit verify names the first tampered entry and exits 1', async () => {
     await s.database.db.execute(sql`update audit_entries set actor = 'mallory' where seq = 2`);
@@ -96,16 +79,18 @@ describe('admin work with the keyturn CLI: audit and tokens', () => {
   });
 });
 
-describe('keyturn request against a server that takes requests', () => {
-  // A stand-in for the coming POST /v1/requests: records what the CLI sends.
+describe('keyturn request', () => {
+  // A stand-in for POST /v1/requests that records what the CLI sends and answers with `reply`.
   const received: { auth?: string; body: unknown }[] = [];
+  let reply: { status: number; json: unknown };
   const server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c)).on('end', () => {
       received.push({ auth: req.headers.authorization, body: JSON.parse(text) });
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'req_123', status: 'pending', environment: 'prod' }));
+      res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.json));
     });
   });
+  const pending = { id: 'req_123', status: 'pending', environment: 'prod', requiredApprovals: 2 };
   let url: string;
   beforeAll(async () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -114,19 +99,46 @@ describe('keyturn request against a server that takes requests', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('sends the value from stdin exactly, with the reason, and prints the request id and status', async () => {
+    reply = { status: 201, json: pending };
     const r = await keyturn(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate after incident'], { url, token: 't0k', input: 'new\nvalue\n' });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('request req_123 (update prod/DB_PASSWORD): pending\n');
+    expect(r.stdout).toBe('request req_123 (update prod/DB_PASSWORD): pending, needs 2 approvals\n');
     expect(received.at(-1)).toEqual({
       auth: 'Bearer t0k',
       body: { environment: 'prod', key: 'DB_PASSWORD', operation: 'update', value: 'new\nvalue\n', reason: 'rotate after incident' },
     });
   });
 
-  it('a delete sends no value and needs none on stdin', async () => {
+  it('a delete sends no value and accepts an empty stdin', async () => {
+    reply = { status: 201, json: pending };
     const r = await keyturn(['request', 'prod', 'OLD_KEY', '--reason', 'unused', '--operation', 'delete', '--json'], { url, token: 't0k' });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ id: 'req_123', status: 'pending', environment: 'prod' });
+    expect(JSON.parse(r.stdout)).toEqual(pending);
     expect(received.at(-1)!.body).toEqual({ environment: 'prod', key: 'OLD_KEY', operation: 'delete', reason: 'unused' });
+  });
+
+  it('a server without the requests endpoint is reported as such; other not-founds keep their message', async () => {
+    reply = { status: 404, json: { error: { code: 'not_found', message: 'No such endpoint: /v1/requests' } } };
+    const old = await keyturn(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate'], { url, token: 't0k', input: 'v' });
+    expect(old.code).toBe(1);
+    expect(old.stderr).toBe('keyturn: this keyturn server does not accept requests yet\n');
+
+    reply = { status: 404, json: { error: { code: 'not_found', message: 'No secret prod/GONE.' } } };
+    const gone = await keyturn(['request', 'prod', 'GONE', '--reason', 'cleanup', '--operation', 'delete'], { url, token: 't0k' });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('keyturn: No secret prod/GONE.\n');
+  });
+
+  it('refuses an empty value, a missing reason or an unknown operation before sending anything', async () => {
+    const before = received.length;
+    const empty = await keyturn(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate'], { url, token: 't0k' });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/value on stdin is empty/);
+    const noReason = await keyturn(['request', 'prod', 'DB_PASSWORD'], { url, token: 't0k', input: 'v' });
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toMatch(/missing --reason/);
+    const badOp = await keyturn(['request', 'prod', 'DB_PASSWORD', '--reason', 'r', '--operation', 'rename'], { url, token: 't0k', input: 'v' });
+    expect(badOp.code).toBe(2);
+    expect(received.length).toBe(before);
   });
 });

@@ -42,8 +42,8 @@ delete reads no value.`,
       throw err;
     }
     if (values.json) return write(formatJson(r));
-    const id = r.id ?? r.requestId ?? '?';
-    await write(`request ${id} (${operation} ${environment}/${key}): ${r.status ?? 'submitted'}\n`);
+    const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}` : '';
+    await write(`request ${r.id ?? '?'} (${operation} ${environment}/${key}): ${r.status ?? 'submitted'}${needs}\n`);
   },
 };
 
