@@ -47,10 +47,10 @@ const version = () =>
 /** Finds the command (descending into groups) and its own arguments. */
 function resolve(argv: string[]): { cmd: Command; args: string[] } {
   const [name, ...rest] = argv;
-  const cmd = commands[name];
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!cmd) throw usageError(`unknown command ${JSON.stringify(name)} (keyturn help lists them)`);
   if (!cmd.subcommands) return { cmd, args: rest };
-  const sub = cmd.subcommands[rest[0]];
+  const sub = rest[0] !== undefined && Object.hasOwn(cmd.subcommands, rest[0]) ? cmd.subcommands[rest[0]] : undefined;
   if (sub) return { cmd: sub, args: rest.slice(1) };
   if (rest[0] === undefined || rest[0] === '--help' || rest[0] === '-h') return { cmd, args: rest };
   throw usageError(`unknown command ${JSON.stringify(`${name} ${rest[0]}`)} (usage: keyturn ${cmd.synopsis})`);

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { keyturn } from './keyturn.js';
+import { hasScript, keyturn, keyturnInTerminal } from './keyturn.js';
 
 describe('admin work with the keyturn CLI: audit and tokens', () => {
   let s: TestServer;
@@ -139,6 +139,14 @@ describe('keyturn request', () => {
     expect(noReason.stderr).toMatch(/missing --reason/);
     const badOp = await keyturn(['request', 'prod', 'DB_PASSWORD', '--reason', 'r', '--operation', 'rename'], { url, token: 't0k', input: 'v' });
     expect(badOp.code).toBe(2);
+    expect(received.length).toBe(before);
+  });
+
+  it.runIf(hasScript)('will not read a value typed at a terminal; it asks for it to be piped in', async () => {
+    const before = received.length;
+    const r = await keyturnInTerminal(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate'], { url, token: 't0k' });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^keyturn: pipe the new value in on stdin/);
     expect(received.length).toBe(before);
   });
 });

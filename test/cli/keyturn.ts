@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,6 +23,21 @@ export interface CliOptions {
 
 /** Runs the CLI from source (node --import tsx), as a person would run `keyturn ARGS`. */
 export function keyturn(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return runCli(process.execPath, ['--import', 'tsx', MAIN, ...args], opts);
+}
+
+/** util-linux `script`, to give the CLI a terminal; tests that need one skip without it. */
+export const hasScript = spawnSync('script', ['--version']).status === 0;
+
+const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Runs the CLI with a terminal as stdin and stdout (both streams arrive in stdout, with \r\n). */
+export function keyturnInTerminal(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const command = [process.execPath, '--import', 'tsx', MAIN, ...args].map(shQuote).join(' ');
+  return runCli('script', ['-qec', command, '/dev/null'], opts);
+}
+
+function runCli(file: string, argv: string[], opts: CliOptions): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('KEYTURN_') && k !== 'DATABASE_URL') env[k] = v;
@@ -32,7 +47,7 @@ export function keyturn(args: string[], opts: CliOptions = {}): Promise<CliResul
   Object.assign(env, opts.env);
   return new Promise((resolve, reject) => {
     // Async spawn: the test server runs in this process and must keep answering.
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env, stdio: 'pipe' });
+    const child = spawn(file, argv, { cwd: ROOT, env, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

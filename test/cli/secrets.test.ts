@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { keyturn } from './keyturn.js';
+import { hasScript, keyturn, keyturnInTerminal } from './keyturn.js';
 
 /** A reader of double-quoted dotenv values the way godotenv and Ruby dotenv read them. */
 function parseDotenv(text: string): Record<string, string> {
@@ -45,6 +45,12 @@ describe('reading secrets with the keyturn CLI', () => {
       expect(r.stdout).toBe(value);
       expect(r.stderr).toBe('');
     }
+  });
+
+  it.runIf(hasScript)('get in a terminal ends the value with a newline, so the prompt starts on its own line', async () => {
+    const r = await keyturnInTerminal(['get', 'staging', 'QUOTES'], { url: s.url, token: s.adminToken });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${TRICKY.QUOTES}\r\n`);
   });
 
   it('get of a secret that does not exist fails with the server message', async () => {

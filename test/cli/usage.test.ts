@@ -38,6 +38,7 @@ describe('finding your way around the keyturn CLI', () => {
     expect(unknown.stderr).toBe('keyturn: unknown command "frobnicate" (keyturn help lists them)\n');
     const sub = await keyturn(['token', 'burn']);
     expect(sub.code).toBe(2);
+    expect((await keyturn(['toString'])).code).toBe(2);
     const option = await keyturn(['get', 'prod', 'KEY', '--verbose']);
     expect(option.code).toBe(2);
     expect(option.stderr).toMatch(/^keyturn: Unknown option '--verbose' \(usage: keyturn get ENV KEY\)\n$/);
