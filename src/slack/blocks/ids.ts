@@ -1,0 +1,31 @@
+/** The stable ids Slack hands back to keyturn's listeners: action ids, view callback ids, block ids. */
+
+export const ACTIONS = {
+  approve: 'request_approve',
+  deny: 'request_deny',
+  operationChanged: 'request_operation_changed',
+} as const;
+
+export const VIEWS = {
+  request: 'secret_request',
+  deny: 'deny_reason',
+} as const;
+
+/**
+ * Block and action ids of the request modal's inputs, read back from `view.state.values[block][action]`.
+ * The operation select dispatches an action when changed (to drop the value field for a delete), so its
+ * action id is the one the listener is registered on: `ACTIONS.operationChanged`.
+ */
+export const REQUEST_FIELDS = {
+  environment: { block: 'environment', action: 'environment' },
+  key: { block: 'key', action: 'key' },
+  operation: { block: 'operation', action: ACTIONS.operationChanged },
+  value: { block: 'value', action: 'value' },
+  reason: { block: 'reason', action: 'reason' },
+} as const;
+
+export type RequestField = keyof typeof REQUEST_FIELDS;
+
+export const DENY_FIELDS = {
+  reason: { block: 'deny_reason', action: 'deny_reason' },
+} as const;

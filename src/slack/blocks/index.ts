@@ -1,0 +1,15 @@
+/** Block Kit renderers: pure functions from keyturn's domain objects to what Slack shows. */
+export { ACTIONS, DENY_FIELDS, REQUEST_FIELDS, VIEWS, type RequestField } from './ids.js';
+export { code, escapeMrkdwn, mentionApprover, mentionGroup, mentionUser } from './mrkdwn.js';
+export { safeDiffText, type SafeDiffInput } from './safe-diff.js';
+export { renderApprovalMessage, type RenderedMessage } from './approval-message.js';
+export { renderRequesterOutcome, renderRequesterWaiting } from './requester-messages.js';
+export {
+  readRequestModal,
+  renderRequestModal,
+  requestModalErrors,
+  type RequestModalFields,
+  type RequestModalOptions,
+} from './request-modal.js';
+export { renderDenyModal } from './deny-modal.js';
+export { renderHelp } from './help.js';
