@@ -22,6 +22,16 @@ import { healthRoutes } from './http/health-routes.js';
 import { createHttpServer } from './http/server.js';
 import { type Logger, createLogger } from './logger.js';
 import { type Metrics, createMetrics } from './metrics.js';
+import { existsSync } from 'node:fs';
+import { type Policy, environmentNames, loadPolicyFile, resolvePolicy } from './domain/policies/index.js';
+import { createRequestService } from './domain/requests/request-service.js';
+import type { RequestEvents } from './domain/requests/request-types.js';
+import { AppError } from './errors.js';
+import { requestRoutes } from './http/request-routes.js';
+import { createGroupDirectory } from './slack/group-directory.js';
+import { createMessageRefs } from './slack/message-refs.js';
+import { createSlackNotifier } from './slack/notifier.js';
+import { type SlackRuntime, createSlackApp } from './slack/slack-app.js';
 
 export interface StartOptions {
   logDestination?: DestinationStream;
@@ -40,6 +50,8 @@ export interface Keyturn {
   services: {
     store: ReturnType<typeof createSecretStore>;
     tokens: ReturnType<typeof createTokenService>;
+    requests: ReturnType<typeof createRequestService>;
+    slack?: SlackRuntime;
     audit: ReturnType<typeof createAuditLog>;
     provider: KeyProvider;
   };
@@ -69,6 +81,18 @@ function adminToken(config: Config, logger: Logger): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The policy file; a missing default file is allowed (requests are refused until one exists). */
+async function loadPolicy(config: Config, logger: Logger): Promise<Policy | undefined> {
+  const path = config.KEYTURN_POLICY_FILE ?? './policies.yml';
+  if (!config.KEYTURN_POLICY_FILE && !existsSync(path)) {
+    logger.warn({ path }, 'no policy file: requests are refused until one exists (examples/policies.yml is a start; KEYTURN_POLICY_FILE sets its path)');
+    return undefined;
+  }
+  const policy = await loadPolicyFile(path);
+  logger.info({ path, environments: environmentNames(policy) }, 'policy loaded');
+  return policy;
+}
+
 async function keyProvider(config: Config, logger: Logger, metrics: Metrics, opts: StartOptions): Promise<KeyProvider> {
   if (config.KEYTURN_KMS === 'aws') {
     return createAwsKmsKeyProvider({ keyId: config.KEYTURN_KMS_KEY_ID!, client: opts.kmsClient, metrics });
@@ -82,6 +106,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
   const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
   const metrics = createMetrics();
   describeMetrics(metrics);
+  const policy = await loadPolicy(config, logger);
 
   const database = await openDatabase({
     url: config.DATABASE_URL,
@@ -106,12 +131,38 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       cacheTtlMs: config.KEYTURN_TOKEN_CACHE_TTL_MS,
     });
 
+    const slack = createSlackApp(config, logger, metrics);
+    const membersOf = slack
+      ? createGroupDirectory(slack.client)
+      : async (group: string): Promise<readonly string[]> => {
+          throw new AppError('internal', `Slack is not configured, so user group ${group} cannot be looked up.`);
+        };
+    const events: RequestEvents = slack
+      ? createSlackNotifier({ client: slack.client, refs: createMessageRefs(database.db), membersOf, logger })
+      : { opened: (r) => logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was told about this request'), changed: () => {} };
+    const environments = () => (policy ? environmentNames(policy) : []);
+    const requests = createRequestService({
+      database,
+      store,
+      audit,
+      policyFor: (env, key) => (policy ? resolvePolicy(policy, env, key) : undefined),
+      environments,
+      groupMembers: membersOf,
+      events,
+      logger,
+      metrics,
+    });
+    if (slack) await slack.start({ requests, environments, logger });
+    else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
+
     let shuttingDown = false;
     server = createHttpServer({
       routes: [
         ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics }),
         ...apiRoutes({ store, tokens, audit }),
+        ...requestRoutes(requests),
       ],
+      slack: slack?.handle,
       tokens,
       logger,
       metrics,
@@ -136,12 +187,13 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         const force = setTimeout(() => srv.closeAllConnections(), 5_000);
         await closed;
         clearTimeout(force);
+        await slack?.stop();
         await audit.drain();
         await database.close();
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

@@ -32,7 +32,7 @@ const schema = z
     }),
     KEYTURN_DATA_KEY_CACHE_TTL: duration.default(5 * 60_000),
     KEYTURN_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
-    KEYTURN_POLICY_FILE: z.string().default('./policies.yml'),
+    KEYTURN_POLICY_FILE: optionalText,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SLACK_BOT_TOKEN: optionalText,
     SLACK_SIGNING_SECRET: optionalText,
@@ -40,6 +40,16 @@ const schema = z
     SLACK_API_URL: optionalText,
   })
   .superRefine((c, ctx) => {
+    if (c.SLACK_BOT_TOKEN && !c.SLACK_APP_TOKEN && !c.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'is required with SLACK_BOT_TOKEN in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+    if ((c.SLACK_SIGNING_SECRET || c.SLACK_APP_TOKEN) && !c.SLACK_BOT_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required when Slack is configured (xoxb-…)' });
+    }
     if (c.KEYTURN_KMS === 'aws' && !c.KEYTURN_KMS_KEY_ID) {
       ctx.addIssue({
         code: 'custom',

@@ -21,7 +21,7 @@ export interface TestServer extends Keyturn {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { kmsClient?: KMSClient; databaseUrl?: string } = {},
+  opts: { kmsClient?: KMSClient; databaseUrl?: string; pgliteDir?: string } = {},
 ): Promise<TestServer> {
   const fresh = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : await freshDatabaseUrl();
   const dataDir = mkdtempSync(join(tmpdir(), 'keyturn-test-'));
@@ -40,7 +40,7 @@ export async function startTestServer(
   const k = await startKeyturn(config, {
     logDestination: logs.stream,
     kmsClient: opts.kmsClient,
-    pgliteDir: fresh.url ? undefined : 'memory://',
+    pgliteDir: fresh.url ? undefined : (opts.pgliteDir ?? 'memory://'),
   });
   const api: TestServer['api'] = async (path, init = {}) => {
     const token = init.token === undefined ? adminToken : init.token;

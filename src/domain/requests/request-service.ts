@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
-import { type Decision, type PolicySnapshot, type RequestStatus, changeRequests, reviews } from '../../db/schema/index.js';
+import { type Decision, type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
+import { KEY_RULE, MAX_VALUE_BYTES, VALUE_RULE, isValidKey } from '../secrets/secret-rules.js';
 import { invalidInput, notFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
@@ -28,6 +29,9 @@ export interface RequestServiceDeps {
   metrics?: Metrics;
   now?: () => Date;
 }
+
+export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason';
+export type Problems = Partial<Record<RequestField, string>>;
 
 const newRequestId = () => `req_${randomBytes(5).toString('hex')}`;
 const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : `token:${r.name}`);
@@ -123,17 +127,52 @@ export function createRequestService(deps: RequestServiceDeps) {
     }
   }
 
-  async function create(input: NewRequestInput): Promise<ChangeRequest> {
+  /**
+   * Everything wrong with a request, by field, in words for the person filling the form; empty when
+   * it may be created. The same checks guard the API and the modal.
+   */
+  async function problemsWith(input: Partial<Omit<NewRequestInput, 'requester'>> & { requester?: NewRequestInput['requester'] }): Promise<Problems> {
+    const problems: Problems = {};
     const reason = (input.reason ?? '').trim();
-    if (!reason) throw invalidInput('A reason is required: say why this change is needed.');
-    if (reason.length > REASON_MAX) throw invalidInput(`The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`);
-    const policy = deps.policyFor(input.environment, input.key);
-    if (!policy) {
-      throw invalidInput(`Unknown environment ${JSON.stringify(input.environment)}: the policy has ${deps.environments().join(', ') || 'none'}.`);
+    if (!reason) problems.reason = 'Say why this change is needed.';
+    else if (reason.length > REASON_MAX) problems.reason = `The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`;
+    if (!input.operation || !(SECRET_OPERATIONS as readonly string[]).includes(input.operation)) {
+      problems.operation = 'Choose create, update or delete.';
     }
+    if (input.operation === 'delete' && input.value !== undefined && input.value.length > 0) {
+      problems.value = 'A delete takes no value; leave it empty.';
+    } else if (input.operation === 'create' || input.operation === 'update') {
+      if (!input.value || input.value.length === 0) problems.value = 'Enter the new value (it is never shown again in Slack).';
+      else if (input.value.length > MAX_VALUE_BYTES) problems.value = `The value is ${input.value.length} bytes; ${VALUE_RULE}.`;
+    }
+    if (input.key === undefined || !isValidKey(input.key)) problems.key = `Invalid key name: ${KEY_RULE}.`;
+    const policy = input.environment ? deps.policyFor(input.environment, input.key ?? '') : undefined;
+    if (!policy) {
+      problems.environment = `Unknown environment ${JSON.stringify(input.environment ?? '')}: the policy has ${deps.environments().join(', ') || 'none (add a policies.yml)'}.`;
+      return problems;
+    }
+    if (input.requester?.kind === 'slack' && policy.approvers.every((a) => !a.startsWith('S'))) {
+      const requesterId = input.requester.userId;
+      const others = policy.approvers.filter((a) => a !== requesterId);
+      if (new Set(others).size < policy.requiredApprovals) {
+        problems.environment = `You are one of the approvers for ${input.environment}, and the others cannot reach the ${policy.requiredApprovals} approvals needed; ask someone else to request it, or an admin to add approvers.`;
+      }
+    }
+    if (!problems.key && !problems.operation) {
+      const head = await store.head(input.environment!, input.key!);
+      const problem = operationProblem(input.operation!, head);
+      if (problem) problems.operation = problem;
+    }
+    return problems;
+  }
+
+  async function create(input: NewRequestInput): Promise<ChangeRequest> {
+    const problems = await problemsWith(input);
+    const first = Object.values(problems)[0];
+    if (first) throw invalidInput(first);
+    const reason = input.reason.trim();
+    const policy = deps.policyFor(input.environment, input.key)!;
     const head = await store.head(input.environment, input.key);
-    const problem = operationProblem(input.operation, head);
-    if (problem) throw invalidInput(problem);
     const change = await store.prepareChange({
       environment: input.environment,
       key: input.key,
@@ -206,9 +245,7 @@ export function createRequestService(deps: RequestServiceDeps) {
   async function decide(input: { requestId: string; userId: string; teamId: string; decision: Decision; comment?: string }): Promise<DecisionOutcome> {
     const before = await load(input.requestId);
     if (!before) return { kind: 'refused', message: 'That request no longer exists.' };
-    // Group membership is a Slack call: look it up before taking the lock.
-    const groups = new Map<string, readonly string[]>();
-    for (const g of approverGroups(before.request.policy.approvers)) groups.set(g, await deps.groupMembers(g));
+    const groups = await expandGroups(before.request);
 
     let changed = false;
     const outcome = await db.transaction(async (tx): Promise<DecisionOutcome> => {
@@ -248,6 +285,22 @@ export function createRequestService(deps: RequestServiceDeps) {
     return outcome;
   }
 
+  // Group membership is a Slack lookup: done before any row lock is taken.
+  async function expandGroups(request: ChangeRequest) {
+    const groups = new Map<string, readonly string[]>();
+    for (const g of approverGroups(request.policy.approvers)) groups.set(g, await deps.groupMembers(g));
+    return groups;
+  }
+
+  /** Why this user may not decide now (no lock; `decide` checks again), or undefined. */
+  async function refusal(requestId: string, clicker: { userId: string; teamId: string }): Promise<string | undefined> {
+    const found = await load(requestId);
+    if (!found) return 'That request no longer exists.';
+    if (found.request.status !== 'pending') return `This request is already ${found.request.status}; nothing changed.`;
+    const groups = await expandGroups(found.request);
+    return refusalFor(found.request, clicker, groups);
+  }
+
   async function listByIds(ids: string[]): Promise<ChangeRequest[]> {
     if (ids.length === 0) return [];
     const rows = await db.select().from(changeRequests).where(inArray(changeRequests.id, ids));
@@ -264,7 +317,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     }
   }
 
-  return { create, decide, get, listByIds };
+  return { problemsWith, create, decide, refusal, get, listByIds };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;

@@ -14,7 +14,8 @@ const OPERATION_TEXT: Record<Operation, string> = {
 };
 
 export const KEY_MAX = 128;
-export const REASON_MAX = 1000;
+export { REASON_MAX } from '../../domain/requests/request-service.js';
+import { REASON_MAX } from '../../domain/requests/request-service.js';
 /** Slack's limit for a plain_text_input; larger values go through the CLI. */
 export const MODAL_VALUE_MAX = LIMITS.plainTextInput;
 

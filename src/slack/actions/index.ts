@@ -1,0 +1,12 @@
+import type { App } from '@slack/bolt';
+import { ACTIONS } from '../blocks/index.js';
+import type { ListenerDeps } from '../listener-deps.js';
+import { registerDecisionButtons } from './decision-buttons.js';
+import { registerOperationChanged } from './operation-changed.js';
+
+export const ACTION_IDS = Object.values(ACTIONS);
+
+export function registerActions(app: App, deps: ListenerDeps) {
+  registerDecisionButtons(app, deps);
+  registerOperationChanged(app, deps);
+}

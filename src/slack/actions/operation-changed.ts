@@ -1,0 +1,20 @@
+import type { App, BlockAction, StaticSelectAction } from '@slack/bolt';
+import { ACTIONS, readRequestModal, renderRequestModal } from '../blocks/index.js';
+import type { ListenerDeps } from '../listener-deps.js';
+
+const OPERATIONS = ['create', 'update', 'delete'] as const;
+
+/** Choosing "delete" in the request modal removes the value field; choosing again brings it back. */
+export function registerOperationChanged(app: App, deps: ListenerDeps) {
+  app.action<BlockAction<StaticSelectAction>>(ACTIONS.operationChanged, async ({ ack, body, action, client }) => {
+    await ack();
+    if (!body.view) return;
+    const chosen = OPERATIONS.find((o) => o === action.selected_option?.value) ?? 'update';
+    const current = readRequestModal(body.view.state?.values ?? {});
+    await client.views.update({
+      view_id: body.view.id,
+      hash: body.view.hash,
+      view: renderRequestModal({ environments: deps.environments(), environment: current.environment, key: current.key, operation: chosen }),
+    });
+  });
+}

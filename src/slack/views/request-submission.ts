@@ -1,0 +1,41 @@
+import type { App } from '@slack/bolt';
+import type { Problems } from '../../domain/requests/request-service.js';
+import { REQUEST_FIELDS, VIEWS, readRequestModal, requestModalErrors } from '../blocks/index.js';
+import { type ListenerDeps, clickerOf } from '../listener-deps.js';
+
+/**
+ * The request modal is submitted: problems are shown in the modal itself; a good request is
+ * acknowledged at once and then created (sealing the value may call KMS).
+ */
+export function registerRequestSubmission(app: App, deps: ListenerDeps) {
+  app.view(VIEWS.request, async ({ ack, body, view, client }) => {
+    const fields = readRequestModal(view.state.values);
+    const clicker = clickerOf(body);
+    const input = {
+      environment: fields.environment,
+      key: fields.key?.trim(),
+      operation: fields.operation as 'create' | 'update' | 'delete',
+      value: fields.value === undefined || fields.value === null ? undefined : Buffer.from(fields.value, 'utf8'),
+      reason: fields.reason ?? '',
+      requester: { kind: 'slack' as const, ...clicker },
+    };
+    const problems: Problems = await deps.requests.problemsWith(input);
+    // The value field is absent for a delete: show its problem on the operation instead.
+    if (problems.value && !view.state.values[REQUEST_FIELDS.value.block]) {
+      problems.operation ??= problems.value;
+      delete problems.value;
+    }
+    if (Object.keys(problems).length > 0) {
+      await ack({ response_action: 'errors', errors: requestModalErrors(problems) });
+      return;
+    }
+    await ack();
+    try {
+      await deps.requests.create({ ...input, environment: input.environment!, key: input.key! });
+    } catch (err) {
+      deps.logger.warn({ user: clicker.userId, err: { message: (err as Error).message } }, 'request not created');
+      const dm = await client.conversations.open({ users: clicker.userId });
+      await client.chat.postMessage({ channel: dm.channel!.id!, text: `Your request was not created: ${(err as Error).message}` });
+    }
+  });
+}

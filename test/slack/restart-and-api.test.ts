@@ -1,0 +1,99 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ACTION_IDS } from '../../src/slack/actions/index.js';
+import { ACTIONS } from '../../src/slack/blocks/index.js';
+import { COMMANDS } from '../../src/slack/commands/index.js';
+import { VIEW_CALLBACK_IDS } from '../../src/slack/views/index.js';
+import { freshDatabaseUrl } from '../support/db.js';
+import { ROOT } from '../support/spawn.js';
+import { startSlackScenario } from '../support/slack-scenario.js';
+
+describe('a pending request survives a restart', () => {
+  it('is approved after keyturn restarts and applied once', async () => {
+    const fresh = await freshDatabaseUrl();
+    const pgliteDir = fresh.url ? undefined : mkdtempSync(join(tmpdir(), 'keyturn-restart-'));
+    const masterKey = Buffer.alloc(32, 3).toString('base64');
+    const opts = { databaseUrl: fresh.url, pgliteDir, env: { KEYTURN_MASTER_KEY: masterKey } };
+    let t = await startSlackScenario(opts);
+    await t.server.seed('prod', 'PERSIST', 'before');
+    await t.submitRequest('U0ALICE', { environment: 'prod', key: 'PERSIST', operation: 'update', value: 'after-restart', reason: 'restart test' });
+    await t.callsTo('chat.postMessage', 2);
+    const id = t.requestIdIn(t.lastDrawn())!;
+    await t.slack.click('U0BOB', 'request_approve', id);
+    await t.until(() => t.standIn.callsTo('chat.update').length >= 1);
+    await t.server.stop();
+    await t.standIn.close();
+
+    t = await startSlackScenario(opts);
+    try {
+      await t.slack.click('U0CAROL', ACTIONS.approve, id);
+      await t.until(() => t.standIn.callsTo('chat.update').length >= 1);
+      expect(JSON.stringify(t.standIn.callsTo('chat.update')[0].args)).toContain('Applied as version 2');
+      expect((await t.server.api('/v1/secrets/prod/PERSIST')).body).toMatchObject({ version: 2, value: 'after-restart' });
+    } finally {
+      await t.server.stop();
+      await t.standIn.close();
+      await fresh.drop();
+    }
+  });
+});
+
+describe('workloads open requests through the API', () => {
+  it('a token allowed to request opens one; approvers see it in Slack; the value never shows', async () => {
+    const t = await startSlackScenario();
+    try {
+      await t.server.seed('prod', 'DB_PASSWORD', 'old-password');
+      const reader = await t.server.api('/v1/tokens', { method: 'POST', body: { name: 'reader', environments: ['prod'] } });
+      const denied = await t.server.api('/v1/requests', {
+        method: 'POST',
+        token: reader.body.token,
+        body: { environment: 'prod', key: 'DB_PASSWORD', operation: 'update', value: 'x', reason: 'r' },
+      });
+      expect(denied.status).toBe(403);
+      expect(denied.body.error.message).toMatch(/--scope request/);
+
+      const rotator = await t.server.api('/v1/tokens', { method: 'POST', body: { name: 'rotator', environments: ['prod'], scopes: ['request'] } });
+      const bad = await t.server.api('/v1/requests', {
+        method: 'POST',
+        token: rotator.body.token,
+        body: { environment: 'prod', key: 'DB_PASSWORD', operation: 'create', value: 'x', reason: 'r' },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/already exists/);
+
+      const r = await t.server.api('/v1/requests', {
+        method: 'POST',
+        token: rotator.body.token,
+        body: { environment: 'prod', key: 'DB_PASSWORD', operation: 'update', value: 'NEW_PASSWORD_NEEDLE', reason: 'quarterly rotation' },
+      });
+      expect(r.status).toBe(201);
+      expect(r.body).toMatchObject({ status: 'pending', requester: 'token:rotator', requiredApprovals: 2, diff: { oldLength: 12, newLength: 19 } });
+      expect(r.text).not.toContain('NEW_PASSWORD_NEEDLE');
+      await t.callsTo('chat.postMessage', 1);
+      expect(JSON.stringify(t.lastDrawn()!.args)).toContain('rotator');
+      await t.slack.click('U0BOB', ACTIONS.approve, r.body.id);
+      await t.slack.click('U0CAROL', ACTIONS.approve, r.body.id);
+      await t.until(() => t.standIn.callsTo('chat.update').length >= 2);
+      expect((await t.server.api(`/v1/requests/${r.body.id}`, { token: rotator.body.token })).body.status).toBe('applied');
+      expect(t.standIn.everything()).not.toContain('NEW_PASSWORD_NEEDLE');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the Slack app manifest', () => {
+  it('covers every command, action and view the code registers, with the scopes they need', () => {
+    const manifest = parse(readFileSync(join(ROOT, 'manifest.yml'), 'utf8'));
+    const commands = manifest.features.slash_commands.map((c: { command: string }) => c.command);
+    for (const c of COMMANDS) expect(commands).toContain(c);
+    expect(manifest.features.slash_commands[0].usage_hint).toContain('request');
+    if (ACTION_IDS.length + VIEW_CALLBACK_IDS.length > 0) expect(manifest.settings.interactivity.is_enabled).toBe(true);
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write', 'im:write', 'users:read', 'usergroups:read']));
+    for (const url of [manifest.settings.interactivity.request_url, manifest.features.slash_commands[0].url]) expect(url).toMatch(/\/slack\/events$/);
+  });
+});

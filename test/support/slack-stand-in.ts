@@ -1,0 +1,103 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseQuery } from 'node:querystring';
+
+/** One Web API call keyturn made: the method and its arguments as Slack would receive them. */
+export interface SlackCall {
+  method: string;
+  args: Record<string, any>;
+  at: number;
+}
+
+/**
+ * A local stand-in for Slack's Web API (test-only). keyturn points SLACK_API_URL here; every call is
+ * recorded so tests assert what people would have seen. Answers like Slack for the methods we use.
+ */
+export async function startSlackStandIn(opts: { groups?: Record<string, string[]>; deletedUsers?: string[] } = {}) {
+  const calls: SlackCall[] = [];
+  const groups = { ...(opts.groups ?? {}) };
+  let delayMs = 0;
+  let seq = 0;
+  const failures: { method: string; status: number; body?: unknown; retryAfter?: number }[] = [];
+
+  const answer = (method: string, args: Record<string, any>): Record<string, unknown> => {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', url: 'https://example.slack.com/' };
+      case 'chat.postMessage':
+        return { ok: true, channel: args.channel, ts: `${1700000000 + ++seq}.000100`, message: { text: args.text } };
+      case 'chat.update':
+        return { ok: true, channel: args.channel, ts: args.ts };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: `${1700000000 + ++seq}.000200` };
+      case 'conversations.open':
+        return { ok: true, channel: { id: `D${String(args.users).replace(/^U/, '')}` } };
+      case 'views.open':
+      case 'views.update':
+      case 'views.publish':
+        return { ok: true, view: { id: `V${++seq}` } };
+      case 'usergroups.users.list':
+        return groups[args.usergroup] ? { ok: true, users: groups[args.usergroup] } : { ok: false, error: 'no_such_subteam' };
+      case 'users.info':
+        return { ok: true, user: { id: args.user, deleted: (opts.deletedUsers ?? []).includes(args.user) } };
+      default:
+        return { ok: true };
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const method = (req.url ?? '').replace(/^\/+(api\/)?/, '').split('?')[0];
+      const text = Buffer.concat(chunks).toString('utf8');
+      let args: Record<string, any> = {};
+      if ((req.headers['content-type'] ?? '').includes('json')) args = text ? JSON.parse(text) : {};
+      else {
+        const form = parseQuery(text) as Record<string, any>;
+        for (const [k, v] of Object.entries(form)) {
+          try {
+            args[k] = typeof v === 'string' && /^[[{]/.test(v) ? JSON.parse(v) : v;
+          } catch {
+            args[k] = v;
+          }
+        }
+      }
+      calls.push({ method, args, at: Date.now() });
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      const failAt = failures.findIndex((f) => f.method === method || f.method === '*');
+      if (failAt >= 0) {
+        const f = failures.splice(failAt, 1)[0];
+        res.writeHead(f.status, { 'content-type': 'application/json', ...(f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}) });
+        res.end(JSON.stringify(f.body ?? { ok: false, error: 'fatal_error' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer(method, args)));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/api/`,
+    calls,
+    groups,
+    /** Every call to one method, in order. */
+    callsTo: (method: string) => calls.filter((c) => c.method === method),
+    setDelay(ms: number) {
+      delayMs = ms;
+    },
+    /** The next call to `method` ('*' for any) answers with this HTTP status. */
+    failNext(method: string, status: number, extra: { body?: unknown; retryAfter?: number } = {}) {
+      failures.push({ method, status, ...extra });
+    },
+    /** Everything keyturn sent to Slack, as one string: for "never contains" assertions. */
+    everything: () => JSON.stringify(calls),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+export type SlackStandIn = Awaited<ReturnType<typeof startSlackStandIn>>;
