@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,21 @@ describe('starting keyturn', () => {
     expect(child.output().trim()).toBe(
       'keyturn: cannot start: KEYTURN_MASTER_KEY must be base64 of exactly 32 bytes (try: openssl rand -base64 32)',
     );
+  });
+
+  it('a bad policy file stops the start with the line and field of each problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyturn-policy-'));
+    writeFileSync(join(dir, 'policies.yml'), 'environments:\n  prod:\n    approvers: [U0AAA, U0BBB]\n    required_approvals: two\n');
+    const child = spawnKeyturn({ KEYTURN_DATA_DIR: dir, KEYTURN_POLICY_FILE: join(dir, 'policies.yml'), PORT: '0' });
+    const { code } = await exitOf(child);
+    expect(code).toBe(1);
+    expect(child.output()).toMatch(/^keyturn: cannot start: .*policies\.yml:4:\d+ environments\.prod\.required_approvals/m);
+  });
+
+  it('Slack settings that cannot work together stop the start', () => {
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/^SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN in HTTP mode/);
+    expect(() => loadConfig({ SLACK_SIGNING_SECRET: 'x' })).toThrow(/^SLACK_BOT_TOKEN is required/);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' })).not.toThrow();
   });
 
   it('on embedded defaults it creates a 0600 key file with a loud warning, serves, and stops cleanly on SIGTERM', async () => {

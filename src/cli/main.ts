@@ -3,6 +3,7 @@ import { type Command, helpText } from './command.js';
 import { ApiError, describeApiError } from './client.js';
 import { audit } from './commands/audit.js';
 import { migrate } from './commands/migrate.js';
+import { policy } from './commands/policy.js';
 import { request } from './commands/request.js';
 import { run } from './commands/run.js';
 import { exportCmd, get, history } from './commands/secrets.js';
@@ -19,7 +20,7 @@ const commands: Record<string, Command> = {
   audit,
   token,
   migrate,
-  // policy: `policy check FILE` (offline policy file validation) is still to come; register it here.
+  policy,
 };
 
 function overview(): string {
