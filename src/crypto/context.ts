@@ -1,10 +1,7 @@
 import type { EncryptionContext } from './key-provider.js';
 
 /** Sorted-key JSON, so the same context always yields the same bytes (it is authenticated data). */
-export function canonicalJson(context: EncryptionContext): string {
-  const keys = Object.keys(context).sort();
-  return '{' + keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(context[k]))}`).join(',') + '}';
-}
+export { canonicalJson } from '../canonical-json.js';
 
 /** "prod/DB_PASSWORD v3" (or "app=keyturn purpose=audit-chain") for error messages: names only, never key material. */
 export function contextLabel(context: EncryptionContext): string {

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { canonicalJson } from '../../canonical-json.js';
 
 /** What a caller says happened; the chain adds seq, time and hashes. Never a secret value. */
 export interface AuditEntryInput {
@@ -20,20 +21,6 @@ export interface AuditRecord extends Required<{ [K in keyof AuditEntryInput]-?: 
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
-
-/** JSON with object keys sorted at every depth, so jsonb's own key order cannot change a hash. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    return `{${Object.keys(obj)
-      .filter((k) => obj[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
 
 /**
  * The link of the chain: HMAC-SHA256 under the server's audit key over the previous hash and the

@@ -8,7 +8,7 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
-import { type SecretStore, operationProblem } from '../secrets/secret-store.js';
+import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
 import { approverGroups, approvalsOf, refusalFor } from './eligibility.js';
 import { canMove } from './request-states.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents, Review } from './request-types.js';
@@ -80,10 +80,7 @@ export function createRequestService(deps: RequestServiceDeps) {
         closedBy: actor,
         closedAt: now(),
         appliedVersion: extra.appliedVersion ?? null,
-        ciphertext: null,
-        iv: null,
-        tag: null,
-        wrappedKey: null,
+        ...sealedColumns(null),
       })
       .where(and(eq(changeRequests.id, row.id), eq(changeRequests.status, 'pending')))
       .returning({ id: changeRequests.id });
@@ -200,11 +197,7 @@ export function createRequestService(deps: RequestServiceDeps) {
           operation: change.operation,
           status: 'pending',
           baseVersion: change.baseVersion,
-          ciphertext: change.sealed?.ciphertext ?? null,
-          iv: change.sealed?.iv ?? null,
-          tag: change.sealed?.tag ?? null,
-          wrappedKey: change.sealed?.wrappedKey ?? null,
-          keyProvider: change.sealed?.provider ?? null,
+          ...sealedColumns(change.sealed),
           oldLength: head.length,
           oldFingerprint: head.fingerprint,
           newLength: change.length,

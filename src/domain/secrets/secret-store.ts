@@ -79,6 +79,24 @@ export function operationProblem(op: SecretOperation, head: Pick<SecretHead, 'en
   return undefined;
 }
 
+/** The columns a sealed value is stored in, on a version or a pending request (nulls for a delete). */
+export function sealedColumns(sealed: SealedValue | null) {
+  return {
+    ciphertext: sealed?.ciphertext ?? null,
+    iv: sealed?.iv ?? null,
+    tag: sealed?.tag ?? null,
+    wrappedKey: sealed?.wrappedKey ?? null,
+    keyProvider: sealed?.provider ?? null,
+  };
+}
+
+// A secret's row joined to the version it currently points at.
+const currentVersionJoin = and(
+  eq(secretVersions.environment, secrets.environment),
+  eq(secretVersions.key, secrets.key),
+  eq(secretVersions.version, secrets.currentVersion),
+);
+
 const pastTense: Record<SecretOperation, string> = { create: 'created', update: 'updated', delete: 'deleted' };
 
 export function createSecretStore(deps: SecretStoreDeps) {
@@ -96,14 +114,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
         updatedBy: secretVersions.actor,
       })
       .from(secrets)
-      .leftJoin(
-        secretVersions,
-        and(
-          eq(secretVersions.environment, secrets.environment),
-          eq(secretVersions.key, secrets.key),
-          eq(secretVersions.version, secrets.currentVersion),
-        ),
-      )
+      .leftJoin(secretVersions, currentVersionJoin)
       .where(and(eq(secrets.environment, environment), eq(secrets.key, key)));
     if (!row || row.version === 0) {
       return { environment, key, version: 0, live: false, length: null, fingerprint: null, updatedAt: null, updatedBy: null };
@@ -160,11 +171,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
       key,
       version,
       operation,
-      ciphertext: change.sealed?.ciphertext ?? null,
-      iv: change.sealed?.iv ?? null,
-      tag: change.sealed?.tag ?? null,
-      wrappedKey: change.sealed?.wrappedKey ?? null,
-      keyProvider: change.sealed?.provider ?? null,
+      ...sealedColumns(change.sealed),
       length: change.length,
       fingerprint: change.fingerprint,
       actor: meta.actor,
@@ -219,14 +226,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
     db
       .select({ v: secretVersions })
       .from(secrets)
-      .innerJoin(
-        secretVersions,
-        and(
-          eq(secretVersions.environment, secrets.environment),
-          eq(secretVersions.key, secrets.key),
-          eq(secretVersions.version, secrets.currentVersion),
-        ),
-      )
+      .innerJoin(secretVersions, currentVersionJoin)
       .where(
         key === undefined
           ? and(eq(secrets.environment, environment), eq(secrets.deleted, false))

@@ -1,9 +1,32 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
 import { ACTIONS, renderDenyModal } from '../blocks/index.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 
 const requestId = z.string().regex(/^req_[0-9a-f]{10}$/);
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/**
+ * Acks a decision button at once, then hands the handler the request id (refusing a malformed one)
+ * and a way to reply to the clicker alone.
+ */
+function onButton(handle: (id: string, clicker: ReturnType<typeof clickerOf>, args: ButtonArgs, tell: (text: string) => Promise<unknown>) => Promise<void>, deps: ListenerDeps, what: string) {
+  return async (args: ButtonArgs) => {
+    const { ack, body, action, client } = args;
+    await ack();
+    const clicker = clickerOf(body);
+    const tell = (text: string) => client.chat.postEphemeral({ channel: body.channel?.id ?? body.container?.channel_id, user: clicker.userId, text });
+    const id = requestId.safeParse(action.value);
+    if (!id.success) return void (await tell('That button does not name a request keyturn knows.'));
+    try {
+      await handle(id.data, clicker, args, tell);
+    } catch (err) {
+      deps.logger.error({ requestId: id.data, err: { message: (err as Error).message } }, `${what} failed`);
+      await tell(`Your ${what} was not recorded: ${(err as Error).message}`);
+    }
+  };
+}
 
 /**
  * Approve and Deny buttons. The button carries only the request id; who may decide is settled by
@@ -11,38 +34,21 @@ const requestId = z.string().regex(/^req_[0-9a-f]{10}$/);
  * explained in a message only the clicker sees.
  */
 export function registerDecisionButtons(app: App, deps: ListenerDeps) {
-  app.action<BlockAction<ButtonAction>>(ACTIONS.approve, async ({ ack, body, action, client }) => {
-    await ack();
-    const id = requestId.safeParse(action.value);
-    const clicker = clickerOf(body);
-    const tell = (text: string) =>
-      client.chat.postEphemeral({ channel: body.channel?.id ?? body.container?.channel_id, user: clicker.userId, text });
-    if (!id.success) return void (await tell('That button does not name a request keyturn knows.'));
-    try {
-      const outcome = await deps.requests.decide({ requestId: id.data, ...clicker, decision: 'approve' });
+  app.action<BlockAction<ButtonAction>>(
+    ACTIONS.approve,
+    onButton(async (id, clicker, _args, tell) => {
+      const outcome = await deps.requests.decide({ requestId: id, ...clicker, decision: 'approve' });
       if (outcome.kind === 'refused') await tell(outcome.message);
       else if (outcome.kind === 'closed') await tell(`This request is already ${outcome.request.status}; nothing changed.`);
-    } catch (err) {
-      deps.logger.error({ requestId: id.data, err: { message: (err as Error).message } }, 'approve failed');
-      await tell(`Your approval was not recorded: ${(err as Error).message}`);
-    }
-  });
+    }, deps, 'approval'),
+  );
 
-  app.action<BlockAction<ButtonAction>>(ACTIONS.deny, async ({ ack, body, action, client }) => {
-    await ack();
-    const id = requestId.safeParse(action.value);
-    const clicker = clickerOf(body);
-    const tell = (text: string) =>
-      client.chat.postEphemeral({ channel: body.channel?.id ?? body.container?.channel_id, user: clicker.userId, text });
-    if (!id.success) return void (await tell('That button does not name a request keyturn knows.'));
-    try {
-      const refusal = await deps.requests.refusal(id.data, clicker);
+  app.action<BlockAction<ButtonAction>>(
+    ACTIONS.deny,
+    onButton(async (id, clicker, { body, client }, tell) => {
+      const refusal = await deps.requests.refusal(id, clicker);
       if (refusal) return void (await tell(refusal));
-      const request = await deps.requests.get(id.data);
-      await client.views.open({ trigger_id: body.trigger_id, view: renderDenyModal(request) });
-    } catch (err) {
-      deps.logger.error({ requestId: id.data, err: { message: (err as Error).message } }, 'deny failed');
-      await tell(`Could not open the deny form: ${(err as Error).message}`);
-    }
-  });
+      await client.views.open({ trigger_id: body.trigger_id, view: renderDenyModal(await deps.requests.get(id)) });
+    }, deps, 'denial'),
+  );
 }
