@@ -41,6 +41,9 @@ export async function startTestServer(
     logDestination: logs.stream,
     kmsClient: opts.kmsClient,
     pgliteDir: fresh.url ? undefined : (opts.pgliteDir ?? 'memory://'),
+  }).catch(async (err) => {
+    await fresh.drop();
+    throw err;
   });
   const api: TestServer['api'] = async (path, init = {}) => {
     const token = init.token === undefined ? adminToken : init.token;
