@@ -16,6 +16,9 @@ export interface PolicySnapshot {
   approvalChannel: string | null;
   requestTtlMs: number;
   matchedRule: string | null;
+  remindAfterMs?: number | null;
+  escalateAfterMs?: number | null;
+  escalateTo?: string[] | null;
 }
 
 export const changeRequests = pgTable(
@@ -48,6 +51,8 @@ export const changeRequests = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     closedAt: timestamp('closed_at', { withTimezone: true }),
+    lastRemindedAt: timestamp('last_reminded_at', { withTimezone: true }),
+    escalatedAt: timestamp('escalated_at', { withTimezone: true }),
   },
   (t) => [index('change_requests_status_idx').on(t.status, t.expiresAt)],
 );
@@ -66,7 +71,6 @@ export const reviews = pgTable(
   },
   (t) => [primaryKey({ columns: [t.requestId, t.reviewer] })],
 );
-
 /** Where the request was shown in Slack, so every copy can be redrawn in place. */
 export const requestMessages = pgTable(
   'request_messages',
