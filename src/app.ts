@@ -29,7 +29,9 @@ import type { RequestEvents } from './domain/requests/request-types.js';
 import { AppError } from './errors.js';
 import { requestRoutes } from './http/request-routes.js';
 import { createGroupDirectory } from './slack/group-directory.js';
-import { createMessageRefs } from './slack/message-refs.js';
+import { createOutboxWorker } from './slack/outbox/outbox-worker.js';
+import { createSlackDelivery } from './slack/outbox/slack-delivery.js';
+import { deliveryClient } from './slack/slack-app.js';
 import { createSlackNotifier } from './slack/notifier.js';
 import { type SlackRuntime, createSlackApp } from './slack/slack-app.js';
 
@@ -137,9 +139,13 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       : async (group: string): Promise<readonly string[]> => {
           throw new AppError('internal', `Slack is not configured, so user group ${group} cannot be looked up.`);
         };
-    const events: RequestEvents = slack
-      ? createSlackNotifier({ client: slack.client, refs: createMessageRefs(database.db), membersOf, logger })
-      : { opened: (r) => logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was told about this request'), changed: () => {} };
+    const worker = slack ? createOutboxWorker({ database, delivery: createSlackDelivery(deliveryClient(config, logger)), logger, metrics }) : undefined;
+    const events: RequestEvents = worker
+      ? createSlackNotifier({ kick: worker.kick })
+      : {
+          opened: async (_tx, r) => void logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was told about this request'),
+          changed: async () => {},
+        };
     const environments = () => (policy ? environmentNames(policy) : []);
     const requests = createRequestService({
       database,
@@ -173,6 +179,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       srv.once('error', reject);
       srv.listen(config.PORT, config.HOST, () => resolve());
     });
+    worker?.start();
     const port = (srv.address() as AddressInfo).port;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     logger.info({ url, storage: database.kind, kms: provider.name }, 'keyturn is listening');
@@ -188,6 +195,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         await closed;
         clearTimeout(force);
         await slack?.stop();
+        await worker?.stop();
         await audit.drain();
         await database.close();
         logger.info('keyturn stopped');

@@ -1,63 +1,35 @@
-import type { WebClient } from '@slack/web-api';
+import type { Queryable } from '../db/client.js';
 import type { ChangeRequest, RequestEvents } from '../domain/requests/request-types.js';
 import { isFinal } from '../domain/requests/request-states.js';
-import type { Logger } from '../logger.js';
 import { renderApprovalMessage, renderRequesterOutcome, renderRequesterWaiting } from './blocks/index.js';
-import type { MessageRefs } from './message-refs.js';
+import { enqueuePost, enqueueUpdate, messageKeys } from './outbox/outbox-writer.js';
 
-export interface NotifierDeps {
-  client: WebClient;
-  refs: MessageRefs;
-  membersOf(groupId: string): Promise<readonly string[]>;
-  logger: Logger;
-  now?: () => Date;
-}
+const approverKey = (id: string, target: string) => `request:${id}:approvers:${target}`;
 
 /**
- * Shows requests in Slack: one approval message in the policy's channel or a DM to each approver,
- * a DM to the requester, and every copy redrawn in place (chat.update) when the request changes.
+ * Shows requests in Slack through the outbox, in the transaction of the change: one approval
+ * message per target (the policy's channel, or each approver's DM), a DM to the requester, every
+ * approver copy redrawn in place (chat.update) on each change, and the outcome sent to the requester.
  */
-export function createSlackNotifier(deps: NotifierDeps): RequestEvents {
-  const { client, refs } = deps;
+export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void }): RequestEvents {
   const now = deps.now ?? (() => new Date());
-
-  async function dm(userId: string): Promise<string> {
-    const res = await client.conversations.open({ users: userId });
-    return res.channel!.id!;
-  }
-
-  async function approverChannels(r: ChangeRequest): Promise<string[]> {
-    if (r.policy.approvalChannel) return [r.policy.approvalChannel];
-    const users = new Set<string>();
-    for (const id of r.policy.approvers) {
-      if (id.startsWith('S')) (await deps.membersOf(id)).forEach((u) => users.add(u));
-      else users.add(id);
-    }
-    if (r.requesterUserId) users.delete(r.requesterUserId);
-    return Promise.all([...users].map(dm));
-  }
-
-  async function post(requestId: string, channel: string, message: { text: string; blocks: unknown[] }, audience: 'approvers' | 'requester') {
-    const res = await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false, unfurl_media: false });
-    await refs.add(requestId, res.channel ?? channel, res.ts!, audience);
-  }
-
   return {
-    async opened(r) {
+    async opened(tx: Queryable, r: ChangeRequest, approverTargets: readonly string[]) {
       const message = renderApprovalMessage(r, { now: now() });
-      for (const channel of await approverChannels(r)) await post(r.id, channel, message, 'approvers');
-      if (r.requesterUserId) await post(r.id, await dm(r.requesterUserId), renderRequesterWaiting(r), 'requester');
+      for (const target of approverTargets) await enqueuePost(tx, { target, key: approverKey(r.id, target), payload: message });
+      if (r.requesterUserId) {
+        await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:requester`, payload: renderRequesterWaiting(r) });
+      }
     },
-    async changed(r) {
+    async changed(tx: Queryable, r: ChangeRequest) {
       const message = renderApprovalMessage(r, { now: now() });
-      for (const ref of await refs.of(r.id)) {
-        if (ref.audience !== 'approvers') continue;
-        await client.chat.update({ channel: ref.channel, ts: ref.ts, text: message.text, blocks: message.blocks as never });
-      }
+      for (const key of await messageKeys(tx, `request:${r.id}:approvers:`)) await enqueueUpdate(tx, { key, payload: message, now: now() });
       if (isFinal(r.status) && r.requesterUserId) {
-        const outcome = renderRequesterOutcome(r);
-        await client.chat.postMessage({ channel: await dm(r.requesterUserId), text: outcome.text, blocks: outcome.blocks as never, unfurl_links: false });
+        await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:outcome`, payload: renderRequesterOutcome(r) });
       }
+    },
+    committed() {
+      deps.kick?.();
     },
   };
 }

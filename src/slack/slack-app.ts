@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
+import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -22,12 +22,29 @@ export interface SlackRuntime {
   stop(): Promise<void>;
 }
 
+const apiUrl = (config: Config) =>
+  config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL.endsWith('/') ? config.SLACK_API_URL : `${config.SLACK_API_URL}/` } : {};
+
+/**
+ * The client the outbox delivers with: no retries of its own and 429s surfaced, because the outbox
+ * owns retrying (durably, honouring Retry-After).
+ */
+export function deliveryClient(config: Config, logger: Logger): WebClient {
+  return new WebClient(config.SLACK_BOT_TOKEN, {
+    ...apiUrl(config),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 10_000,
+    logger: boltLogger(logger),
+  });
+}
+
 /** The Bolt app, or undefined when Slack is not configured (the API still runs). */
 export function createSlackApp(config: Config, logger: Logger, metrics: Metrics): SlackRuntime | undefined {
   if (!config.SLACK_BOT_TOKEN) return undefined;
   const clientOptions = {
     // Every Web API call goes to SLACK_API_URL when set (tests point it at a local stand-in).
-    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL.endsWith('/') ? config.SLACK_API_URL : `${config.SLACK_API_URL}/` } : {}),
+    ...apiUrl(config),
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
   };
   const log = boltLogger(logger);

@@ -76,7 +76,7 @@ describe('workloads open requests through the API', () => {
       expect(JSON.stringify(t.lastDrawn()!.args)).toContain('rotator');
       await t.slack.click('U0BOB', ACTIONS.approve, r.body.id);
       await t.slack.click('U0CAROL', ACTIONS.approve, r.body.id);
-      await t.until(() => t.standIn.callsTo('chat.update').length >= 2);
+      await t.untilShown('Applied as version 2');
       expect((await t.server.api(`/v1/requests/${r.body.id}`, { token: rotator.body.token })).body.status).toBe('applied');
       expect(t.standIn.everything()).not.toContain('NEW_PASSWORD_NEEDLE');
     } finally {
@@ -93,7 +93,7 @@ describe('the Slack app manifest', () => {
     expect(manifest.features.slash_commands[0].usage_hint).toContain('request');
     if (ACTION_IDS.length + VIEW_CALLBACK_IDS.length > 0) expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
-    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write', 'im:write', 'users:read', 'usergroups:read']));
+    expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write', 'im:write', 'users:read', 'usergroups:read', 'channels:history', 'groups:history', 'im:history']));
     for (const url of [manifest.settings.interactivity.request_url, manifest.features.slash_commands[0].url]) expect(url).toMatch(/\/slack\/events$/);
   });
 });

@@ -110,7 +110,7 @@ describe('untrusted text and secret values', () => {
     const id = t.requestIdIn(t.lastDrawn())!;
     await t.slack.click('U0BOB', ACTIONS.approve, id);
     await t.slack.click('U0CAROL', ACTIONS.approve, id);
-    await t.until(() => t.standIn.callsTo('chat.update').length >= 2);
+    await t.untilShown('Applied as version 1');
     const everything = t.standIn.everything();
     for (const raw of ['<!channel>', '<@U0BOSS>', '<!subteam^S0ALL>', '<https://evil.example|docs>']) expect(everything).not.toContain(raw);
     expect(everything).toContain('&lt;!channel&gt;');

@@ -72,9 +72,16 @@ export async function startSlackScenario(opts: { policy?: string; groups?: Recor
   };
   const requestIdIn = (call: { args: Record<string, any> } | undefined) => /req_[0-9a-f]{10}/.exec(JSON.stringify(call?.args ?? {}))?.[0];
 
+  /** Waits until the newest drawing of the approval message (in `channel`) shows `pattern`. */
+  const untilShown = async (pattern: RegExp | string, channel = 'C0APPR') => {
+    const test = (text: string) => (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text));
+    await waitFor(() => test(JSON.stringify(lastDrawn(channel)?.args ?? {})), 15_000);
+  };
+
   return {
     server,
     standIn,
+    untilShown,
     slack,
     signingSecret,
     submitRequest,

@@ -19,13 +19,22 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
   let delayMs = 0;
   let seq = 0;
   const failures: { method: string; status: number; body?: unknown; retryAfter?: number }[] = [];
+  /** Messages as Slack keeps them, per channel: what conversations.history answers. */
+  const history = new Map<string, { ts: string; text: string; metadata?: unknown }[]>();
+  /** Calls Slack answered with success: what people actually got. */
+  const delivered: SlackCall[] = [];
 
   const answer = (method: string, args: Record<string, any>): Record<string, unknown> => {
     switch (method) {
       case 'auth.test':
         return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', url: 'https://example.slack.com/' };
-      case 'chat.postMessage':
-        return { ok: true, channel: args.channel, ts: `${1700000000 + ++seq}.000100`, message: { text: args.text } };
+      case 'chat.postMessage': {
+        const ts = `${1700000000 + ++seq}.000100`;
+        history.set(args.channel, [...(history.get(args.channel) ?? []), { ts, text: args.text, metadata: args.metadata }]);
+        return { ok: true, channel: args.channel, ts, message: { text: args.text } };
+      }
+      case 'conversations.history':
+        return { ok: true, messages: [...(history.get(args.channel) ?? [])].reverse(), has_more: false };
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts };
       case 'chat.postEphemeral':
@@ -63,17 +72,21 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
           }
         }
       }
-      calls.push({ method, args, at: Date.now() });
-      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      const call = { method, args, at: Date.now() };
+      calls.push(call);
       const failAt = failures.findIndex((f) => f.method === method || f.method === '*');
+      // Slack acts on a call when it arrives, even if its answer is then slow or lost.
+      const result = failAt >= 0 ? undefined : answer(method, args);
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       if (failAt >= 0) {
         const f = failures.splice(failAt, 1)[0];
         res.writeHead(f.status, { 'content-type': 'application/json', ...(f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}) });
         res.end(JSON.stringify(f.body ?? { ok: false, error: 'fatal_error' }));
         return;
       }
+      if (result?.ok) delivered.push(call);
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer(method, args)));
+      res.end(JSON.stringify(result));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -81,7 +94,10 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
   return {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
+    delivered,
     groups,
+    /** Successful calls to one method, in order. */
+    deliveredTo: (method: string) => delivered.filter((c) => c.method === method),
     /** Every call to one method, in order. */
     callsTo: (method: string) => calls.filter((c) => c.method === method),
     setDelay(ms: number) {

@@ -71,17 +71,3 @@ export const reviews = pgTable(
   },
   (t) => [primaryKey({ columns: [t.requestId, t.reviewer] })],
 );
-/** Where the request was shown in Slack, so every copy can be redrawn in place. */
-export const requestMessages = pgTable(
-  'request_messages',
-  {
-    requestId: text('request_id')
-      .notNull()
-      .references(() => changeRequests.id),
-    channel: text('channel').notNull(),
-    ts: text('ts').notNull(),
-    audience: text('audience', { enum: ['approvers', 'requester'] }).notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.requestId, t.channel] })],
-);
-

@@ -183,7 +183,13 @@ export function createRequestService(deps: RequestServiceDeps) {
       approvalChannel: policy.approvalChannel ?? null,
       requestTtlMs: policy.requestTtlMs,
       matchedRule: policy.matchedRule ?? null,
+      remindAfterMs: policy.remindAfterMs ?? null,
+      escalateAfterMs: policy.escalateAfterMs ?? null,
+      escalateTo: policy.escalateTo ?? null,
     };
+    const requesterUserId = input.requester.kind === 'slack' ? input.requester.userId : null;
+    // Who to ask is settled before the transaction: expanding groups is a Slack lookup.
+    const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, requesterUserId) : [];
     const id = newRequestId();
     const actor = actorOf(input.requester);
     const created = now();
@@ -223,12 +229,16 @@ export function createRequestService(deps: RequestServiceDeps) {
         },
       ]);
       // An environment that needs no approval applies at once (still audited).
-      if (snapshot.requiredApprovals === 0) await apply(tx, row);
+      if (snapshot.requiredApprovals === 0) {
+        await apply(tx, row);
+        await events.changed(tx, (await load(id, tx))!.request);
+      } else {
+        await events.opened(tx, (await load(id, tx))!.request, targets);
+      }
     });
+    events.committed?.();
     metrics?.inc('keyturn_requests_created_total', { environment: change.environment });
-    const request = await get(id);
-    await notify(() => (request.status === 'pending' ? events.opened(request) : events.changed(request)), id);
-    return request;
+    return get(id);
   }
 
   /**
@@ -247,8 +257,10 @@ export function createRequestService(deps: RequestServiceDeps) {
       if (row.status !== 'pending') return { kind: 'closed', request: found.request };
       if (row.expiresAt.getTime() <= now().getTime()) {
         await close(tx, row, 'expired', 'keyturn', 'Expired before it was decided.');
+        const expired = (await load(row.id, tx))!.request;
+        await events.changed(tx, expired);
         changed = true;
-        return { kind: 'closed', request: (await load(row.id, tx))!.request };
+        return { kind: 'closed', request: expired };
       }
       const refusal = refusalFor(found.request, input, groups);
       if (refusal) return { kind: 'refused', message: refusal };
@@ -271,10 +283,12 @@ export function createRequestService(deps: RequestServiceDeps) {
         const after = (await load(row.id, tx))!.request;
         if (approvalsOf(after) >= row.policy.requiredApprovals) await apply(tx, row);
       }
+      const updated = (await load(row.id, tx))!.request;
+      await events.changed(tx, updated);
       changed = true;
-      return { kind: 'recorded', request: (await load(row.id, tx))!.request };
+      return { kind: 'recorded', request: updated };
     });
-    if (changed && outcome.kind !== 'refused') await notify(() => events.changed(outcome.request), input.requestId);
+    if (changed) events.committed?.();
     return outcome;
   }
 
@@ -300,14 +314,16 @@ export function createRequestService(deps: RequestServiceDeps) {
     return Promise.all(rows.map(async (r) => (await load(r.id))!.request));
   }
 
-  // Slack delivery must not undo a committed decision; failures are logged with ids and counted.
-  async function notify(send: () => Promise<void> | void, requestId: string) {
-    try {
-      await send();
-    } catch (err) {
-      metrics?.inc('keyturn_notify_failures_total');
-      logger.error({ requestId, err: { message: (err as Error).message } }, 'could not tell Slack about a request change');
+  /** The approval channel, or every approver's user id with groups expanded, never the requester. */
+  async function approverTargets(snapshot: PolicySnapshot, requesterUserId: string | null): Promise<string[]> {
+    if (snapshot.approvalChannel) return [snapshot.approvalChannel];
+    const users = new Set<string>();
+    for (const id of snapshot.approvers) {
+      if (id.startsWith('S')) (await deps.groupMembers(id)).forEach((u) => users.add(u));
+      else users.add(id);
     }
+    if (requesterUserId) users.delete(requesterUserId);
+    return [...users];
   }
 
   return { problemsWith, create, decide, refusal, get, listByIds };

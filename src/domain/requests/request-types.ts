@@ -1,3 +1,4 @@
+import type { Queryable } from '../../db/client.js';
 import type { Decision, PolicySnapshot, RequestStatus, SecretOperation } from '../../db/schema/index.js';
 
 /** Who asked: a person in Slack, or a workload through the API. */
@@ -56,8 +57,14 @@ export type DecisionOutcome =
   | { kind: 'closed'; request: ChangeRequest }
   | Refusal;
 
-/** Told after a request is created or changes, once its transaction has committed. */
+/**
+ * Told inside the transaction that creates or changes a request, so whatever it records (messages
+ * to send) commits with the change or not at all.
+ */
 export interface RequestEvents {
-  opened(request: ChangeRequest): Promise<void> | void;
-  changed(request: ChangeRequest): Promise<void> | void;
+  /** `approverTargets`: the approval channel, or each approver's user id (groups expanded). */
+  opened(tx: Queryable, request: ChangeRequest, approverTargets: readonly string[]): Promise<void>;
+  changed(tx: Queryable, request: ChangeRequest): Promise<void>;
+  /** After the transaction committed: a hint to deliver now. */
+  committed?(): void;
 }

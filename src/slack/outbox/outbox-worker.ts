@@ -1,0 +1,196 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { outbox, slackMessages } from '../../db/schema/index.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics.js';
+import { type SlackDelivery, classify } from './slack-delivery.js';
+
+type Row = typeof outbox.$inferSelect;
+
+export interface OutboxWorkerOptions {
+  database: Database;
+  delivery: SlackDelivery;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => Date;
+  /** How long a claimed row is held before another worker may take it over. */
+  leaseMs?: number;
+  /** At most one message per target this often (Slack allows about one per second per channel). */
+  perTargetIntervalMs?: number;
+  /** Failed attempts before a row is dead-lettered. */
+  maxAttempts?: number;
+  pollMs?: number;
+  batch?: number;
+}
+
+/**
+ * Delivers outbox rows to Slack. Each target's rows go strictly in order (only the oldest pending
+ * row of a target is ever claimed); rows are claimed with a lease under SKIP LOCKED, so replicas share
+ * the work and a crashed worker's rows are taken over when the lease runs out.
+ */
+export function createOutboxWorker(opts: OutboxWorkerOptions) {
+  const { database, delivery, logger, metrics } = opts;
+  const db = database.db;
+  const now = opts.now ?? (() => new Date());
+  const leaseMs = opts.leaseMs ?? 30_000;
+  const perTargetMs = opts.perTargetIntervalMs ?? 1_000;
+  const maxAttempts = opts.maxAttempts ?? 8;
+  const lastSent = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let stopped = true;
+
+  metrics.describe('keyturn_outbox_delivered_total', 'Slack messages delivered from the outbox, by kind');
+  metrics.describe('keyturn_outbox_failures_total', 'Failed Slack delivery attempts, by kind of failure');
+  metrics.describe('keyturn_outbox_dead_total', 'Slack messages given up on (dead-lettered)');
+
+  /** Claims the head row of each target that is due, holding each with a lease. */
+  async function claim(): Promise<Row[]> {
+    const t = now();
+    const leaseUntil = new Date(t.getTime() + leaseMs);
+    return db.transaction(async (tx) => {
+      const rows = await database.rows<{ id: number }>(
+        sql`select o.id from outbox o
+            where o.status = 'pending' and o.next_attempt_at <= ${t.toISOString()}::timestamptz
+              and (o.lease_until is null or o.lease_until < ${t.toISOString()}::timestamptz)
+              and o.id = (select min(o2.id) from outbox o2 where o2.target = o.target and o2.status = 'pending')
+            order by o.id limit ${opts.batch ?? 20}
+            for update of o skip locked`,
+        tx,
+      );
+      const due = rows.map((r) => Number(r.id)).filter(Boolean);
+      const claimed: Row[] = [];
+      for (const id of due) {
+        const [row] = await tx
+          .update(outbox)
+          .set({ leaseUntil, attempts: sql`${outbox.attempts} + 1` })
+          .where(eq(outbox.id, id))
+          .returning();
+        const last = lastSent.get(row.target);
+        if (last !== undefined && t.getTime() - last < perTargetMs) {
+          // Too soon for this target: hand it back, due when the interval has passed.
+          await tx
+            .update(outbox)
+            .set({ leaseUntil: null, attempts: sql`${outbox.attempts} - 1`, nextAttemptAt: new Date(last + perTargetMs) })
+            .where(eq(outbox.id, id));
+          continue;
+        }
+        claimed.push(row);
+      }
+      return claimed;
+    });
+  }
+
+  /** Marks a row done, only if this worker still holds it (a taken-over row is left to its new holder). */
+  async function settle(row: Row, set: Partial<typeof outbox.$inferInsert>, message?: { channel: string; ts: string }) {
+    await db.transaction(async (tx) => {
+      const [held] = await tx
+        .update(outbox)
+        .set({ ...set, leaseUntil: null })
+        .where(and(eq(outbox.id, row.id), eq(outbox.leaseUntil, row.leaseUntil!)))
+        .returning({ id: outbox.id });
+      if (held && message && row.messageKey) {
+        await tx.update(slackMessages).set(message).where(eq(slackMessages.key, row.messageKey));
+      }
+    });
+  }
+
+  async function deliver(row: Row): Promise<{ channel: string; ts: string } | undefined> {
+    if (row.kind === 'publish_home') {
+      await delivery.publishHome(row.target.replace(/^home:/, ''), row.payload.view);
+      return undefined;
+    }
+    const key = row.messageKey ?? `outbox:${row.id}`;
+    if (row.kind === 'update') {
+      const [message] = await db.select().from(slackMessages).where(eq(slackMessages.key, key));
+      if (!message?.ts || !message.channel) throw Object.assign(new Error('the message to update was never posted'), { data: { error: 'message_not_found' } });
+      await delivery.update(message.channel, message.ts, row.payload);
+      return undefined;
+    }
+    const channel = await delivery.channelFor(row.target);
+    // A previous attempt may have reached Slack before its worker died: look before posting again.
+    const earlier = row.attempts > 1 ? await delivery.findPosted(channel, key, row.createdAt) : undefined;
+    const ts = earlier ?? (await delivery.post(channel, key, row.payload));
+    return { channel, ts };
+  }
+
+  async function deliverOne(row: Row): Promise<void> {
+    try {
+      const message = await deliver(row);
+      lastSent.set(row.target, now().getTime());
+      await settle(row, { status: 'sent', sentAt: now(), lastError: null }, message);
+      metrics.inc('keyturn_outbox_delivered_total', { kind: row.kind });
+    } catch (err) {
+      const failure = classify(err);
+      metrics.inc('keyturn_outbox_failures_total', { failure: failure.kind });
+      const dead = failure.kind === 'permanent' || (failure.kind === 'transient' && row.attempts >= maxAttempts);
+      if (dead) {
+        metrics.inc('keyturn_outbox_dead_total');
+        logger.error({ outboxId: row.id, kind: row.kind, target: row.target, attempts: row.attempts, error: failure.message }, 'gave up delivering a Slack message');
+        await settle(row, { status: 'dead', lastError: failure.message });
+        return;
+      }
+      const delay = failure.kind === 'rate_limited' ? failure.retryAfterMs : Math.min(300_000, 500 * 2 ** (row.attempts - 1)) * (0.75 + Math.random() / 2);
+      // A rate limit is Slack asking us to wait, not a failure of the message.
+      const attempts = failure.kind === 'rate_limited' ? row.attempts - 1 : row.attempts;
+      logger.warn({ outboxId: row.id, kind: row.kind, target: row.target, attempts, retryInMs: Math.round(delay), error: failure.message }, 'Slack delivery will be retried');
+      await settle(row, { attempts, lastError: failure.message, nextAttemptAt: new Date(now().getTime() + delay) });
+    }
+  }
+
+  /** One pass: claims what is due and delivers it (targets in parallel, each in order). */
+  async function deliverDue(): Promise<number> {
+    const rows = await claim();
+    await Promise.all(rows.map(deliverOne));
+    return rows.length;
+  }
+
+  async function gauges() {
+    const counts = await database.rows<{ status: string; n: number }>(sql`select status, count(*)::int as n from outbox where status <> 'sent' group by status`);
+    metrics.set('keyturn_outbox_pending', {}, counts.find((c) => c.status === 'pending')?.n ?? 0);
+    metrics.set('keyturn_outbox_dead', {}, counts.find((c) => c.status === 'dead')?.n ?? 0);
+  }
+
+  function schedule(ms: number) {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, ms);
+  }
+
+  function tick() {
+    if (running || stopped) return;
+    running = deliverDue()
+      .then(async (n) => {
+        await gauges();
+        return n;
+      })
+      .catch((err) => {
+        logger.error({ err: { message: (err as Error).message, cause: ((err as Error).cause as Error | undefined)?.message } }, 'outbox pass failed');
+        return 0;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    void running.then((n) => schedule(n > 0 ? 0 : opts.pollMs ?? 250));
+  }
+
+  return {
+    deliverDue,
+    start() {
+      stopped = false;
+      metrics.describe('keyturn_outbox_pending', 'Slack messages waiting in the outbox', 'gauge');
+      metrics.describe('keyturn_outbox_dead', 'Slack messages dead-lettered in the outbox', 'gauge');
+      schedule(0);
+    },
+    /** Wakes the worker now (after a transaction that wrote to the outbox). */
+    kick() {
+      if (!running) schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
