@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/client.js';
 import type { ChangeRequest, RequestEvents } from '../domain/requests/request-types.js';
 import { isFinal } from '../domain/requests/request-states.js';
-import { renderApprovalMessage, renderRequesterOutcome, renderRequesterWaiting } from './blocks/index.js';
+import { renderApprovalMessage, renderEscalation, renderReminder, renderRequesterOutcome, renderRequesterWaiting } from './blocks/index.js';
 import { enqueuePost, enqueueUpdate, messageKeys } from './outbox/outbox-writer.js';
 
 const approverKey = (id: string, target: string) => `request:${id}:approvers:${target}`;
@@ -27,6 +27,13 @@ export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void 
       if (isFinal(r.status) && r.requesterUserId) {
         await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:outcome`, payload: renderRequesterOutcome(r) });
       }
+    },
+    async reminded(tx: Queryable, r: ChangeRequest, approvers: readonly string[]) {
+      const stamp = now().toISOString();
+      for (const user of approvers) await enqueuePost(tx, { target: user, key: `request:${r.id}:reminder:${user}:${stamp}`, payload: renderReminder(r) });
+    },
+    async escalated(tx: Queryable, r: ChangeRequest, targets: readonly string[]) {
+      for (const target of targets) await enqueuePost(tx, { target, key: `request:${r.id}:escalation:${target}`, payload: renderEscalation(r) });
     },
     committed() {
       deps.kick?.();

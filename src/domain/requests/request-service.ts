@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { type Decision, type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
 import { KEY_RULE, MAX_VALUE_BYTES, VALUE_RULE, isValidKey } from '../secrets/secret-rules.js';
@@ -10,8 +10,9 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
 import { approverGroups, approvalsOf, refusalFor } from './eligibility.js';
-import { canMove } from './request-states.js';
-import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents, Review } from './request-types.js';
+import { type RequestRow, loadRequest } from './request-repo.js';
+import { closeRequest } from './request-transitions.js';
+import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
 
 export const REASON_MAX = 1_000;
 
@@ -25,7 +26,7 @@ export interface RequestServiceDeps {
   /** Members of a Slack user group, looked up when someone clicks. */
   groupMembers(groupId: string): Promise<readonly string[]>;
   events: RequestEvents;
-  logger: Logger;
+  logger?: Logger;
   metrics?: Metrics;
   now?: () => Date;
 }
@@ -36,29 +37,14 @@ export type Problems = Partial<Record<RequestField, string>>;
 const newRequestId = () => `req_${randomBytes(5).toString('hex')}`;
 const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : `token:${r.name}`);
 
-type Row = typeof changeRequests.$inferSelect;
-
-function toRequest(row: Row, rs: Review[]): ChangeRequest {
-  const { ciphertext: _c, iv: _i, tag: _t, wrappedKey: _w, keyProvider: _k, ...rest } = row;
-  return { ...rest, reviews: rs };
-}
+type Row = RequestRow;
 
 export function createRequestService(deps: RequestServiceDeps) {
-  const { database, store, audit, events, logger, metrics } = deps;
+  const { database, store, audit, events, metrics } = deps;
   const db = database.db;
   const now = deps.now ?? (() => new Date());
 
-  async function load(id: string, on: Queryable = db, lock = false): Promise<{ row: Row; request: ChangeRequest } | undefined> {
-    const q = on.select().from(changeRequests).where(eq(changeRequests.id, id));
-    const [row] = lock ? await q.for('update') : await q;
-    if (!row) return undefined;
-    const rs = await on
-      .select({ reviewer: reviews.reviewer, decision: reviews.decision, comment: reviews.comment, createdAt: reviews.createdAt })
-      .from(reviews)
-      .where(eq(reviews.requestId, id))
-      .orderBy(asc(reviews.createdAt));
-    return { row, request: toRequest(row, rs) };
-  }
+  const load = (id: string, on: Queryable = db, lock = false) => loadRequest(on, id, lock);
 
   async function get(id: string): Promise<ChangeRequest> {
     const found = await load(id);
@@ -66,39 +52,8 @@ export function createRequestService(deps: RequestServiceDeps) {
     return found.request;
   }
 
-  /**
-   * Moves a pending request to a final state: one UPDATE guarded by `status = 'pending'`, the
-   * sealed value wiped, audited in the same transaction.
-   */
-  async function close(tx: Queryable, row: Row, to: RequestStatus, actor: string, outcome: string, extra: { appliedVersion?: number } = {}) {
-    if (!canMove(row.status, to)) throw new Error(`request ${row.id}: ${row.status} → ${to} is not allowed`);
-    const [moved] = await tx
-      .update(changeRequests)
-      .set({
-        status: to,
-        outcome,
-        closedBy: actor,
-        closedAt: now(),
-        appliedVersion: extra.appliedVersion ?? null,
-        ...sealedColumns(null),
-      })
-      .where(and(eq(changeRequests.id, row.id), eq(changeRequests.status, 'pending')))
-      .returning({ id: changeRequests.id });
-    if (!moved) throw new Error(`request ${row.id} was no longer pending`);
-    await audit.append(tx, [
-      {
-        actor,
-        action: `request.${to}`,
-        environment: row.environment,
-        key: row.key,
-        version: extra.appliedVersion ?? null,
-        requestId: row.id,
-        fingerprint: row.newFingerprint,
-        detail: { outcome },
-      },
-    ]);
-    metrics?.inc('keyturn_requests_closed_total', { status: to });
-  }
+  const close = (tx: Queryable, row: Row, to: RequestStatus, actor: string, outcome: string, extra: { appliedVersion?: number } = {}) =>
+    closeRequest({ audit, metrics, now }, tx, row, to, actor, outcome, extra);
 
   /** Applies a pending request whose quorum is met: check-and-set against its base version. */
   async function apply(tx: Queryable, row: Row) {

@@ -65,6 +65,10 @@ export interface RequestEvents {
   /** `approverTargets`: the approval channel, or each approver's user id (groups expanded). */
   opened(tx: Queryable, request: ChangeRequest, approverTargets: readonly string[]): Promise<void>;
   changed(tx: Queryable, request: ChangeRequest): Promise<void>;
+  /** Approvers who have not decided yet are nudged (user ids). */
+  reminded?(tx: Queryable, request: ChangeRequest, approvers: readonly string[]): Promise<void>;
+  /** Nobody decided in time: `targets` are channel ids and user ids (groups expanded). */
+  escalated?(tx: Queryable, request: ChangeRequest, targets: readonly string[]): Promise<void>;
   /** After the transaction committed: a hint to deliver now. */
   committed?(): void;
 }

@@ -13,3 +13,4 @@ export {
 } from './request-modal.js';
 export { renderDenyModal } from './deny-modal.js';
 export { renderHelp } from './help.js';
+export { renderEscalation, renderReminder } from './nudges.js';
