@@ -29,6 +29,8 @@ import type { RequestEvents } from './domain/requests/request-types.js';
 import { AppError } from './errors.js';
 import { requestRoutes } from './http/request-routes.js';
 import { createGroupDirectory } from './slack/group-directory.js';
+import { createAppHome } from './slack/app-home.js';
+import { createRequestQueries } from './domain/requests/request-queries.js';
 import { createOutboxWorker } from './slack/outbox/outbox-worker.js';
 import { createSlackDelivery } from './slack/outbox/slack-delivery.js';
 import { deliveryClient } from './slack/slack-app.js';
@@ -158,7 +160,8 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       logger,
       metrics,
     });
-    if (slack) await slack.start({ requests, environments, logger });
+    const home = worker ? createAppHome({ database, queries: createRequestQueries({ db: database.db, groupMembers: membersOf }), kick: worker.kick }) : undefined;
+    if (slack) await slack.start({ requests, environments, logger, home });
     else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
 
     let shuttingDown = false;

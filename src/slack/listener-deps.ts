@@ -1,11 +1,14 @@
 import type { RequestService } from '../domain/requests/request-service.js';
 import type { Logger } from '../logger.js';
+import type { AppHome } from './app-home.js';
 
 /** What Slack listeners may use: domain services only; no SQL, crypto or policy logic. */
 export interface ListenerDeps {
   requests: RequestService;
   environments(): string[];
   logger: Logger;
+  /** Draws a user's App Home; absent when there is nothing to draw it with. */
+  home?: AppHome;
 }
 
 /** The clicking or submitting user, from any interactive payload. */

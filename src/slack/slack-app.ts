@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import { registerActions } from './actions/index.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerCommands } from './commands/index.js';
+import { registerEvents } from './events/index.js';
 import type { ListenerDeps } from './listener-deps.js';
 import { SlackHttpReceiver } from './receiver.js';
 import { registerViews } from './views/index.js';
@@ -69,6 +70,7 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics)
       registerCommands(app, deps);
       registerActions(app, deps);
       registerViews(app, deps);
+      registerEvents(app, deps);
       try {
         await app.init();
       } catch (err) {

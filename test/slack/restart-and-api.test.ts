@@ -7,6 +7,7 @@ import { ACTION_IDS } from '../../src/slack/actions/index.js';
 import { ACTIONS } from '../../src/slack/blocks/index.js';
 import { COMMANDS } from '../../src/slack/commands/index.js';
 import { VIEW_CALLBACK_IDS } from '../../src/slack/views/index.js';
+import { EVENTS } from '../../src/slack/events/index.js';
 import { freshDatabaseUrl } from '../support/db.js';
 import { ROOT } from '../support/spawn.js';
 import { startSlackScenario } from '../support/slack-scenario.js';
@@ -93,6 +94,7 @@ describe('the Slack app manifest', () => {
     expect(manifest.features.slash_commands[0].usage_hint).toContain('request');
     if (ACTION_IDS.length + VIEW_CALLBACK_IDS.length > 0) expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    for (const e of EVENTS) expect(manifest.settings.event_subscriptions.bot_events).toContain(e);
     expect(manifest.oauth_config.scopes.bot).toEqual(expect.arrayContaining(['commands', 'chat:write', 'im:write', 'users:read', 'usergroups:read', 'channels:history', 'groups:history', 'im:history']));
     for (const url of [manifest.settings.interactivity.request_url, manifest.features.slash_commands[0].url]) expect(url).toMatch(/\/slack\/events$/);
   });

@@ -106,7 +106,7 @@ function timeText(r: ChangeRequest, now: Date): string {
   return `${opened} · expires in ${durationText(left)} (${slackDate(r.expiresAt)})`;
 }
 
-function decisionButtons(r: ChangeRequest): ActionsBlock {
+export function decisionButtons(r: ChangeRequest): ActionsBlock {
   const confirmText =
     `Your approval counts once toward ${changeText(r)} (${tallyText(r)} so far). ` +
     'When the quorum is met the change is applied at once.';
@@ -137,7 +137,7 @@ function decisionButtons(r: ChangeRequest): ActionsBlock {
   };
 }
 
-function summaryText(r: ChangeRequest): string {
+export function summaryText(r: ChangeRequest): string {
   if (r.status === 'pending') {
     return r.policy.requiredApprovals > 0
       ? `waiting for approval (${approvalsSoFar(r)} of ${r.policy.requiredApprovals})`

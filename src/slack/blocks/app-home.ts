@@ -1,0 +1,46 @@
+import type { HomeView, KnownBlock } from '@slack/types';
+import type { ChangeRequest } from '../../domain/requests/request-types.js';
+import { decisionButtons, summaryText } from './approval-message.js';
+import { changeText, context, header, requesterText, section } from './common.js';
+import { code, escapeTruncated, slackDate } from './mrkdwn.js';
+import { safeDiffText } from './safe-diff.js';
+
+/** A rotation the user owns that is due (from the rotation schedule). */
+export interface OwnedRotation {
+  environment: string;
+  key: string;
+  state: 'overdue' | 'due_soon';
+  dueAt: Date;
+}
+
+export interface AppHomeData {
+  awaiting: ChangeRequest[];
+  mine: ChangeRequest[];
+  rotations: OwnedRotation[];
+}
+
+const MAX_BLOCKS = 100; // Slack's limit for a home tab
+const REASON_SHOWN = 300;
+
+/** The App Home tab: what waits on you (with the buttons), your requests, rotations you own that are due. */
+export function renderAppHome(data: AppHomeData): HomeView {
+  const blocks: KnownBlock[] = [header('Awaiting your decision')];
+  if (data.awaiting.length === 0) blocks.push(section('Nothing is waiting for you.'));
+  for (const r of data.awaiting) {
+    blocks.push(
+      section(`${requesterText(r)} asks to ${changeText(r)} — ${summaryText(r)}\n${safeDiffText(r)}\n${escapeTruncated(r.reason, REASON_SHOWN, { quote: true })}`),
+      decisionButtons(r),
+      context(`Request ${code(r.id)} · expires ${slackDate(r.expiresAt)}`),
+    );
+  }
+  blocks.push({ type: 'divider' }, header('Your requests'));
+  if (data.mine.length === 0) blocks.push(section('You have not asked for any change yet. Try `/secret request`.'));
+  for (const r of data.mine) blocks.push(section(`${code(r.id)} ${changeText(r)} — ${summaryText(r)} · ${slackDate(r.createdAt)}`));
+  blocks.push({ type: 'divider' }, header('Rotations you own'));
+  if (data.rotations.length === 0) blocks.push(section('None of your secrets is due for rotation.'));
+  for (const item of data.rotations) {
+    const when = item.state === 'overdue' ? `overdue since ${slackDate(item.dueAt)}` : `due ${slackDate(item.dueAt)}`;
+    blocks.push(section(`${code(item.environment)} / ${code(item.key)} — ${when}`));
+  }
+  return { type: 'home', blocks: blocks.slice(0, MAX_BLOCKS) };
+}

@@ -1,0 +1,18 @@
+import type { App } from '@slack/bolt';
+import type { AppHome } from '../app-home.js';
+import type { Logger } from '../../logger.js';
+
+export const APP_HOME_OPENED = 'app_home_opened';
+
+/** Opening keyturn's Home tab redraws it from current state. */
+export function registerAppHomeOpened(app: App, deps: { home?: AppHome; logger: Logger }) {
+  app.event(APP_HOME_OPENED, async ({ event, body }) => {
+    if (event.tab !== 'home' || !deps.home) return;
+    const teamId = (body as { team_id?: string }).team_id ?? '';
+    try {
+      await deps.home.refresh({ userId: event.user, teamId });
+    } catch (err) {
+      deps.logger.error({ user: event.user, err: { message: (err as Error).message } }, 'could not draw App Home');
+    }
+  });
+}

@@ -1,0 +1,53 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTIONS } from '../../src/slack/blocks/index.js';
+import { startSlackScenario, type SlackScenario } from '../support/slack-scenario.js';
+
+let t: SlackScenario;
+beforeEach(async () => {
+  t = await startSlackScenario();
+});
+afterEach(() => t.close());
+
+const openHome = (user: string) =>
+  t.slack.post(
+    JSON.stringify({ type: 'event_callback', team_id: 'T1', api_app_id: 'A1', event_id: `Ev${Math.random()}`, event_time: 1, event: { type: 'app_home_opened', user, channel: `D${user}`, tab: 'home' } }),
+    'application/json',
+  );
+
+async function homeOf(user: string) {
+  const before = t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).length;
+  const r = await openHome(user);
+  expect(r.status).toBe(200);
+  await t.until(() => t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).length > before);
+  return t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).at(-1)!.args.view;
+}
+
+describe('App Home', () => {
+  it('shows an approver what awaits their decision, with the buttons, and the requester their requests', async () => {
+    await t.server.seed('prod', 'STRIPE_KEY', 'sk_live_old');
+    await t.submitRequest('U0ALICE', { environment: 'prod', key: 'STRIPE_KEY', operation: 'update', value: 'HOME_VALUE_NEEDLE', reason: 'home <!channel>' });
+    await t.callsTo('chat.postMessage', 2);
+    const id = t.requestIdIn(t.lastDrawn())!;
+
+    const bob = JSON.stringify(await homeOf('U0BOB'));
+    expect(bob).toContain(id);
+    expect(bob).toContain(ACTIONS.approve);
+    expect(bob).toContain('&lt;!channel&gt;');
+    expect(bob).not.toContain('<!channel>');
+
+    // The requester sees it among their requests, but not as something to decide.
+    const alice = JSON.stringify(await homeOf('U0ALICE'));
+    expect(alice).toContain(id);
+    expect(alice).not.toContain(ACTIONS.approve);
+    // Someone with no part in it sees neither.
+    const mallory = JSON.stringify(await homeOf('U0MALLORY'));
+    expect(mallory).not.toContain(id);
+    expect(mallory).toContain('Nothing is waiting for you');
+
+    // Once Bob approved, it no longer waits on him.
+    await t.slack.click('U0BOB', ACTIONS.approve, id);
+    await t.untilShown('1 of 2');
+    expect(JSON.stringify(await homeOf('U0BOB'))).not.toContain(ACTIONS.approve);
+    expect(t.standIn.everything()).not.toContain('HOME_VALUE_NEEDLE');
+  });
+});
