@@ -23,22 +23,37 @@ export interface HttpReceiverOptions {
  */
 export class SlackHttpReceiver implements Receiver {
   private app?: App;
+  // Work still running after its ack (a decision being recorded): waited for on stop.
+  private readonly inflight = new Set<Promise<void>>();
   constructor(private readonly opts: HttpReceiverOptions) {}
 
   init(app: App): void {
     this.app = app;
   }
   async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+
+  /** Waits (up to `timeoutMs`) for acknowledged events still being processed, so none is cut off. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    const all = Promise.allSettled([...this.inflight]);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([all, late]);
+    clearTimeout(timer);
+    if (this.inflight.size > 0) this.opts.logger.warn({ still: this.inflight.size }, 'stopped with Slack events still being processed');
+  }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    this.process(req, res).catch((err: unknown) => {
+    const work = this.process(req, res).catch((err: unknown) => {
       this.opts.logger.error({ err: { message: (err as Error).message } }, 'slack request failed');
       if (!res.headersSent) {
         res.writeHead(500);
         res.end();
       }
     });
+    this.inflight.add(work);
+    void work.finally(() => this.inflight.delete(work));
   };
 
   private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {

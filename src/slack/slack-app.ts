@@ -81,6 +81,7 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics)
     },
     async stop() {
       if (mode === 'socket') await app.stop();
+      await receiver?.stop();
     },
   };
 }

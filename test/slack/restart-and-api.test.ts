@@ -42,6 +42,39 @@ describe('a pending request survives a restart', () => {
   });
 });
 
+describe('stopping while a click is being decided', () => {
+  it('waits for the acknowledged decision to be recorded before closing the database', async () => {
+    const fresh = await freshDatabaseUrl();
+    const pgliteDir = fresh.url ? undefined : mkdtempSync(join(tmpdir(), 'keyturn-stop-'));
+    const opts = {
+      databaseUrl: fresh.url,
+      pgliteDir,
+      env: { KEYTURN_MASTER_KEY: Buffer.alloc(32, 4).toString('base64') },
+      policy: 'environments:\n  staging:\n    approvers: [S0PLATFORM]\n    required_approvals: 1\n    approval_channel: C0APPR\n',
+    };
+    let t = await startSlackScenario(opts);
+    await t.submitRequest('U0ALICE', { environment: 'staging', key: 'SLOW_DECISION', operation: 'create', value: 'v', reason: 'stop test' });
+    await t.callsTo('chat.postMessage', 1);
+    const id = t.requestIdIn(t.lastDrawn())!;
+    t.standIn.setDelay(1_500); // the group lookup behind the decision is slow
+    const click = await t.slack.click('U0DAVE', ACTIONS.approve, id);
+    expect(click.status).toBe(200); // acknowledged before the decision is made
+    await t.server.stop();
+    await t.standIn.close();
+
+    t = await startSlackScenario(opts);
+    try {
+      const r = await t.server.api(`/v1/requests/${id}`);
+      expect(r.body.status).toBe('applied');
+      expect(r.body.reviews.map((v: { reviewer: string }) => v.reviewer)).toEqual(['U0DAVE']);
+    } finally {
+      await t.server.stop();
+      await t.standIn.close();
+      await fresh.drop();
+    }
+  });
+});
+
 describe('workloads open requests through the API', () => {
   it('a token allowed to request opens one; approvers see it in Slack; the value never shows', async () => {
     const t = await startSlackScenario();
