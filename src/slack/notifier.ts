@@ -2,7 +2,7 @@ import type { Queryable } from '../db/client.js';
 import type { ChangeRequest, RequestEvents } from '../domain/requests/request-types.js';
 import { isFinal } from '../domain/requests/request-states.js';
 import { renderApprovalMessage, renderEscalation, renderReminder, renderRequesterOutcome, renderRequesterWaiting } from './blocks/index.js';
-import { enqueuePost, enqueueUpdate, messageKeys } from './outbox/outbox-writer.js';
+import { enqueuePost, enqueueUpdate, messagesUnder } from './outbox/outbox-writer.js';
 
 const approverKey = (id: string, target: string) => `request:${id}:approvers:${target}`;
 
@@ -23,7 +23,7 @@ export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void 
     },
     async changed(tx: Queryable, r: ChangeRequest) {
       const message = renderApprovalMessage(r, { now: now() });
-      for (const key of await messageKeys(tx, `request:${r.id}:approvers:`)) await enqueueUpdate(tx, { key, payload: message, now: now() });
+      for (const m of await messagesUnder(tx, `request:${r.id}:approvers:`)) await enqueueUpdate(tx, { ...m, payload: message, now: now() });
       if (isFinal(r.status) && r.requesterUserId) {
         await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:outcome`, payload: renderRequesterOutcome(r) });
       }

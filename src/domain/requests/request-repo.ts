@@ -1,7 +1,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { changeRequests, reviews } from '../../db/schema/index.js';
-import type { ChangeRequest } from './request-types.js';
+import type { ChangeRequest, Review } from './request-types.js';
 
 export type RequestRow = typeof changeRequests.$inferSelect;
 
@@ -15,6 +15,11 @@ export async function loadRequest(on: Queryable, id: string, lock = false): Prom
     .from(reviews)
     .where(eq(reviews.requestId, id))
     .orderBy(asc(reviews.createdAt));
+  return { row, request: toChangeRequest(row, rs) };
+}
+
+/** The request as the rest of keyturn sees it: everything but the sealed value. */
+export function toChangeRequest(row: RequestRow, reviewList: Review[]): ChangeRequest {
   const { ciphertext: _c, iv: _i, tag: _t, wrappedKey: _w, keyProvider: _k, ...rest } = row;
-  return { row, request: { ...rest, reviews: rs } };
+  return { ...rest, reviews: reviewList };
 }

@@ -10,7 +10,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
 import { approverGroups, approvalsOf, refusalFor } from './eligibility.js';
-import { type RequestRow, loadRequest } from './request-repo.js';
+import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
 
@@ -56,7 +56,8 @@ export function createRequestService(deps: RequestServiceDeps) {
     closeRequest({ audit, metrics, now }, tx, row, to, actor, outcome, extra);
 
   /** Applies a pending request whose quorum is met: check-and-set against its base version. */
-  async function apply(tx: Queryable, row: Row) {
+  /** Returns the closed row: applied, or conflict when the secret moved on. */
+  async function apply(tx: Queryable, row: Row): Promise<Row> {
     const result = await store.applyChange(
       tx,
       {
@@ -72,11 +73,9 @@ export function createRequestService(deps: RequestServiceDeps) {
       },
       { actor: row.requester, reason: row.reason, requestId: row.id },
     );
-    if (result.ok) {
-      await close(tx, row, 'applied', 'keyturn', `Applied as version ${result.version}.`, { appliedVersion: result.version });
-    } else {
-      await close(tx, row, 'conflict', 'keyturn', result.message);
-    }
+    return result.ok
+      ? close(tx, row, 'applied', 'keyturn', `Applied as version ${result.version}.`, { appliedVersion: result.version })
+      : close(tx, row, 'conflict', 'keyturn', result.message);
   }
 
   /**
@@ -211,8 +210,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       const { row } = found;
       if (row.status !== 'pending') return { kind: 'closed', request: found.request };
       if (row.expiresAt.getTime() <= now().getTime()) {
-        await close(tx, row, 'expired', 'keyturn', 'Expired before it was decided.');
-        const expired = (await load(row.id, tx))!.request;
+        const expired = toChangeRequest(await close(tx, row, 'expired', 'keyturn', 'Expired before it was decided.'), found.request.reviews);
         await events.changed(tx, expired);
         changed = true;
         return { kind: 'closed', request: expired };
@@ -221,7 +219,12 @@ export function createRequestService(deps: RequestServiceDeps) {
       if (refusal) return { kind: 'refused', message: refusal };
 
       const comment = input.comment?.trim().slice(0, REASON_MAX) || null;
-      await tx.insert(reviews).values({ requestId: row.id, reviewer: input.userId, decision: input.decision, comment });
+      const [review] = await tx
+        .insert(reviews)
+        .values({ requestId: row.id, reviewer: input.userId, decision: input.decision, comment })
+        .returning({ reviewer: reviews.reviewer, decision: reviews.decision, comment: reviews.comment, createdAt: reviews.createdAt });
+      // The request after this decision, built here rather than read back: the row lock makes it exact.
+      const decided = [...found.request.reviews, review];
       await audit.append(tx, [
         {
           actor: `slack:${input.userId}`,
@@ -232,13 +235,13 @@ export function createRequestService(deps: RequestServiceDeps) {
           detail: comment ? { comment } : null,
         },
       ]);
+      let latest: Row = row;
       if (input.decision === 'deny') {
-        await close(tx, row, 'denied', `slack:${input.userId}`, comment ?? 'Denied without a reason.');
-      } else {
-        const after = (await load(row.id, tx))!.request;
-        if (approvalsOf(after) >= row.policy.requiredApprovals) await apply(tx, row);
+        latest = await close(tx, row, 'denied', `slack:${input.userId}`, comment ?? 'Denied without a reason.');
+      } else if (approvalsOf({ reviews: decided }) >= row.policy.requiredApprovals) {
+        latest = await apply(tx, row);
       }
-      const updated = (await load(row.id, tx))!.request;
+      const updated = toChangeRequest(latest, decided);
       await events.changed(tx, updated);
       changed = true;
       return { kind: 'recorded', request: updated };

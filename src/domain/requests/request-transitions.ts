@@ -17,6 +17,7 @@ type Closable = Pick<typeof changeRequests.$inferSelect, 'id' | 'status' | 'envi
 /**
  * Moves a pending request to a final state: one UPDATE guarded by `status = 'pending'`, the sealed
  * value wiped, audited in the same transaction. Every way a request closes goes through here.
+ * Returns the closed row.
  */
 export async function closeRequest(
   deps: CloseDeps,
@@ -26,13 +27,13 @@ export async function closeRequest(
   actor: string,
   outcome: string,
   extra: { appliedVersion?: number } = {},
-): Promise<void> {
+): Promise<typeof changeRequests.$inferSelect> {
   if (!canMove(row.status, to)) throw new Error(`request ${row.id}: ${row.status} → ${to} is not allowed`);
   const [moved] = await tx
     .update(changeRequests)
     .set({ status: to, outcome, closedBy: actor, closedAt: deps.now(), appliedVersion: extra.appliedVersion ?? null, ...sealedColumns(null) })
     .where(and(eq(changeRequests.id, row.id), eq(changeRequests.status, 'pending')))
-    .returning({ id: changeRequests.id });
+    .returning();
   if (!moved) throw new Error(`request ${row.id} was no longer pending`);
   await deps.audit.append(tx, [
     {
@@ -47,4 +48,5 @@ export async function closeRequest(
     },
   ]);
   deps.metrics?.inc('keyturn_requests_closed_total', { status: to });
+  return moved;
 }

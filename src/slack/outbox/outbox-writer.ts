@@ -17,8 +17,8 @@ export async function enqueuePost(tx: Queryable, m: { target: string; key: strin
  * Redraws the message stored under `key`. An older update of the same message still waiting is
  * dropped: only the newest state needs drawing.
  */
-export async function enqueueUpdate(tx: Queryable, m: { key: string; payload: OutboxPayload; now?: Date }) {
-  const [message] = await tx.select().from(slackMessages).where(eq(slackMessages.key, m.key));
+export async function enqueueUpdate(tx: Queryable, m: { key: string; payload: OutboxPayload; now?: Date; target?: string }) {
+  const message = m.target ? { target: m.target } : (await tx.select().from(slackMessages).where(eq(slackMessages.key, m.key)))[0];
   if (!message) return;
   await tx
     .delete(outbox)
@@ -33,10 +33,9 @@ export async function enqueueUpdate(tx: Queryable, m: { key: string; payload: Ou
   await tx.insert(outbox).values({ kind: 'update', target: message.target, messageKey: m.key, payload: m.payload });
 }
 
-/** Keys of the messages stored under a prefix, e.g. every approver copy of one request. */
-export async function messageKeys(tx: Queryable, prefix: string): Promise<string[]> {
-  const rows = await tx.select({ key: slackMessages.key }).from(slackMessages).where(like(slackMessages.key, `${prefix}%`));
-  return rows.map((r) => r.key);
+/** The messages stored under a prefix (key and target), e.g. every approver copy of one request. */
+export async function messagesUnder(tx: Queryable, prefix: string): Promise<{ key: string; target: string }[]> {
+  return tx.select({ key: slackMessages.key, target: slackMessages.target }).from(slackMessages).where(like(slackMessages.key, `${prefix}%`));
 }
 
 /** A user's App Home, drawn fresh. */
