@@ -1,0 +1,97 @@
+/**
+ * People in the policy who are gone from Slack, and approval rules they leave unable to reach quorum.
+ * Users named directly are reported by name; user groups are expanded only to count who could approve.
+ */
+import { isGroupId, isUserId } from '../policies/policy-fields.js';
+import type { Logger } from '../../logger.js';
+import type { Policy } from '../policies/index.js';
+import type { DeactivatedPerson, DigestGap, PeopleDirectory, QuorumProblem } from './digest-types.js';
+
+/** Every Slack user the policy names, with where it names them. */
+export function namedUsers(policy: Policy): Map<string, string[]> {
+  const roles = new Map<string, string[]>();
+  const add = (ids: readonly string[] | undefined, role: string) => {
+    for (const id of ids ?? []) {
+      if (!isUserId(id)) continue;
+      const list = roles.get(id) ?? [];
+      if (!list.includes(role)) list.push(role);
+      roles.set(id, list);
+    }
+  };
+  add(policy.admins, 'admin');
+  for (const [env, settings] of Object.entries(policy.environments)) {
+    add(settings.approvers, `approver of ${env}`);
+    add(settings.escalate_to, `escalation contact of ${env}`);
+  }
+  for (const rule of policy.rules) {
+    add(rule.approvers, `approver of ${rule.environment} keys ${rule.keys}`);
+    add(rule.escalate_to, `escalation contact of ${rule.environment} keys ${rule.keys}`);
+  }
+  for (const rule of policy.rotation?.rules ?? []) {
+    add(rule.owners, `rotation owner of ${rule.environment ? `${rule.environment} keys ` : ''}${rule.keys}`);
+  }
+  return roles;
+}
+
+/** The approval settings that need people: each environment, then each rule. */
+function approvalSettings(policy: Policy) {
+  return [
+    ...Object.entries(policy.environments).map(([environment, e]) => ({
+      environment,
+      rule: undefined as string | undefined,
+      approvers: e.approvers,
+      required: e.required_approvals,
+    })),
+    ...policy.rules.map((r) => ({ environment: r.environment, rule: r.keys as string | undefined, approvers: r.approvers, required: r.required_approvals })),
+  ].filter((s) => s.required > 0);
+}
+
+export async function checkPeople(
+  policy: Policy,
+  directory: PeopleDirectory,
+  logger?: Logger,
+): Promise<{ deactivated: DeactivatedPerson[]; quorum: QuorumProblem[]; gaps: DigestGap[] }> {
+  const gaps: DigestGap[] = [];
+  const settings = approvalSettings(policy);
+
+  // Each group once, each person once (the directory caches too, but a digest should not lean on it).
+  const groups = new Map<string, readonly string[] | undefined>();
+  for (const id of new Set(settings.flatMap((s) => s.approvers.filter(isGroupId)))) {
+    try {
+      groups.set(id, await directory.groupMembers(id));
+    } catch (err) {
+      groups.set(id, undefined);
+      logger?.warn({ group: id, error: (err as Error).message }, 'digest: could not list a user group; its quorum is not checked');
+      gaps.push({ what: `user group ${id}`, why: 'Slack would not list its members, so the quorum of the settings it approves for was not checked' });
+    }
+  }
+  const named = namedUsers(policy);
+  const people = new Set([...named.keys(), ...[...groups.values()].flatMap((m) => m ?? [])]);
+  const gone = new Set<string>();
+  await Promise.all(
+    [...people].map(async (id) => {
+      if (await directory.isDeactivated(id)) gone.add(id);
+    }),
+  );
+
+  const deactivated = [...named.entries()]
+    .filter(([id]) => gone.has(id))
+    .map(([userId, roles]) => ({ userId, roles }))
+    .sort((a, b) => a.userId.localeCompare(b.userId));
+
+  const quorum: QuorumProblem[] = [];
+  for (const s of settings) {
+    if (s.approvers.some((id) => isGroupId(id) && groups.get(id) === undefined)) continue;
+    const everyone = new Set(s.approvers.flatMap((id) => (isGroupId(id) ? [...groups.get(id)!] : [id])));
+    const active = [...everyone].filter((id) => !gone.has(id));
+    if (active.length >= s.required) continue;
+    quorum.push({
+      environment: s.environment,
+      ...(s.rule !== undefined ? { rule: s.rule } : {}),
+      requiredApprovals: s.required,
+      reachable: active.length,
+      deactivated: [...everyone].filter((id) => gone.has(id)).sort(),
+    });
+  }
+  return { deactivated, quorum, gaps };
+}

@@ -1,0 +1,151 @@
+/**
+ * The digest's reads of the database. Each section is one statement that aggregates in SQL: the audit
+ * log is only ever read through the index on `audit_entries.at` (a range, never a function of `at`), so a
+ * weekly digest touches one week of entries however long the log is. Times come back as epoch
+ * milliseconds (float8), which both drivers hand over as numbers.
+ */
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import type { RequestStatus, SecretOperation } from '../../db/schema/index.js';
+import type { AppliedChange, DigestPeriod, PendingRequest, ReaderActivity, UnappliedRequest, UnreadSecret } from './digest-types.js';
+
+export const UNAPPLIED_STATUSES = ['denied', 'expired', 'conflict', 'cancelled', 'failed'] as const satisfies readonly RequestStatus[];
+
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+const ms = (column: SQL) => sql`(extract(epoch from ${column}) * 1000)::float8`;
+const toDate = (v: unknown) => new Date(Number(v));
+const list = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v.split(' ') : []);
+
+/** The statements, by section, for a period: exported so tests and the benchmark can `explain` them. */
+export const digestStatements = {
+  applied: (p: DigestPeriod) => sql`
+    select r.id, r.environment, r.key, r.operation, r.applied_version, r.requester, r.reason,
+           ${ms(sql`r.closed_at`)} as closed_at_ms,
+           (select string_agg(v.reviewer, ' ' order by v.created_at, v.reviewer)
+              from reviews v where v.request_id = r.id and v.decision = 'approve') as approvers
+      from change_requests r
+     where r.status = 'applied' and r.closed_at >= ${ts(p.from)} and r.closed_at < ${ts(p.to)}
+     order by r.closed_at, r.id`,
+
+  unapplied: (p: DigestPeriod) => sql`
+    select r.id, r.environment, r.key, r.operation, r.status, r.requester, r.closed_by, r.outcome,
+           ${ms(sql`r.closed_at`)} as closed_at_ms
+      from change_requests r
+     where r.status in (${sql.join(
+       UNAPPLIED_STATUSES.map((s) => sql`${s}`),
+       sql`, `,
+     )})
+       and r.closed_at >= ${ts(p.from)} and r.closed_at < ${ts(p.to)}
+     order by r.closed_at, r.id`,
+
+  /** Reads and refused reads per environment and reader, counted over the period's range of `at`. */
+  reads: (p: DigestPeriod) => sql`
+    select coalesce(a.environment, '') as environment, a.actor,
+           count(*) filter (where a.action = 'secret.read')::int as reads,
+           count(*) filter (where a.action = 'secret.read_denied')::int as denied,
+           count(distinct a.key) filter (where a.action = 'secret.read')::int as keys,
+           ${ms(sql`max(a.at) filter (where a.action = 'secret.read')`)} as last_read_ms
+      from audit_entries a
+     where a.at >= ${ts(p.from)} and a.at < ${ts(p.to)}
+       and a.action in ('secret.read', 'secret.read_denied')
+     group by 1, 2
+     order by 1, 3 desc, 2`,
+
+  /**
+   * Live secrets with no read in the period. The period's reads are gathered first (materialized, so
+   * the planner cannot turn this into a probe of each secret's whole history through another index).
+   */
+  unread: (p: DigestPeriod) => sql`
+    with read_in_period as materialized (
+      select distinct a.environment, a.key
+        from audit_entries a
+       where a.at >= ${ts(p.from)} and a.at < ${ts(p.to)} and a.action = 'secret.read'
+    )
+    select s.environment, s.key, s.current_version, ${ms(sql`s.updated_at`)} as updated_at_ms
+      from secrets s
+     where not s.deleted and s.current_version > 0
+       and not exists (select 1 from read_in_period r where r.environment = s.environment and r.key = s.key)
+     order by s.environment, s.key`,
+
+  pending: () => sql`
+    select r.id, r.environment, r.key, r.operation, r.requester,
+           ${ms(sql`r.created_at`)} as created_at_ms, ${ms(sql`r.expires_at`)} as expires_at_ms,
+           coalesce((r.policy->>'requiredApprovals')::int, 0) as required,
+           (select count(*)::int from reviews v where v.request_id = r.id and v.decision = 'approve') as approvals
+      from change_requests r
+     where r.status = 'pending'
+     order by r.created_at, r.id`,
+};
+
+type Row = Record<string, unknown>;
+
+export async function appliedChanges(database: Database, p: DigestPeriod): Promise<AppliedChange[]> {
+  const rows = await database.rows<Row>(digestStatements.applied(p));
+  return rows.map((r) => ({
+    requestId: String(r.id),
+    environment: String(r.environment),
+    key: String(r.key),
+    operation: r.operation as SecretOperation,
+    version: r.applied_version === null ? null : Number(r.applied_version),
+    requester: String(r.requester),
+    approvers: list(r.approvers),
+    appliedAt: toDate(r.closed_at_ms),
+    reason: String(r.reason),
+  }));
+}
+
+export async function unappliedRequests(database: Database, p: DigestPeriod): Promise<UnappliedRequest[]> {
+  const rows = await database.rows<Row>(digestStatements.unapplied(p));
+  return rows.map((r) => ({
+    requestId: String(r.id),
+    environment: String(r.environment),
+    key: String(r.key),
+    operation: r.operation as SecretOperation,
+    status: r.status as UnappliedRequest['status'],
+    requester: String(r.requester),
+    closedBy: r.closed_by === null ? null : String(r.closed_by),
+    outcome: r.outcome === null ? null : String(r.outcome),
+    closedAt: toDate(r.closed_at_ms),
+  }));
+}
+
+export async function readerActivity(database: Database, p: DigestPeriod): Promise<ReaderActivity[]> {
+  const rows = await database.rows<Row>(digestStatements.reads(p));
+  return rows.map((r) => ({
+    environment: String(r.environment),
+    reader: String(r.actor),
+    reads: Number(r.reads),
+    deniedReads: Number(r.denied),
+    keys: Number(r.keys),
+    lastReadAt: r.last_read_ms === null ? null : toDate(r.last_read_ms),
+  }));
+}
+
+export async function unreadSecrets(database: Database, p: DigestPeriod): Promise<UnreadSecret[]> {
+  const rows = await database.rows<Row>(digestStatements.unread(p));
+  return rows.map((r) => ({
+    environment: String(r.environment),
+    key: String(r.key),
+    version: Number(r.current_version),
+    updatedAt: toDate(r.updated_at_ms),
+  }));
+}
+
+export async function pendingRequests(database: Database, now: Date): Promise<PendingRequest[]> {
+  const rows = await database.rows<Row>(digestStatements.pending());
+  return rows.map((r) => {
+    const createdAt = toDate(r.created_at_ms);
+    return {
+      requestId: String(r.id),
+      environment: String(r.environment),
+      key: String(r.key),
+      operation: r.operation as SecretOperation,
+      requester: String(r.requester),
+      createdAt,
+      ageMs: Math.max(0, now.getTime() - createdAt.getTime()),
+      approvals: Number(r.approvals),
+      requiredApprovals: Number(r.required),
+      expiresAt: toDate(r.expires_at_ms),
+    };
+  });
+}

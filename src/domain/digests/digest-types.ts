@@ -1,0 +1,175 @@
+/**
+ * An access-audit digest: what happened to the secrets in one period, and what in the policy needs a
+ * person's attention now. Names, ids, versions and counts only; never a value.
+ */
+import type { Database } from '../../db/client.js';
+import type { RequestStatus, SecretOperation } from '../../db/schema/index.js';
+import type { Logger } from '../../logger.js';
+import type { Policy } from '../policies/index.js';
+
+export interface DigestPeriod {
+  /** Inclusive. */
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+}
+
+/** A change applied through a request: who asked, who approved. */
+export interface AppliedChange {
+  requestId: string;
+  environment: string;
+  key: string;
+  operation: SecretOperation;
+  version: number | null;
+  /** Audit actor: `slack:U…` or `token:NAME`. */
+  requester: string;
+  /** Slack user ids of the approvals, in the order they were given. */
+  approvers: string[];
+  appliedAt: Date;
+  reason: string;
+}
+
+/** A request that closed without a change: denied, expired, in conflict, cancelled or failed. */
+export interface UnappliedRequest {
+  requestId: string;
+  environment: string;
+  key: string;
+  operation: SecretOperation;
+  status: Exclude<RequestStatus, 'pending' | 'applied'>;
+  requester: string;
+  /** Audit actor who closed it (`slack:U…` for a denial, `keyturn` for an expiry or conflict). */
+  closedBy: string | null;
+  /** The denial's reason, or what keyturn said when it closed the request. */
+  outcome: string | null;
+  closedAt: Date;
+}
+
+/** One reader's reads of one environment in the period. */
+export interface ReaderActivity {
+  environment: string;
+  /** Audit actor: `token:NAME`, `slack:U…`, `admin`. */
+  reader: string;
+  reads: number;
+  /** Reads refused because the token may not read the environment. */
+  deniedReads: number;
+  /** Distinct keys read. */
+  keys: number;
+  lastReadAt: Date | null;
+}
+
+/** A live secret nobody read in the period: a candidate to retire. */
+export interface UnreadSecret {
+  environment: string;
+  key: string;
+  version: number;
+  updatedAt: Date;
+}
+
+/** What the rotation status reports for one secret (src/domain/rotation/rotation-status.ts). */
+export interface RotationItem {
+  environment: string;
+  key: string;
+  state: 'overdue' | 'due_soon';
+  dueAt: Date;
+  ageMs: number;
+  owners: readonly string[];
+}
+
+export interface RotationSource {
+  dueSecrets(): Promise<readonly RotationItem[]>;
+}
+
+export interface OverdueRotation {
+  environment: string;
+  key: string;
+  dueAt: Date;
+  ageMs: number;
+  owners: string[];
+}
+
+export interface PendingRequest {
+  requestId: string;
+  environment: string;
+  key: string;
+  operation: SecretOperation;
+  requester: string;
+  createdAt: Date;
+  /** How long it has waited when the digest was built. */
+  ageMs: number;
+  approvals: number;
+  requiredApprovals: number;
+  expiresAt: Date;
+}
+
+/** A Slack user the policy names who is deactivated in Slack, and where the policy names them. */
+export interface DeactivatedPerson {
+  userId: string;
+  /** e.g. "admin", "approver of prod", "approver of prod keys PAYMENTS_*", "rotation owner of *_API_KEY". */
+  roles: string[];
+}
+
+/** An environment or rule whose approvers, less deactivated people, are fewer than its quorum. */
+export interface QuorumProblem {
+  environment: string;
+  /** The rule's `keys` glob; undefined for the environment's own setting. */
+  rule?: string;
+  requiredApprovals: number;
+  /** Distinct active people who could approve (groups expanded). */
+  reachable: number;
+  /** Deactivated people among the approvers (named directly or through a group). */
+  deactivated: string[];
+}
+
+/** Something the digest could not check, said plainly (e.g. a user group Slack would not list). */
+export interface DigestGap {
+  what: string;
+  why: string;
+}
+
+export interface Digest {
+  period: DigestPeriod;
+  builtAt: Date;
+  applied: AppliedChange[];
+  unapplied: UnappliedRequest[];
+  reads: ReaderActivity[];
+  unread: UnreadSecret[];
+  overdueRotations: OverdueRotation[];
+  pending: PendingRequest[];
+  deactivated: DeactivatedPerson[];
+  quorum: QuorumProblem[];
+  gaps: DigestGap[];
+}
+
+/** Who is who in Slack, as the digest needs it. */
+export interface PeopleDirectory {
+  /** True only when Slack says the user is deactivated; unknown counts as active. */
+  isDeactivated(userId: string): Promise<boolean>;
+  /** Members of a user group; throws when Slack cannot say. */
+  groupMembers(groupId: string): Promise<readonly string[]>;
+}
+
+export interface DigestDeps {
+  database: Database;
+  policy: () => Policy | undefined;
+  rotation?: RotationSource;
+  directory: PeopleDirectory;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+/** The size of each section: what the audit entry of a posted digest records. */
+export function digestCounts(d: Digest) {
+  return {
+    applied: d.applied.length,
+    unapplied: d.unapplied.length,
+    readers: new Set(d.reads.map((r) => r.reader)).size,
+    reads: d.reads.reduce((n, r) => n + r.reads, 0),
+    deniedReads: d.reads.reduce((n, r) => n + r.deniedReads, 0),
+    unread: d.unread.length,
+    overdueRotations: d.overdueRotations.length,
+    pending: d.pending.length,
+    deactivated: d.deactivated.length,
+    quorum: d.quorum.length,
+  };
+}
+export type DigestCounts = ReturnType<typeof digestCounts>;
