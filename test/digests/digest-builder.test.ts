@@ -151,7 +151,9 @@ describe('an access-audit digest', () => {
       },
     ]);
     // Heidi is deactivated too, but the policy names her only through a group: she counts against quorum, not here
-    expect(digest.deactivated).toEqual([{ userId: 'U0CAROL', roles: ['approver of prod', 'approver of prod keys PAYMENTS_*', 'rotation owner of *_API_KEY'] }]);
+    expect(digest.deactivated).toEqual([
+      { userId: 'U0CAROL', roles: [{ role: 'approver', environment: 'prod' }, { role: 'approver', environment: 'prod', keys: 'PAYMENTS_*' }, { role: 'rotation owner', keys: '*_API_KEY' }] },
+    ]);
     expect(digest.quorum).toEqual([{ environment: 'prod', requiredApprovals: 2, reachable: 1, deactivated: ['U0CAROL'] }]);
     expect(digest.gaps).toEqual([]);
 
@@ -187,7 +189,7 @@ describe('an access-audit digest', () => {
       ['prod', 'token:intruder', '0', '2'],
       ['staging', 'token:web', '1', '0'],
     ]);
-    expect(bySection('deactivated')[0]).toMatchObject({ user: 'U0CAROL', roles: 'approver of prod; approver of prod keys PAYMENTS_*; rotation owner of *_API_KEY' });
+    expect(bySection('deactivated')[0]).toMatchObject({ user: 'U0CAROL', roles: 'approver of prod; approver of prod keys PAYMENTS_*; rotation owner of keys *_API_KEY' });
     expect(bySection('quorum_unreachable')[0]).toMatchObject({ environment: 'prod', required_approvals: '2', reachable: '1', user: 'U0CAROL' });
   });
 

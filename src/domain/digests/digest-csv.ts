@@ -4,7 +4,7 @@
  * with `=`, `+`, `-`, `@`, tab or carriage return) get a leading `'`, since keys, reasons and token names
  * are typed by people.
  */
-import type { Digest } from './digest-types.js';
+import { type Digest, roleText } from './digest-types.js';
 
 export const CSV_COLUMNS = [
   'section',
@@ -103,7 +103,7 @@ export function digestRows(d: Digest): CsvRow[] {
       at: r.createdAt,
       detail: `waiting ${hours(r.ageMs)} h; expires ${r.expiresAt.toISOString()}`,
     })),
-    ...d.deactivated.map((p) => ({ section: 'deactivated', user: p.userId, roles: p.roles.join('; ') })),
+    ...d.deactivated.map((p) => ({ section: 'deactivated', user: p.userId, roles: p.roles.map(roleText).join('; ') })),
     ...d.quorum.map((q) => ({
       section: 'quorum_unreachable',
       environment: q.environment,

@@ -5,30 +5,30 @@
 import { isGroupId, isUserId } from '../policies/policy-fields.js';
 import type { Logger } from '../../logger.js';
 import type { Policy } from '../policies/index.js';
-import type { DeactivatedPerson, DigestGap, PeopleDirectory, QuorumProblem } from './digest-types.js';
+import { type DeactivatedPerson, type DigestGap, type PeopleDirectory, type PolicyRole, type QuorumProblem, roleText } from './digest-types.js';
 
 /** Every Slack user the policy names, with where it names them. */
-export function namedUsers(policy: Policy): Map<string, string[]> {
-  const roles = new Map<string, string[]>();
-  const add = (ids: readonly string[] | undefined, role: string) => {
+export function namedUsers(policy: Policy): Map<string, PolicyRole[]> {
+  const roles = new Map<string, PolicyRole[]>();
+  const add = (ids: readonly string[] | undefined, role: PolicyRole) => {
     for (const id of ids ?? []) {
       if (!isUserId(id)) continue;
       const list = roles.get(id) ?? [];
-      if (!list.includes(role)) list.push(role);
+      if (!list.some((r) => roleText(r) === roleText(role))) list.push(role);
       roles.set(id, list);
     }
   };
-  add(policy.admins, 'admin');
-  for (const [env, settings] of Object.entries(policy.environments)) {
-    add(settings.approvers, `approver of ${env}`);
-    add(settings.escalate_to, `escalation contact of ${env}`);
+  add(policy.admins, { role: 'admin' });
+  for (const [environment, settings] of Object.entries(policy.environments)) {
+    add(settings.approvers, { role: 'approver', environment });
+    add(settings.escalate_to, { role: 'escalation contact', environment });
   }
   for (const rule of policy.rules) {
-    add(rule.approvers, `approver of ${rule.environment} keys ${rule.keys}`);
-    add(rule.escalate_to, `escalation contact of ${rule.environment} keys ${rule.keys}`);
+    add(rule.approvers, { role: 'approver', environment: rule.environment, keys: rule.keys });
+    add(rule.escalate_to, { role: 'escalation contact', environment: rule.environment, keys: rule.keys });
   }
   for (const rule of policy.rotation?.rules ?? []) {
-    add(rule.owners, `rotation owner of ${rule.environment ? `${rule.environment} keys ` : ''}${rule.keys}`);
+    add(rule.owners, { role: 'rotation owner', ...(rule.environment ? { environment: rule.environment } : {}), keys: rule.keys });
   }
   return roles;
 }

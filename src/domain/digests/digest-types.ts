@@ -101,11 +101,24 @@ export interface PendingRequest {
   expiresAt: Date;
 }
 
+/** Where a policy names a person: as an admin, or for an environment, optionally narrowed to keys. */
+export interface PolicyRole {
+  role: 'admin' | 'approver' | 'escalation contact' | 'rotation owner';
+  environment?: string;
+  /** The `keys` glob of the rule that names them. */
+  keys?: string;
+}
+
+/** "admin", "approver of prod", "approver of prod keys PAYMENTS_*", "rotation owner of keys *_API_KEY". */
+export function roleText(r: PolicyRole): string {
+  const where = [r.environment, r.keys !== undefined ? `keys ${r.keys}` : undefined].filter(Boolean).join(' ');
+  return where ? `${r.role} of ${where}` : r.role;
+}
+
 /** A Slack user the policy names who is deactivated in Slack, and where the policy names them. */
 export interface DeactivatedPerson {
   userId: string;
-  /** e.g. "admin", "approver of prod", "approver of prod keys PAYMENTS_*", "rotation owner of *_API_KEY". */
-  roles: string[];
+  roles: PolicyRole[];
 }
 
 /** An environment or rule whose approvers, less deactivated people, are fewer than its quorum. */

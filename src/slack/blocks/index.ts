@@ -14,3 +14,4 @@ export {
 export { renderDenyModal } from './deny-modal.js';
 export { renderHelp } from './help.js';
 export { renderEscalation, renderReminder } from './nudges.js';
+export { renderDigest, type DigestRenderOptions, type RenderedDigest } from './digest.js';
