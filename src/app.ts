@@ -25,9 +25,12 @@ import { type Metrics, createMetrics } from './metrics.js';
 import { existsSync } from 'node:fs';
 import { type Policy, environmentNames, loadPolicyFile, resolvePolicy } from './domain/policies/index.js';
 import { createRequestService } from './domain/requests/request-service.js';
+import { createRequestCanceller } from './domain/requests/request-cancel.js';
+import { createInsightService } from './domain/insights/insight-service.js';
 import type { RequestEvents } from './domain/requests/request-types.js';
 import { AppError } from './errors.js';
 import { requestRoutes } from './http/request-routes.js';
+import { insightRoutes } from './http/insight-routes.js';
 import { createGroupDirectory } from './slack/group-directory.js';
 import { createAppHome } from './slack/app-home.js';
 import { createRequestQueries } from './domain/requests/request-queries.js';
@@ -160,8 +163,10 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       logger,
       metrics,
     });
+    const insights = createInsightService({ database, policy: () => policy, requests, groupMembers: membersOf });
+    const { cancelRequest } = createRequestCanceller({ database, audit, metrics });
     const home = worker ? createAppHome({ database, queries: createRequestQueries({ db: database.db, groupMembers: membersOf }), kick: worker.kick }) : undefined;
-    if (slack) await slack.start({ requests, environments, logger, home });
+    if (slack) await slack.start({ requests, environments, logger, home, insights, cancelRequest });
     else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
 
     let shuttingDown = false;
@@ -170,6 +175,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics }),
         ...apiRoutes({ store, tokens, audit }),
         ...requestRoutes(requests),
+        ...insightRoutes(insights),
       ],
       slack: slack?.handle,
       tokens,

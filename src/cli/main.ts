@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import { type Command, helpText } from './command.js';
 import { ApiError, describeApiError } from './client.js';
 import { audit } from './commands/audit.js';
+import { list } from './commands/list.js';
 import { migrate } from './commands/migrate.js';
 import { policy } from './commands/policy.js';
 import { request } from './commands/request.js';
+import { status } from './commands/requests.js';
 import { run } from './commands/run.js';
 import { exportCmd, get, history } from './commands/secrets.js';
 import { token } from './commands/tokens.js';
@@ -16,7 +18,9 @@ const commands: Record<string, Command> = {
   export: exportCmd,
   run,
   history,
+  list,
   request,
+  status,
   audit,
   token,
   migrate,

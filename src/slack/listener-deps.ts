@@ -1,3 +1,5 @@
+import type { InsightService } from '../domain/insights/insight-service.js';
+import type { RequestCanceller } from '../domain/requests/request-cancel.js';
 import type { RequestService } from '../domain/requests/request-service.js';
 import type { Logger } from '../logger.js';
 import type { AppHome } from './app-home.js';
@@ -9,6 +11,10 @@ export interface ListenerDeps {
   logger: Logger;
   /** Draws a user's App Home; absent when there is nothing to draw it with. */
   home?: AppHome;
+  /** Answers for `/secret list|history|status|audit`. */
+  insights: InsightService;
+  /** `/secret cancel`: the requester takes back a pending request. */
+  cancelRequest: RequestCanceller['cancelRequest'];
 }
 
 /** The clicking or submitting user, from any interactive payload. */

@@ -1,7 +1,7 @@
-import { clientFromEnv } from '../client.js';
+import { clientFromEnv, pathOf } from '../client.js';
 import { type Command, parse } from '../command.js';
 import { failure } from '../errors.js';
-import { write } from '../output.js';
+import { formatJson, formatTable, shortTime, write } from '../output.js';
 
 interface VerifyReply {
   ok: boolean;
@@ -38,8 +38,157 @@ const exportAudit: Command = {
   },
 };
 
+interface Change {
+  version: number;
+  operation: string;
+  actor: string;
+  reason: string;
+  requestId: string | null;
+  at: string;
+  approvers: string[];
+}
+
+interface EnvironmentActivity {
+  environment: string;
+  current: { version: number; live: boolean; updatedAt: string; updatedBy: string } | null;
+  changes: Change[];
+  totalChanges: number;
+  readers: { actor: string; reads: number; lastReadAt: string }[];
+  totalReaders: number;
+  totalReads: number;
+  refusedReads: number;
+  could: { inPolicy: boolean; approvers: string[]; requiredApprovals: number; matchedRule: string | null; tokens: { name: string; expiresAt: string | null }[] };
+}
+
+interface SecretActivityReply {
+  key: string;
+  since: string | null;
+  environments: EnvironmentActivity[];
+}
+
+interface UserActivityReply {
+  actor: string;
+  userId: string | null;
+  since: string | null;
+  requests: { id: string; environment: string; key: string; operation: string; status: string; createdAt: string }[];
+  totalRequests: number;
+  decisions: { requestId: string; environment: string; key: string; decision: string; comment: string | null; status: string; at: string }[];
+  totalDecisions: number;
+  reads: { environment: string; key: string; reads: number; lastReadAt: string }[];
+  totalSecretsRead: number;
+  totalReads: number;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+// Names and reasons are typed by people: keep control characters from steering the terminal.
+const inert = (text: string) => text.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ');
+const more = (shown: number, total: number, noun: string) => (total > shown ? `…and ${plural(total - shown, `more ${noun}`)} (--limit N shows more)\n` : '');
+
+/** `?since=…&limit=…` from the options, when given. */
+function query(values: { since?: string; limit?: string }): string {
+  const q = new URLSearchParams();
+  if (values.since) q.set('since', values.since);
+  if (values.limit) q.set('limit', values.limit);
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
+const windowOptions = {
+  json: { type: 'boolean' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+} as const;
+
+const WINDOW_HELP = `options:
+  --since WHEN  only since then: a duration back from now (30d, 12h) or a date (2025-01-31)
+  --limit N     rows per list (default 20; totals are always counted in full)
+  --json        print the server's answer as JSON`;
+
+function environmentText(key: string, e: EnvironmentActivity, since: string | null): string {
+  const name = inert(`${e.environment}/${key}`);
+  const cur = e.current
+    ? `${e.current.live ? `version ${e.current.version}` : `deleted in version ${e.current.version}`}, last changed ${shortTime(e.current.updatedAt)} by ${inert(e.current.updatedBy)}`
+    : 'never written here';
+  const lines = [`${name}: ${cur}`, ''];
+  lines.push(`changes (${e.totalChanges}):`);
+  const changes = formatTable(
+    ['VERSION', 'OPERATION', 'BY', 'APPROVED BY', 'REQUEST', 'WHEN', 'REASON'],
+    e.changes.map((c) => [String(c.version), c.operation, c.actor, c.approvers.join(',') || '-', c.requestId ?? '-', shortTime(c.at), c.reason]),
+  );
+  lines.push(e.changes.length ? changes + more(e.changes.length, e.totalChanges, 'change') : '  none\n');
+  lines.push(`reads${since ? ` since ${shortTime(since)}` : ''} (${plural(e.totalReads, 'read')} by ${plural(e.totalReaders, 'reader')}${e.refusedReads ? `, ${e.refusedReads} refused` : ''}):`);
+  const readers = formatTable(['READER', 'READS', 'LAST READ'], e.readers.map((r) => [r.actor, String(r.reads), shortTime(r.lastReadAt)]));
+  lines.push(e.readers.length ? readers + more(e.readers.length, e.totalReaders, 'reader') : '  none\n');
+  const c = e.could;
+  const rule = c.matchedRule ? ` (rule ${inert(c.matchedRule)})` : '';
+  lines.push('who could:');
+  if (!c.inPolicy) lines.push(`  change: nobody (the policy does not name ${inert(e.environment)})`);
+  else if (c.requiredApprovals <= 0) lines.push(`  change: anyone may ask; no approval needed${rule}`);
+  else lines.push(`  change: ${plural(c.requiredApprovals, 'approval')} from ${inert(c.approvers.join(', ') || 'nobody')}${rule}`);
+  lines.push(`  read: ${c.tokens.length ? `tokens ${inert(c.tokens.map((t) => t.name).join(', '))}, and the admin token` : 'only the admin token'}`);
+  return lines.join('\n') + '\n';
+}
+
+const who: Command = {
+  synopsis: 'audit who [ENV] KEY [--since WHEN] [--json]',
+  summary: 'Who changed, read and could read a secret (admin)',
+  details: `Without ENV, every environment where KEY exists. Never shows values.
+
+${WINDOW_HELP}`,
+  async run(args) {
+    const { values, positionals } = parse(who, args, windowOptions, ['ENV', 'KEY?']);
+    const [env, key] = positionals.length === 2 ? positionals : [undefined, positionals[0]];
+    const path = env === undefined ? `/v1/audit/keys/${pathOf(key)}` : `/v1/audit/secrets/${pathOf(env, key)}`;
+    const a = await clientFromEnv().get<SecretActivityReply>(path + query(values));
+    if (values.json) return write(formatJson(a));
+    if (a.environments.length === 0) return write(`no secret ${inert(a.key)} in any environment\n`);
+    await write(a.environments.map((e) => environmentText(a.key, e, a.since)).join('\n'));
+  },
+};
+
+const user: Command = {
+  synopsis: 'audit user ID [--since WHEN] [--json]',
+  summary: 'What a person or token requested, decided and read (admin)',
+  details: `ID is a Slack member id (U0BOB or slack:U0BOB), token:NAME, or admin. Never shows values.
+
+${WINDOW_HELP}`,
+  async run(args) {
+    const { values, positionals: [id] } = parse(user, args, windowOptions, ['ID']);
+    const u = await clientFromEnv().get<UserActivityReply>(`/v1/audit/users/${pathOf(id)}${query(values)}`);
+    if (values.json) return write(formatJson(u));
+    const out = [
+      `${inert(u.actor)}: ${plural(u.totalRequests, 'request')}, ${plural(u.totalDecisions, 'decision')}, ${plural(u.totalReads, 'read')} of ${plural(u.totalSecretsRead, 'secret')}${u.since ? ` since ${shortTime(u.since)}` : ''}`,
+      '',
+      'requests:',
+      u.requests.length
+        ? formatTable(['ID', 'ENVIRONMENT', 'KEY', 'OPERATION', 'STATUS', 'WHEN'], u.requests.map((r) => [r.id, r.environment, r.key, r.operation, r.status, shortTime(r.createdAt)])) +
+          more(u.requests.length, u.totalRequests, 'request')
+        : '  none\n',
+    ];
+    if (u.userId) {
+      out.push(
+        'decisions:',
+        u.decisions.length
+          ? formatTable(
+              ['REQUEST', 'ENVIRONMENT', 'KEY', 'DECISION', 'STATUS', 'WHEN', 'COMMENT'],
+              u.decisions.map((d) => [d.requestId, d.environment, d.key, d.decision, d.status, shortTime(d.at), d.comment ?? '']),
+            ) + more(u.decisions.length, u.totalDecisions, 'decision')
+          : '  none\n',
+      );
+    }
+    out.push(
+      'reads:',
+      u.reads.length
+        ? formatTable(['ENVIRONMENT', 'KEY', 'READS', 'LAST READ'], u.reads.map((r) => [r.environment, r.key, String(r.reads), shortTime(r.lastReadAt)])) +
+          more(u.reads.length, u.totalSecretsRead, 'secret')
+        : '  none\n',
+    );
+    await write(out.join('\n'));
+  },
+};
+
 export const audit: Command = {
-  synopsis: 'audit verify|export',
-  summary: 'Verify or export the audit log (admin token)',
-  subcommands: { verify, export: exportAudit },
+  synopsis: 'audit verify|export|who|user',
+  summary: 'Verify or export the audit log; who touched a secret, what a person did (admin token)',
+  subcommands: { verify, export: exportAudit, who, user },
 };

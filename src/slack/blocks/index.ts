@@ -13,5 +13,15 @@ export {
 } from './request-modal.js';
 export { renderDenyModal } from './deny-modal.js';
 export { renderHelp } from './help.js';
+export {
+  listText,
+  renderAnswerProblem,
+  renderCancelOutcome,
+  renderRequestStatus,
+  renderSecretActivity,
+  renderSecretHistory,
+  renderSecretList,
+  renderUserActivity,
+} from './answers.js';
 export { renderEscalation, renderReminder } from './nudges.js';
 export { renderDigest, type DigestRenderOptions, type RenderedDigest } from './digest.js';

@@ -1,21 +1,40 @@
 import type { App } from '@slack/bolt';
-import { renderHelp, renderRequestModal } from '../blocks/index.js';
+import { code, renderHelp, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
+import { answerQuestion } from './secret-answers.js';
+import { parseSecretCommand } from './parse-secret-command.js';
 
 export const SECRET_COMMAND = '/secret';
 
-/** `/secret request [ENV] [KEY]` opens the request modal at once; anything else gets the usage. */
+/**
+ * `/secret request [ENV] [KEY]` opens the request modal at once. `list`, `history`, `status`,
+ * `cancel` and `audit` are answered in the ack, visible only to the person who asked (the queries
+ * are indexed and capped, well within Slack's 3 s). Anything else gets the usage.
+ */
 export function registerSecretCommand(app: App, deps: ListenerDeps) {
   app.command(SECRET_COMMAND, async ({ command, ack, client }) => {
-    const [sub, environment, key] = command.text.trim().split(/\s+/);
-    if (sub === 'request') {
-      await ack();
-      await client.views.open({
-        trigger_id: command.trigger_id,
-        view: renderRequestModal({ environments: deps.environments(), environment, key }),
-      });
-      return;
+    const parsed = parseSecretCommand(command.text ?? '');
+    switch (parsed.kind) {
+      case 'request':
+        await ack();
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: renderRequestModal({ environments: deps.environments(), environment: parsed.environment, key: parsed.key }),
+        });
+        return;
+      case 'help': {
+        const lead = parsed.unknown ? `There is no \`/secret\` command ${code(parsed.unknown)}.\n\n` : '';
+        await ack({ response_type: 'ephemeral', text: lead + renderHelp() });
+        return;
+      }
+      case 'usage':
+        await ack({ response_type: 'ephemeral', text: parsed.message });
+        return;
+      default: {
+        const asker = { userId: command.user_id, teamId: command.team_id };
+        const answer = await answerQuestion(parsed, asker, deps);
+        await ack({ response_type: 'ephemeral', text: answer.text, blocks: answer.blocks });
+      }
     }
-    await ack({ response_type: 'ephemeral', text: renderHelp() });
   });
 }

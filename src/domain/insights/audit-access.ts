@@ -1,0 +1,45 @@
+import { AppError } from '../../errors.js';
+import type { Policy } from '../policies/index.js';
+import type { AuditAccess } from './insight-types.js';
+
+const isGroup = (id: string) => id.startsWith('S');
+
+/** Everyone the policy names as an approver, of any environment or rule: user and group ids. */
+export function policyApprovers(policy: Policy): string[] {
+  const ids = [
+    ...Object.values(policy.environments).flatMap((e) => e.approvers),
+    ...policy.rules.flatMap((r) => r.approvers),
+  ];
+  return [...new Set(ids)];
+}
+
+export const AUDIT_REFUSAL =
+  'Audit answers (who changed, read or could read a secret, and what a person did) are for the admins and approvers named in the policy, and you are not one of them. Ask an admin if you need this answer.';
+
+/**
+ * May this Slack user see audit answers? Yes for the policy's admins and for anyone it names as an
+ * approver of an environment or rule, directly or through a user group (looked up now). A failed group
+ * lookup is an error, never a yes: when no other entry lets the user in, it is thrown.
+ */
+export async function auditAccess(
+  policy: Policy | undefined,
+  userId: string,
+  groupMembers: (groupId: string) => Promise<readonly string[]>,
+): Promise<AuditAccess> {
+  if (!policy) {
+    return { allowed: false, message: 'keyturn has no policy file loaded, so nobody is named to see audit answers; ask an admin to add one.' };
+  }
+  if (policy.admins.includes(userId)) return { allowed: true };
+  const approvers = policyApprovers(policy);
+  if (approvers.some((id) => !isGroup(id) && id === userId)) return { allowed: true };
+  // Looked up together, so a policy with several groups still answers well within Slack's 3 s.
+  const lookups = await Promise.allSettled(approvers.filter(isGroup).map((group) => groupMembers(group)));
+  if (lookups.some((l) => l.status === 'fulfilled' && l.value.includes(userId))) return { allowed: true };
+  const failed = lookups.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failed) {
+    throw failed.reason instanceof AppError
+      ? failed.reason
+      : new AppError('internal', 'Could not look up Slack user groups to check who may see audit answers; try again in a minute.');
+  }
+  return { allowed: false, message: AUDIT_REFUSAL };
+}

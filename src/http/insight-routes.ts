@@ -1,0 +1,64 @@
+import type { InsightService } from '../domain/insights/insight-service.js';
+import type { QueryOptions } from '../domain/insights/insight-types.js';
+import { assertEnvironment } from '../domain/secrets/secret-rules.js';
+import { DURATION_RULE, parseDuration } from '../duration.js';
+import { AppError, invalidInput } from '../errors.js';
+import type { Route } from './router.js';
+
+/** `?since=30d` (a duration back from now) or `?since=2025-01-31T00:00:00Z`, and `?limit=N`. */
+export function queryOptions(url: URL, now = new Date()): QueryOptions {
+  const opts: QueryOptions = {};
+  const since = url.searchParams.get('since');
+  if (since !== null && since !== '') {
+    const ms = parseDuration(since);
+    const at = ms !== undefined ? new Date(now.getTime() - ms) : /^\d{4}-\d\d-\d\d/.test(since) ? new Date(since) : undefined;
+    if (!at || Number.isNaN(at.getTime())) throw invalidInput(`since must be ${DURATION_RULE}, or an ISO date such as 2025-01-31.`);
+    opts.since = at;
+  }
+  const limit = url.searchParams.get('limit');
+  if (limit !== null && limit !== '') {
+    if (!/^\d{1,6}$/.test(limit)) throw invalidInput('limit must be a whole number.');
+    opts.limit = Number(limit);
+  }
+  return opts;
+}
+
+/**
+ * Answers on demand: who changed, read or could read a secret, and what one person or token did
+ * (admin token only), and the secrets of an environment without their values (any token for that
+ * environment). Dates are ISO strings; no answer holds a value.
+ */
+export function insightRoutes(insights: InsightService): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/audit/secrets/:env/:key',
+      auth: 'admin',
+      handle: async ({ params, url }) => ({ status: 200, json: await insights.secretActivity(params.env, params.key, queryOptions(url)) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/keys/:key',
+      auth: 'admin',
+      handle: async ({ params, url }) => ({ status: 200, json: await insights.secretActivity(undefined, params.key, queryOptions(url)) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/users/:id',
+      auth: 'admin',
+      handle: async ({ params, url }) => ({ status: 200, json: await insights.userActivity(params.id, queryOptions(url)) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/environments/:env/secrets',
+      auth: 'token',
+      async handle({ principal, params }) {
+        assertEnvironment(params.env);
+        if (!principal.admin && principal.environments !== '*' && !principal.environments.includes(params.env)) {
+          throw new AppError('forbidden', `Token "${principal.name}" may not see the ${params.env} environment; ask an admin for a token that includes it.`);
+        }
+        return { status: 200, json: await insights.listSecrets(params.env) };
+      },
+    },
+  ];
+}

@@ -1,0 +1,88 @@
+import { code } from '../blocks/index.js';
+
+/**
+ * What someone asked for with `/secret …`, parsed from the command text alone (pure). Arguments are
+ * passed on as typed; the domain checks names and ids, and renderers escape whatever is echoed.
+ */
+export type SecretCommand =
+  | { kind: 'request'; environment?: string; key?: string }
+  | { kind: 'help'; unknown?: string }
+  | { kind: 'list'; environment?: string }
+  | { kind: 'history'; environment: string; key: string }
+  | { kind: 'status'; requestId: string }
+  | { kind: 'cancel'; requestId: string; reason?: string }
+  | { kind: 'auditSecret'; environment?: string; key: string }
+  /** `subject`: a Slack user id (`U…`) or `token:NAME`, as the audit log names them. */
+  | { kind: 'auditUser'; subject: string }
+  /** A known subcommand used wrongly: the message (mrkdwn, anything typed escaped) says how to use it. */
+  | { kind: 'usage'; message: string };
+
+export const REQUEST_ID = /^req_[0-9a-f]{10}$/;
+
+const USAGE = {
+  history: 'Usage: `/secret history ENV KEY`, for example `/secret history prod STRIPE_KEY`.',
+  status: 'Usage: `/secret status ID`, with the request id from its message (it looks like `req_0a1b2c3d4e`).',
+  cancel: 'Usage: `/secret cancel ID [REASON]`, with the id of your pending request (it looks like `req_0a1b2c3d4e`).',
+  audit: 'Usage: `/secret audit [ENV] KEY` for a secret, or `/secret audit @person` for a person.',
+  list: 'Usage: `/secret list [ENV]`.',
+} as const;
+
+// Slack escapes a picked mention as <@U123|name> (or <@U123>) when "escape names" is on.
+const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
+// A member id typed as is; it holds a digit, so a key such as WEBHOOK is not taken for one.
+const BARE_USER = /^[UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{2,}$/;
+
+/** `<@U123|ann>`, `U123`, `slack:U123` → `U123`; `token:NAME` as is; undefined when it names no one. */
+export function personIn(arg: string): string | undefined {
+  const mention = MENTION.exec(arg);
+  if (mention) return mention[1];
+  if (BARE_USER.test(arg)) return arg;
+  if (arg.startsWith('slack:') && BARE_USER.test(arg.slice(6))) return arg.slice(6);
+  if (arg.startsWith('token:') && arg.length > 6) return arg;
+  return undefined;
+}
+
+function requestIdCommand(kind: 'status' | 'cancel', args: string[], rest: string): SecretCommand {
+  const [id] = args;
+  if (!id || !REQUEST_ID.test(id)) return { kind: 'usage', message: USAGE[kind] };
+  if (kind === 'status') return args.length === 1 ? { kind, requestId: id } : { kind: 'usage', message: USAGE.status };
+  const reason = rest.slice(rest.indexOf(id) + id.length).trim();
+  return reason ? { kind, requestId: id, reason } : { kind, requestId: id };
+}
+
+export function parseSecretCommand(text: string): SecretCommand {
+  const trimmed = text.trim();
+  const [word = '', ...args] = trimmed.split(/\s+/).filter(Boolean);
+  const sub = word.toLowerCase();
+  const rest = trimmed.slice(word.length);
+  switch (sub) {
+    case 'request':
+      return { kind: 'request', environment: args[0], key: args[1] };
+    case '':
+    case 'help':
+      return { kind: 'help' };
+    case 'list':
+      if (args.length > 1) return { kind: 'usage', message: USAGE.list };
+      return args[0] ? { kind: 'list', environment: args[0] } : { kind: 'list' };
+    case 'history':
+      return args.length === 2 ? { kind: 'history', environment: args[0], key: args[1] } : { kind: 'usage', message: USAGE.history };
+    case 'status':
+    case 'cancel':
+      return requestIdCommand(sub, args, rest);
+    case 'audit': {
+      if (args.length === 2) return { kind: 'auditSecret', environment: args[0], key: args[1] };
+      if (args.length !== 1) return { kind: 'usage', message: USAGE.audit };
+      const person = personIn(args[0]);
+      if (person) return { kind: 'auditUser', subject: person };
+      if (args[0].startsWith('@') || args[0].startsWith('<@')) {
+        return {
+          kind: 'usage',
+          message: `Slack sent ${code(args[0])} without the person's member id. Pick them from the list Slack offers as you type @, or give their member id (U…).`,
+        };
+      }
+      return { kind: 'auditSecret', key: args[0] };
+    }
+    default:
+      return { kind: 'help', unknown: word };
+  }
+}

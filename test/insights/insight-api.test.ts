@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { policyFile } from './support.js';
+
+/** The same answers through the API: audit for the admin token only, lists for tokens of that environment. */
+let s: TestServer;
+let web: string;
+let stagingApp: string;
+
+beforeAll(async () => {
+  s = await startTestServer({ KEYTURN_POLICY_FILE: policyFile() });
+  await s.seed('prod', 'STRIPE_KEY', 'sk_live_NEEDLE_1');
+  await s.seed('prod', 'STRIPE_KEY', 'sk_live_NEEDLE_2');
+  await s.seed('prod', 'DB_PASSWORD', 'hunter2-NEEDLE');
+  web = (await s.api('/v1/tokens', { method: 'POST', body: { name: 'web', environments: ['prod'] } })).body.token;
+  stagingApp = (await s.api('/v1/tokens', { method: 'POST', body: { name: 'staging-app', environments: ['staging'] } })).body.token;
+  for (let i = 0; i < 3; i++) expect((await s.api('/v1/secrets/prod/STRIPE_KEY', { token: web })).status).toBe(200);
+});
+afterAll(() => s?.close());
+
+describe('GET /v1/audit/secrets/:env/:key and /v1/audit/keys/:key', () => {
+  it('the admin token gets changes, readers and who could, with ISO dates and no values', async () => {
+    const r = await s.api('/v1/audit/secrets/prod/STRIPE_KEY');
+    expect(r.status).toBe(200);
+    const [prod] = r.body.environments;
+    expect(prod.current).toMatchObject({ version: 2, live: true, updatedBy: 'test-seed' });
+    expect(prod.changes.map((c: any) => c.version)).toEqual([2, 1]);
+    expect(prod.readers).toEqual([{ actor: 'token:web', reads: 3, lastReadAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) }]);
+    expect(prod.could).toMatchObject({ inPolicy: true, approvers: ['U0BOB', 'U0CAROL', 'U0ALICE'], requiredApprovals: 2, tokens: [{ name: 'web' }] });
+    expect(r.text).not.toContain('NEEDLE');
+    expect(r.text).not.toContain('hunter2');
+
+    const keys = await s.api('/v1/audit/keys/STRIPE_KEY');
+    expect(keys.body.environments.map((e: any) => e.environment)).toEqual(['prod']);
+  });
+
+  it('takes a window and a limit', async () => {
+    const capped = await s.api('/v1/audit/secrets/prod/STRIPE_KEY?limit=1&since=30d');
+    expect(capped.body.environments[0]).toMatchObject({ totalChanges: 2, changes: [{ version: 2 }] });
+    expect(capped.body.since).toMatch(/^\d{4}-/);
+    const future = await s.api('/v1/audit/secrets/prod/STRIPE_KEY?since=2999-01-01');
+    expect(future.body.environments[0]).toMatchObject({ totalChanges: 0, totalReads: 0 });
+    const bad = await s.api('/v1/audit/secrets/prod/STRIPE_KEY?since=yesterday');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/since must be/);
+  });
+
+  it('a service token is refused with 403, even one that may read the environment', async () => {
+    for (const path of ['/v1/audit/secrets/prod/STRIPE_KEY', '/v1/audit/keys/STRIPE_KEY', '/v1/audit/users/U0BOB', '/v1/audit/users/token:web']) {
+      const r = await s.api(path, { token: web });
+      expect(r.status, path).toBe(403);
+      expect(r.body.error.message).toBe('This needs the admin token.');
+    }
+    expect((await s.api('/v1/audit/users/U0BOB', { token: null })).status).toBe(401);
+  });
+});
+
+describe('GET /v1/audit/users/:id', () => {
+  it('a token as token:NAME: its reads grouped by secret', async () => {
+    const r = await s.api('/v1/audit/users/token:web');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ actor: 'token:web', userId: null, totalReads: 3, totalSecretsRead: 1, reads: [{ environment: 'prod', key: 'STRIPE_KEY', reads: 3 }] });
+  });
+
+  it('a Slack user with nothing to show, and a name that is no one', async () => {
+    expect((await s.api('/v1/audit/users/U0BOB')).body).toMatchObject({ actor: 'slack:U0BOB', totalRequests: 0, totalDecisions: 0, totalReads: 0 });
+    const bad = await s.api('/v1/audit/users/bob');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/token:NAME/);
+  });
+});
+
+describe('GET /v1/environments/:env/secrets', () => {
+  it('a token for the environment lists keys, versions, last change and rotation, and no values', async () => {
+    const r = await s.api('/v1/environments/prod/secrets', { token: web });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ environment: 'prod', inPolicy: true, total: 2 });
+    expect(r.body.secrets.map((x: any) => [x.key, x.version])).toEqual([
+      ['DB_PASSWORD', 1],
+      ['STRIPE_KEY', 2],
+    ]);
+    expect(r.body.secrets[0].rotation).toMatchObject({ everyMs: 90 * 86_400_000, overdue: false, dueAt: expect.any(String) });
+    expect(r.text).not.toContain('NEEDLE');
+    expect(r.text).not.toContain('hunter2');
+    expect(r.body.secrets[0]).not.toHaveProperty('value');
+  });
+
+  it('a token for another environment is refused; the admin token may list any', async () => {
+    const r = await s.api('/v1/environments/prod/secrets', { token: stagingApp });
+    expect(r.status).toBe(403);
+    expect(r.body.error.message).toMatch(/may not see the prod environment/);
+    expect((await s.api('/v1/environments/staging/secrets')).body).toMatchObject({ total: 0, inPolicy: true });
+    expect((await s.api('/v1/environments/Bad!/secrets')).status).toBe(400);
+  });
+});
