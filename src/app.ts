@@ -164,7 +164,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       metrics,
     });
     const insights = createInsightService({ database, policy: () => policy, requests, groupMembers: membersOf });
-    const { cancelRequest } = createRequestCanceller({ database, audit, metrics });
+    const { cancelRequest } = createRequestCanceller({ database, audit, metrics, onCancelled: events.changed, committed: events.committed });
     const home = worker ? createAppHome({ database, queries: createRequestQueries({ db: database.db, groupMembers: membersOf }), kick: worker.kick }) : undefined;
     if (slack) await slack.start({ requests, environments, logger, home, insights, cancelRequest });
     else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');

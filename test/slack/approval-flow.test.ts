@@ -126,6 +126,18 @@ describe('a 2-of-2 production change, end to end through Slack', () => {
     await t.until(() => t.standIn.callsTo('chat.postMessage').some((c) => c.args.channel === 'D0BOB' && /resubmit|submit .*again/i.test(shown(c))));
   });
 
+  it('the requester cancels: every copy is redrawn without buttons, and later clicks change nothing', async () => {
+    const id = await openProdRequest();
+    const r = await t.slack.command('U0ALICE', `cancel ${id}`);
+    expect(r.status).toBe(200);
+    await t.untilShown(/cancelled/);
+    expect(JSON.stringify(t.lastDrawn()!.args.blocks)).not.toContain(ACTIONS.approve);
+    await t.slack.click('U0BOB', ACTIONS.approve, id);
+    await t.until(() => t.standIn.callsTo('chat.postEphemeral').length >= 1);
+    expect(t.standIn.callsTo('chat.postEphemeral')[0].args.text).toMatch(/already cancelled/);
+    expect((await t.server.api(`/v1/requests/${id}`)).body.status).toBe('cancelled');
+  });
+
   it('an environment that needs no approval applies at once and says so', async () => {
     await t.submitRequest('U0ALICE', { environment: 'dev', key: 'FEATURE_FLAG_KEY', operation: 'create', value: 'on', reason: 'try it' });
     await t.until(() => t.standIn.callsTo('chat.postMessage').some((c) => c.args.channel === 'D0ALICE'));
