@@ -2,7 +2,7 @@
  * The small vocabulary of a policy file — Slack ids, durations, cron schedules, time zones, key globs — each
  * as a zod schema whose message says what is expected, because these messages reach a person fixing YAML.
  */
-import { validateDetailed } from 'node-cron';
+import { InvalidScheduleError, parseCron } from '../../jobs/cron-time.js';
 import { z } from 'zod';
 import { DURATION_RULE, parseDuration } from '../../duration.js';
 import { ENVIRONMENT_RULE, isValidEnvironment } from '../secrets/secret-rules.js';
@@ -70,17 +70,17 @@ export const durationOf = (text: string): Duration => ({ ms: parseDuration(text)
 export const CRON_RULE =
   'a cron schedule is 5 fields: minute hour day-of-month month day-of-week (for example "0 9 * * 1-5")';
 
-/** node-cron also takes a 6-field form with seconds; a policy never needs it, and 5 fields is what people read. */
+/** Checked by the same parser the scheduler runs on, so a policy that passes the check also starts. */
 export function cronProblem(expression: string): string | undefined {
   const fields = expression.trim().split(/\s+/);
   if (fields.length !== 5) return `${quote(expression)} has ${fields.length} fields: ${CRON_RULE}`;
-  if (!fields.every((f) => /^[0-9A-Za-z*,/?-]+$/.test(f))) {
-    return `${quote(expression)} has characters cron does not use: ${CRON_RULE}`;
+  try {
+    parseCron(fields.join(' '));
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof InvalidScheduleError)) throw err;
+    return `${quote(expression)} is not a valid schedule (${err.message}): ${CRON_RULE}`;
   }
-  const result = validateDetailed(fields.join(' '));
-  if (result.valid) return undefined;
-  const detail = result.errors.map((e) => e.message).join('; ');
-  return `${quote(expression)} is not a valid schedule (${detail}): ${CRON_RULE}`;
 }
 
 export const cronSchedule = z.string({ error: `expected ${CRON_RULE}` }).superRefine((expr, ctx) => {
