@@ -9,6 +9,25 @@ export interface SlackCall {
   at: number;
 }
 
+export interface Upload {
+  id: string;
+  filename: string;
+  length: number;
+  bytes: Buffer | undefined;
+  content: string | undefined;
+}
+
+/** The file in an upload: the first part of a multipart/form-data body, or the body itself. */
+function fileBytes(body: Buffer, contentType: string): Buffer {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = body.indexOf(delimiter);
+  const headersEnd = body.indexOf('\r\n\r\n', start);
+  const end = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headersEnd);
+  return start < 0 || headersEnd < 0 || end < 0 ? body : body.subarray(headersEnd + 4, end);
+}
+
 /**
  * A local stand-in for Slack's Web API (test-only). keyturn points SLACK_API_URL here; every call is
  * recorded so tests assert what people would have seen. Answers like Slack for the methods we use.
@@ -23,6 +42,9 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
   const history = new Map<string, { ts: string; text: string; metadata?: unknown }[]>();
   /** Calls Slack answered with success: what people actually got. */
   const delivered: SlackCall[] = [];
+  /** Files keyturn uploaded (files.getUploadURLExternal, then a POST of the bytes to the upload URL). */
+  const uploads: Upload[] = [];
+  let origin = '';
 
   const answer = (method: string, args: Record<string, any>): Record<string, unknown> => {
     switch (method) {
@@ -49,6 +71,13 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
         return groups[args.usergroup] ? { ok: true, users: groups[args.usergroup] } : { ok: false, error: 'no_such_subteam' };
       case 'users.info':
         return { ok: true, user: { id: args.user, deleted: (opts.deletedUsers ?? []).includes(args.user) } };
+      case 'files.getUploadURLExternal': {
+        const id = `F${++seq}`;
+        uploads.push({ id, filename: args.filename, length: Number(args.length), bytes: undefined, content: undefined });
+        return { ok: true, upload_url: `${origin}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal':
+        return { ok: true, files: (args.files ?? []).map((f: { id: string; title?: string }) => ({ id: f.id, title: f.title })) };
       default:
         return { ok: true };
     }
@@ -58,6 +87,20 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
+      const upload = /^\/upload\/(F\d+)$/.exec(req.url ?? '');
+      if (upload) {
+        // Where Slack's upload URL takes the file's bytes: recorded as received, answered like Slack.
+        const file = uploads.find((u) => u.id === upload[1]);
+        if (!file || req.method !== 'POST') {
+          res.writeHead(404).end();
+          return;
+        }
+        file.bytes = fileBytes(Buffer.concat(chunks), String(req.headers['content-type'] ?? ''));
+        file.content = file.bytes.toString('utf8');
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(`OK - ${file.bytes.length}`);
+        return;
+      }
       const method = (req.url ?? '').replace(/^\/+(api\/)?/, '').split('?')[0];
       const text = Buffer.concat(chunks).toString('utf8');
       let args: Record<string, any> = {};
@@ -91,6 +134,7 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
+  origin = `http://127.0.0.1:${port}`;
   return {
     url: `http://127.0.0.1:${port}/api/`,
     calls,
@@ -107,6 +151,8 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
     failNext(method: string, status: number, extra: { body?: unknown; retryAfter?: number } = {}) {
       failures.push({ method, status, ...extra });
     },
+    /** Files uploaded, with the bytes the upload URL received (undefined until they arrive). */
+    uploads,
     /** Everything keyturn sent to Slack, as one string: for "never contains" assertions. */
     everything: () => JSON.stringify(calls),
     close: () =>

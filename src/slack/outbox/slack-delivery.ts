@@ -41,6 +41,11 @@ const METADATA_TYPE = 'keyturn_message';
 /** The Web API calls the outbox makes, one per row kind. */
 export function createSlackDelivery(client: WebClient) {
   const dmChannels = new Map<string, string>();
+  /**
+   * Messages posted whose file has not reached Slack yet, by key → ts. The retry of such a row must not
+   * settle for "already posted": it uploads the file into the thread of the message it posted.
+   */
+  const filesOwed = new Map<string, string>();
 
   async function channelFor(target: string): Promise<string> {
     if (!/^[UW]/.test(target)) return target;
@@ -61,6 +66,7 @@ export function createSlackDelivery(client: WebClient) {
      * the message in the channel by the key it was posted with, so it is not posted twice.
      */
     async findPosted(channel: string, key: string, since: Date): Promise<string | undefined> {
+      if (filesOwed.has(key)) return undefined;
       const res = await client.conversations.history({
         channel,
         oldest: String(Math.floor(since.getTime() / 1000) - 60),
@@ -75,24 +81,30 @@ export function createSlackDelivery(client: WebClient) {
     },
 
     async post(channel: string, key: string, payload: OutboxPayload): Promise<string> {
-      const res = await client.chat.postMessage({
-        channel,
-        text: payload.text,
-        blocks: payload.blocks as never,
-        unfurl_links: false,
-        unfurl_media: false,
-        metadata: { event_type: METADATA_TYPE, event_payload: { key } },
-      });
+      let ts = filesOwed.get(key);
+      if (!ts) {
+        const res = await client.chat.postMessage({
+          channel,
+          text: payload.text,
+          blocks: payload.blocks as never,
+          unfurl_links: false,
+          unfurl_media: false,
+          metadata: { event_type: METADATA_TYPE, event_payload: { key } },
+        });
+        ts = res.ts!;
+      }
       if (payload.file) {
+        filesOwed.set(key, ts);
         await client.filesUploadV2({
           channel_id: channel,
-          thread_ts: res.ts,
+          thread_ts: ts,
           filename: payload.file.filename,
           title: payload.file.title,
           content: payload.file.content,
-        } as never);
+        });
+        filesOwed.delete(key);
       }
-      return res.ts!;
+      return ts;
     },
 
     async update(channel: string, ts: string, payload: OutboxPayload): Promise<void> {
