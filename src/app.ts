@@ -27,11 +27,15 @@ import { type Policy, environmentNames, loadPolicyFile, resolvePolicy } from './
 import { createRequestService } from './domain/requests/request-service.js';
 import { createRequestCanceller } from './domain/requests/request-cancel.js';
 import { createInsightService } from './domain/insights/insight-service.js';
+import { type DigestService, createDigestService } from './domain/digests/digest-poster.js';
 import type { RequestEvents } from './domain/requests/request-types.js';
 import { AppError } from './errors.js';
 import { requestRoutes } from './http/request-routes.js';
 import { insightRoutes } from './http/insight-routes.js';
 import { createGroupDirectory } from './slack/group-directory.js';
+import { createUserDirectory } from './slack/user-directory.js';
+import { renderDigest } from './slack/blocks/index.js';
+import { enqueuePost } from './slack/outbox/outbox-writer.js';
 import { createAppHome } from './slack/app-home.js';
 import { createRequestQueries } from './domain/requests/request-queries.js';
 import { createOutboxWorker } from './slack/outbox/outbox-worker.js';
@@ -61,6 +65,7 @@ export interface Keyturn {
     slack?: SlackRuntime;
     audit: ReturnType<typeof createAuditLog>;
     provider: KeyProvider;
+    digests: DigestService;
   };
   stop(): Promise<void>;
 }
@@ -165,6 +170,9 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     });
     const insights = createInsightService({ database, policy: () => policy, requests, groupMembers: membersOf });
     const { cancelRequest } = createRequestCanceller({ database, audit, metrics, onCancelled: events.changed, committed: events.committed });
+    const people = slack ? createUserDirectory(slack.client, { logger }) : { isDeactivated: async () => false };
+    const directory = { isDeactivated: people.isDeactivated, groupMembers: membersOf };
+    const digests = createDigestService({ database, audit, policy: () => policy, directory, render: renderDigest, enqueue: enqueuePost, kick: worker?.kick, logger });
     const home = worker ? createAppHome({ database, queries: createRequestQueries({ db: database.db, groupMembers: membersOf }), kick: worker.kick }) : undefined;
     if (slack) await slack.start({ requests, environments, logger, home, insights, cancelRequest });
     else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
@@ -210,7 +218,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack, digests }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

@@ -4,7 +4,8 @@ import { csvCell } from '../../src/domain/digests/digest-csv.js';
 import type { Digest } from '../../src/domain/digests/digest-types.js';
 import { renderDigest } from '../../src/slack/blocks/index.js';
 import { LIMITS } from '../../src/slack/blocks/common.js';
-import { DAY, HOUR, csvRecords, parseCsv } from './support.js';
+import { digestKey, digestPeriod, periodLabel } from '../../src/domain/digests/digest-poster.js';
+import { DAY, DIGEST_POLICY, HOUR, csvRecords, parseCsv } from './support.js';
 
 const to = new Date('2025-03-03T08:00:00Z');
 const from = new Date(to.getTime() - 7 * DAY);
@@ -121,5 +122,14 @@ describe('the digest CSV', () => {
     expect(records.filter((r) => r.section === 'unread')).toHaveLength(120);
     expect(records.filter((r) => r.section === 'not_applied')).toHaveLength(40);
     expect(records.find((r) => r.reader === 'token:svc-007')).toMatchObject({ environment: 'prod', reads: '993', denied_reads: '2', keys_read: '3' });
+  });
+});
+
+describe('the digest period', () => {
+  it('is the policy entry’s period before the fire time, named in the entry’s time zone', () => {
+    const fireAt = new Date('2025-03-03T08:00:00Z');
+    expect(digestPeriod(DIGEST_POLICY.digests[0], fireAt)).toEqual({ from: new Date('2025-02-24T08:00:00Z'), to: fireAt });
+    expect(periodLabel(DIGEST_POLICY.digests[0], fireAt)).toBe('7d to Mon 3 Mar 2025, 09:00 Europe/Berlin');
+    expect(digestKey('C0SECOPS', fireAt)).toBe('digest:C0SECOPS:2025-03-03T08:00:00.000Z');
   });
 });

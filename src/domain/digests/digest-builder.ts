@@ -23,13 +23,20 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     readerActivity(database, period),
     unreadSecrets(database, period),
     pendingRequests(database, builtAt),
-    deps.rotation ? deps.rotation.dueSecrets() : Promise.resolve([]),
+    deps.rotation ? deps.rotation.dueSecrets({ includeSnoozed: true }) : Promise.resolve([]),
     policy ? checkPeople(policy, deps.directory, deps.logger) : Promise.resolve({ deactivated: [], quorum: [], gaps: [] }),
   ]);
 
   const overdueRotations: OverdueRotation[] = rotations
     .filter((r) => r.state === 'overdue')
-    .map((r) => ({ environment: r.environment, key: r.key, dueAt: r.dueAt, ageMs: r.ageMs, owners: [...r.owners] }))
+    .map((r) => ({
+      environment: r.environment,
+      key: r.key,
+      dueAt: r.dueAt,
+      ageMs: r.ageMs,
+      owners: [...r.owners],
+      ...(r.snoozedUntil ? { snoozedUntil: r.snoozedUntil } : {}),
+    }))
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.environment.localeCompare(b.environment) || a.key.localeCompare(b.key));
 
   return { period, builtAt, applied, unapplied, reads, unread, overdueRotations, pending, ...people };

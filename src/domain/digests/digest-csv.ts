@@ -88,7 +88,9 @@ export function digestRows(d: Digest): CsvRow[] {
       key: r.key,
       user: r.owners.join(' '),
       at: r.dueAt,
-      detail: `due ${hours(Math.max(0, d.builtAt.getTime() - r.dueAt.getTime()))} h ago; current version is ${hours(r.ageMs)} h old`,
+      detail:
+        `due ${hours(Math.max(0, d.builtAt.getTime() - r.dueAt.getTime()))} h ago; current version is ${hours(r.ageMs)} h old` +
+        (r.snoozedUntil ? `; reminders snoozed until ${r.snoozedUntil.toISOString()}` : ''),
     })),
     ...d.pending.map((r) => ({
       section: 'pending',

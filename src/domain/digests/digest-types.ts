@@ -73,10 +73,12 @@ export interface RotationItem {
   dueAt: Date;
   ageMs: number;
   owners: readonly string[];
+  snoozedUntil?: Date;
 }
 
 export interface RotationSource {
-  dueSecrets(): Promise<readonly RotationItem[]>;
+  /** With `includeSnoozed`: an overdue secret whose reminders are put off is still overdue for the audit. */
+  dueSecrets(opts?: { includeSnoozed?: boolean }): Promise<readonly RotationItem[]>;
 }
 
 export interface OverdueRotation {
@@ -85,6 +87,8 @@ export interface OverdueRotation {
   dueAt: Date;
   ageMs: number;
   owners: string[];
+  /** Reminders put off until then. */
+  snoozedUntil?: Date;
 }
 
 export interface PendingRequest {

@@ -90,7 +90,8 @@ function parts(d: Digest): Part[] {
       lines: d.overdueRotations.map(
         (r) =>
           `• ${secretText(r.environment, r.key)}: due ${slackDate(r.dueAt, '{date_short_pretty}')} (${ago(d, r.dueAt)} ago)` +
-          (r.owners.length ? `, owners ${r.owners.map(mentionApprover).join(', ')}` : ''),
+          (r.owners.length ? `, owners ${r.owners.map(mentionApprover).join(', ')}` : '') +
+          (r.snoozedUntil ? ` (reminders snoozed until ${slackDate(r.snoozedUntil, '{date_short_pretty}')})` : ''),
       ),
       cut: false,
     },
