@@ -41,7 +41,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
       connect_timeout: 10,
       // Secrets are bytea; keep prepared statements on (fast path) and types default.
     });
-    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    const db = drizzlePostgres(preparing(client), { schema }) as unknown as Db;
     return {
       db,
       kind: 'postgres',
@@ -69,4 +69,56 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     },
     close: () => client.close(),
   };
+}
+
+type UnsafeOptions = { prepare?: boolean; [option: string]: unknown };
+type Callback = (sql: postgres.Sql) => unknown;
+
+/**
+ * The postgres.js client as drizzle should see it: statements with parameters are prepared.
+ *
+ * drizzle's postgres-js adapter runs every query not built with `.prepare(name)` as
+ * `client.unsafe(text, params, { prepare: false })`. postgres.js then sends Parse/Describe, waits for the
+ * answer, and only then Bind/Execute: two round trips and a fresh parse and plan for every query. With
+ * `prepare: true` postgres.js keeps the statement per connection, keyed by its text and parameter types, so
+ * the next run of the same text is one round trip (Bind/Execute) on an already parsed statement.
+ *
+ * Statements without parameters keep postgres.js's default (the simple protocol), which is what allows
+ * several statements in one text (migrations). The transaction and savepoint clients that `begin()` and
+ * `savepoint()` hand to their callbacks are wrapped the same way, so queries inside a transaction are
+ * prepared too. Everything else (tagged templates, `end`, `options`, ...) is the client itself.
+ */
+function preparing(sql: postgres.Sql): postgres.Sql {
+  const target = sql as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const unsafe = (text: string, args?: unknown, options?: UnsafeOptions) => {
+    // postgres.js also accepts unsafe(text, options).
+    if (args !== undefined && !Array.isArray(args)) {
+      options = args as UnsafeOptions;
+      args = [];
+    }
+    const params = (args as unknown[] | undefined) ?? [];
+    return target.unsafe(text, params, params.length > 0 ? { ...options, prepare: true } : (options ?? {}));
+  };
+  // begin([options,] fn) and savepoint([name,] fn): the callback gets a wrapped client.
+  const withWrappedCallback =
+    (method: 'begin' | 'savepoint') =>
+    (...args: unknown[]) => {
+      const last = args.length - 1;
+      if (last >= 0 && typeof args[last] === 'function') {
+        const fn = args[last] as Callback;
+        args[last] = (inner: postgres.Sql) => fn(preparing(inner));
+      }
+      return target[method](...args);
+    };
+  const overrides: Record<PropertyKey, unknown> = {
+    unsafe,
+    begin: withWrappedCallback('begin'),
+    savepoint: withWrappedCallback('savepoint'),
+  };
+  return new Proxy(sql, {
+    get(obj, prop, receiver) {
+      if (Object.hasOwn(overrides, prop) && typeof Reflect.get(obj, prop, receiver) === 'function') return overrides[prop];
+      return Reflect.get(obj, prop, receiver);
+    },
+  });
 }
