@@ -222,24 +222,31 @@ export function createSecretStore(deps: SecretStoreDeps) {
     );
   }
 
-  const currentVersions = (environment: string, key?: string) =>
+  // Every live secret of an environment at its current version (readEnvironment).
+  const currentVersions = (environment: string) =>
     db
       .select({ v: secretVersions })
       .from(secrets)
       .innerJoin(secretVersions, currentVersionJoin)
-      .where(
-        key === undefined
-          ? and(eq(secrets.environment, environment), eq(secrets.deleted, false))
-          : and(eq(secrets.environment, environment), eq(secrets.key, key)),
-      )
+      .where(and(eq(secrets.environment, environment), eq(secrets.deleted, false)))
       .orderBy(asc(secrets.key));
+
+  // The hot path of read(): one secret's current version, built once with placeholders instead of on every
+  // call. The name makes drizzle ask postgres.js to keep the statement prepared on each connection; PGlite
+  // runs the same text each time.
+  const currentVersionOf = db
+    .select({ v: secretVersions })
+    .from(secrets)
+    .innerJoin(secretVersions, currentVersionJoin)
+    .where(and(eq(secrets.environment, sql.placeholder('environment')), eq(secrets.key, sql.placeholder('key'))))
+    .prepare('keyturn_current_version');
 
   /** Reads the current value; answered only after the read is in the audit log. */
   async function read(principal: Principal, environment: string, key: string) {
     assertEnvironment(environment);
     assertKey(key);
     await denyUnlessAllowed(principal, environment, key);
-    const [found] = await currentVersions(environment, key);
+    const [found] = await currentVersionOf.execute({ environment, key });
     if (!found || found.v.operation === 'delete') {
       await audit.recordReads([{ actor: actorOf(principal), action: 'secret.read_missing', environment, key }]);
       metrics?.inc('keyturn_reads_total', { outcome: 'not_found' });
