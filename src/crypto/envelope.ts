@@ -74,6 +74,36 @@ export function createEnvelope(opts: EnvelopeOptions): Envelope {
     while (cache.size > maxEntries) drop(cache.keys().next().value as string);
   };
 
+  // Provider calls under way, by cache key: concurrent misses for one data key share one call. An entry
+  // leaves when its call settles, so a failure is never remembered and the next miss asks again.
+  const inflight = new Map<string, { key: Promise<Buffer>; waiting: number }>();
+  /** The unwrapped data key, in a buffer the caller owns (and zeroes). */
+  const unwrap = async (k: string, wrapped: Buffer, context: EncryptionContext): Promise<Buffer> => {
+    let flight = inflight.get(k);
+    if (!flight) {
+      const started = {
+        key: provider.decryptDataKey(wrapped, context).finally(() => {
+          if (inflight.get(k) === started) inflight.delete(k);
+        }),
+        waiting: 0,
+      };
+      inflight.set(k, started);
+      flight = started;
+    }
+    flight.waiting++;
+    let shared: Buffer;
+    try {
+      shared = await flight.key;
+    } finally {
+      flight.waiting--;
+    }
+    const own = Buffer.from(shared);
+    // Every waiter joined before the call settled (the entry is gone by the time any of them resumes),
+    // so the last one to copy the provider's buffer zeroes it.
+    if (flight.waiting === 0) shared.fill(0);
+    return own;
+  };
+
   return {
     providerName: provider.name,
 
@@ -106,7 +136,7 @@ export function createEnvelope(opts: EnvelopeOptions): Envelope {
       const cacheKey = `${createHash('sha256').update(wrapped).digest('hex')}|${JSON.stringify(encryptionContext(identity))}`;
       const cached = cache.get(cacheKey);
       metrics?.inc('keyturn_data_key_cache_total', { result: cached ? 'hit' : 'miss' });
-      const dataKey = cached ? cached.key : await provider.decryptDataKey(wrapped, encryptionContext(identity));
+      const dataKey = cached ? cached.key : await unwrap(cacheKey, wrapped, encryptionContext(identity));
 
       let plaintext: Buffer | undefined;
       try {

@@ -185,6 +185,69 @@ describe('the data key cache', () => {
     expect(calls.decrypt).toHaveLength(2);
   });
 
+  it('concurrent opens of one cold version share one provider call, and the shared key is zeroed', async () => {
+    const { provider, calls } = countingProvider();
+    const unwrapped: Buffer[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: KeyProvider = {
+      ...provider,
+      async decryptDataKey(wrapped, context) {
+        await gate; // every open misses the cache before the first answer comes back
+        const key = await provider.decryptDataKey(wrapped, context);
+        unwrapped.push(key);
+        return key;
+      },
+    };
+    const metrics = createMetrics();
+    const envelope = createEnvelope({ provider: slow, metrics });
+    const sealed = await envelope.seal(id, Buffer.from('value'));
+    const opens = Array.from({ length: 20 }, () => envelope.open(id, sealed));
+    release();
+    const values = await Promise.all(opens);
+    expect(values.map((v) => v.toString())).toEqual(Array(20).fill('value'));
+    expect(calls.decrypt).toHaveLength(1);
+    expect(unwrapped).toHaveLength(1);
+    expect(unwrapped[0].equals(Buffer.alloc(32))).toBe(true);
+    expect(metrics.get('keyturn_data_key_cache_total', { result: 'miss' })).toBe(20);
+    // Cached now: no further call.
+    await envelope.open(id, sealed);
+    expect(calls.decrypt).toHaveLength(1);
+  });
+
+  it('does not share across identities: a concurrent open as another identity still goes to the provider and fails', async () => {
+    const { provider, calls } = countingProvider();
+    const envelope = createEnvelope({ provider });
+    const sealed = await envelope.seal(id, Buffer.from('value'));
+    const other = { ...id, version: 4 };
+    const [good, bad] = await Promise.allSettled([envelope.open(id, sealed), envelope.open(other, sealed)]);
+    expect(good.status === 'fulfilled' && good.value.toString()).toBe('value');
+    expect(bad.status === 'rejected' && (bad.reason as AppError).code).toBe('decrypt_failed');
+    expect(calls.decrypt).toHaveLength(2);
+  });
+
+  it('a failed provider call is shared by the opens waiting on it but not remembered: the next open asks again', async () => {
+    const inner = createLocalKeyProvider(randomBytes(32));
+    let asked = 0;
+    let failures = 1;
+    const flaky: KeyProvider = {
+      ...inner,
+      async decryptDataKey(wrapped, context) {
+        asked++;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (failures-- > 0) throw new AppError('kms_unavailable', 'KMS is unreachable');
+        return inner.decryptDataKey(wrapped, context);
+      },
+    };
+    const envelope = createEnvelope({ provider: flaky });
+    const sealed = await envelope.seal(id, Buffer.from('value'));
+    const first = await Promise.allSettled(Array.from({ length: 20 }, () => envelope.open(id, sealed)));
+    expect(first.every((r) => r.status === 'rejected' && (r.reason as AppError).code === 'kms_unavailable')).toBe(true);
+    expect(asked).toBe(1);
+    expect((await envelope.open(id, sealed)).toString()).toBe('value');
+    expect(asked).toBe(2);
+  });
+
   it('caches nothing when the TTL is 0', async () => {
     const { provider, calls } = countingProvider();
     const envelope = createEnvelope({ provider, cacheTtlMs: 0 });
