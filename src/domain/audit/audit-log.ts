@@ -104,14 +104,21 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     }
   }
 
+  /** Starts the flush loop unless it runs. */
+  function kick(): void {
+    if (flushing || queue.length === 0) return;
+    flushing = flushLoop().finally(() => {
+      flushing = undefined;
+      // An entry queued after the loop found the queue empty but before this ran saw `flushing` still set
+      // and did not start a loop: start one for it.
+      kick();
+    });
+  }
+
   function recordReads(entries: AuditEntryInput[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       queue.push({ entries, resolve, reject });
-      if (!flushing) {
-        flushing = flushLoop().finally(() => {
-          flushing = undefined;
-        });
-      }
+      kick();
     });
   }
 
