@@ -42,6 +42,37 @@ export function chainHash(auditKey: Buffer, prevHash: string, e: Omit<AuditRecor
   return createHmac('sha256', auditKey).update(prevHash).update('\n').update(body).digest('hex');
 }
 
+/** The chain's last entry: where the next one links on. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+/** Before the first entry. */
+export const EMPTY_CHAIN: ChainHead = { seq: 0, hash: GENESIS_HASH };
+
+/** Links inputs onto the chain after `head`: seq head.seq + 1, + 2, ..., each hashed over its predecessor. */
+export function linkEntries(auditKey: Buffer, head: ChainHead, inputs: AuditEntryInput[], at: Date): AuditRecord[] {
+  let prev = head;
+  return inputs.map((input) => {
+    const base = {
+      seq: prev.seq + 1,
+      at,
+      actor: input.actor,
+      action: input.action,
+      environment: input.environment ?? null,
+      key: input.key ?? null,
+      version: input.version ?? null,
+      requestId: input.requestId ?? null,
+      fingerprint: input.fingerprint ?? null,
+      detail: input.detail ?? null,
+    };
+    const record: AuditRecord = { ...base, prevHash: prev.hash, hash: chainHash(auditKey, prev.hash, base) };
+    prev = record;
+    return record;
+  });
+}
+
 export type ChainProblem = 'edited' | 'inserted' | 'deleted';
 
 export interface ChainFinding {

@@ -2,18 +2,23 @@ import { asc, desc, gt, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { auditEntries } from '../../db/schema/index.js';
 import type { Metrics } from '../../metrics.js';
+import { isUniqueViolation } from '../tokens/token-service.js';
 import {
   type AuditEntryInput,
   type AuditRecord,
   type ChainFinding,
-  GENESIS_HASH,
-  chainHash,
+  type ChainHead,
+  EMPTY_CHAIN,
   checkLink,
+  linkEntries,
 } from './audit-chain.js';
 
 // Serialises appends across connections and replicas so seq and prev_hash never fork.
 const AUDIT_LOCK = 7_242_020;
 const VERIFY_PAGE = 5_000;
+// A batch of reads linked onto a stale head is refused by the seq primary key; after this many such
+// refusals it is appended the slow, sure way (a transaction that reads the head under the lock).
+const OPTIMISTIC_ATTEMPTS = 3;
 
 export interface VerifyResult {
   ok: boolean;
@@ -49,36 +54,66 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const { database, auditKey, metrics } = deps;
   const maxBatch = deps.maxBatch ?? 500;
 
-  async function append(tx: Queryable, inputs: AuditEntryInput[]): Promise<AuditRecord[]> {
-    if (inputs.length === 0) return [];
-    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`);
-    const [last] = await tx
+  /** The last entry as the table has it (under the advisory lock, when the caller holds it). */
+  async function readHead(on: Queryable): Promise<ChainHead> {
+    const [last] = await on
       .select({ seq: auditEntries.seq, hash: auditEntries.hash })
       .from(auditEntries)
       .orderBy(desc(auditEntries.seq))
       .limit(1);
-    let prev = last ?? { seq: 0, hash: GENESIS_HASH };
-    const at = new Date();
-    const records = inputs.map((input) => {
-      const base = {
-        seq: prev.seq + 1,
-        at,
-        actor: input.actor,
-        action: input.action,
-        environment: input.environment ?? null,
-        key: input.key ?? null,
-        version: input.version ?? null,
-        requestId: input.requestId ?? null,
-        fingerprint: input.fingerprint ?? null,
-        detail: input.detail ?? null,
-      };
-      const record: AuditRecord = { ...base, prevHash: prev.hash, hash: chainHash(auditKey, prev.hash, base) };
-      prev = record;
-      return record;
-    });
+    return last ?? EMPTY_CHAIN;
+  }
+
+  async function append(tx: Queryable, inputs: AuditEntryInput[]): Promise<AuditRecord[]> {
+    if (inputs.length === 0) return [];
+    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`);
+    const records = linkEntries(auditKey, await readHead(tx), inputs, new Date());
     await tx.insert(auditEntries).values(records);
     for (const r of records) metrics?.inc('keyturn_audit_appends_total', { action: r.action });
     return records;
+  }
+
+  /**
+   * One statement, run on its own (autocommit): takes the same advisory lock as append(), then inserts the
+   * records with their seq spelled out. When it returns, the records are committed. If another appender
+   * (a writer's transaction, another replica) took any of these seqs first, the primary key refuses the
+   * whole statement (23505) and nothing is written.
+   */
+  const insertTakingLock = (records: AuditRecord[]) => {
+    const rows = records.map(
+      (r) =>
+        sql`(${r.seq}::bigint, ${r.at.toISOString()}::timestamptz, ${r.actor}::text, ${r.action}::text, ${r.environment}::text, ${r.key}::text, ${r.version}::int, ${r.requestId}::text, ${r.fingerprint}::text, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb, ${r.prevHash}::text, ${r.hash}::text)`,
+    );
+    return sql`with lock as (select pg_advisory_xact_lock(${AUDIT_LOCK}))
+      insert into audit_entries (seq, at, actor, action, environment, key, version, request_id, fingerprint, detail, prev_hash, hash)
+      select v.* from lock, (values ${sql.join(rows, sql`, `)})
+        as v(seq, at, actor, action, environment, key, version, request_id, fingerprint, detail, prev_hash, hash)`;
+  };
+
+  // The chain head after this process's last batch of reads: only a hint. Writers (append() in their own
+  // transactions) and other replicas move the real head without telling us; then the hint's seq + 1 is
+  // taken, the batch is refused, and the head is read again. When seq + 1 is free, the hint is the real
+  // last entry (seq is dense, entries are never removed), so the batch links onto the right hash.
+  let head: ChainHead | undefined;
+
+  /** Appends a batch of read entries; resolves once they are committed. */
+  async function appendReads(inputs: AuditEntryInput[]): Promise<void> {
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+      const records = linkEntries(auditKey, head ?? (await readHead(database.db)), inputs, new Date());
+      try {
+        await database.db.execute(insertTakingLock(records));
+      } catch (err) {
+        head = undefined;
+        if (isUniqueViolation(err)) continue;
+        throw err;
+      }
+      head = records[records.length - 1];
+      for (const r of records) metrics?.inc('keyturn_audit_appends_total', { action: r.action });
+      return;
+    }
+    // Refused every time: other appenders keep getting there first. Read the head under the lock instead.
+    const records = await database.db.transaction((tx) => append(tx, inputs));
+    head = records[records.length - 1];
   }
 
   // Group commit for reads: while one batch commits, the next gathers.
@@ -96,7 +131,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
         size += w.entries.length;
       }
       try {
-        await database.db.transaction((tx) => append(tx, batch.flatMap((w) => w.entries)).then(() => {}));
+        await appendReads(batch.flatMap((w) => w.entries));
         batch.forEach((w) => w.resolve());
       } catch (err) {
         batch.forEach((w) => w.reject(err));
@@ -138,7 +173,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
   }
 
   async function verify(): Promise<VerifyResult> {
-    let prev = { seq: 0, hash: GENESIS_HASH };
+    let prev: ChainHead = EMPTY_CHAIN;
     let pending: AuditRecord | undefined;
     let count = 0;
     const check = (row: AuditRecord, next: AuditRecord | undefined) => {
