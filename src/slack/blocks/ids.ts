@@ -4,6 +4,8 @@ export const ACTIONS = {
   approve: 'request_approve',
   deny: 'request_deny',
   operationChanged: 'request_operation_changed',
+  rotateNow: 'rotation_rotate_now',
+  snooze: 'rotation_snooze',
 } as const;
 
 export const VIEWS = {

@@ -25,3 +25,12 @@ export {
 } from './answers.js';
 export { renderEscalation, renderReminder } from './nudges.js';
 export { renderDigest, type DigestRenderOptions, type RenderedDigest } from './digest.js';
+export {
+  MAX_ROTATION_ITEMS_SHOWN,
+  refFromBlockId,
+  renderRotationReminder,
+  renderSnoozeOutcome,
+  rotationBlockId,
+  rotationRef,
+  snoozeValue,
+} from './rotation.js';
