@@ -24,6 +24,8 @@ export const REQUEST_FIELDS = {
   operation: { block: 'operation', action: ACTIONS.operationChanged },
   value: { block: 'value', action: 'value' },
   reason: { block: 'reason', action: 'reason' },
+  /** Checkboxes: keyturn generates the value (offered when the modal is opened from a rotation reminder). */
+  generate: { block: 'generate', action: 'generate' },
 } as const;
 
 export type RequestField = keyof typeof REQUEST_FIELDS;

@@ -7,6 +7,9 @@ import { truncatePlain } from './mrkdwn.js';
 export type Operation = 'create' | 'update' | 'delete';
 const OPERATIONS: readonly Operation[] = ['create', 'update', 'delete'];
 
+/** The generate option's text; the checkbox's value is `generate`. */
+export const GENERATE_TEXT = 'Generate a strong random value (never shown in Slack)';
+
 const OPERATION_TEXT: Record<Operation, string> = {
   create: 'create — a new secret',
   update: 'update — replace the value',
@@ -31,6 +34,13 @@ export interface RequestModalOptions {
   environment?: string;
   key?: string;
   operation?: Operation;
+  /**
+   * Offer "generate a strong random value" (checked when true). Undefined: not offered, and the value is
+   * required as before. When offered, the value field may be left empty.
+   */
+  generate?: boolean;
+  /** A prefilled reason (plain text), e.g. from a rotation reminder. */
+  reason?: string;
 }
 
 /**
@@ -98,9 +108,12 @@ export function renderRequestModal(opts: RequestModalOptions): View {
     },
   };
 
+  const offerGenerate = opts.generate !== undefined;
   const valueInput: InputBlock = {
     type: 'input',
     block_id: REQUEST_FIELDS.value.block,
+    // Slack refuses to submit an empty required input; with generation offered, the server checks instead.
+    ...(offerGenerate ? { optional: true } : {}),
     label: plain('New value', LIMITS.inputLabel),
     hint: plain(
       `Never shown again in Slack; up to ${MODAL_VALUE_MAX} characters here, use \`keyturn request\` from the CLI for larger values (up to ${MAX_VALUE_BYTES / 1024} KiB).`,
@@ -114,6 +127,25 @@ export function renderRequestModal(opts: RequestModalOptions): View {
     },
   };
 
+  const generateOption = option('generate', GENERATE_TEXT);
+  const generateInput: InputBlock = {
+    type: 'input',
+    block_id: REQUEST_FIELDS.generate.block,
+    optional: true,
+    label: plain('Generated value', LIMITS.inputLabel),
+    hint: plain(
+      'keyturn makes 32 random bytes (43 characters, base64url) on the server. Leave "New value" empty. Once applied, read it through the API or `keyturn get`.',
+      LIMITS.hint,
+    ),
+    element: {
+      type: 'checkboxes',
+      action_id: REQUEST_FIELDS.generate.action,
+      options: [generateOption],
+      ...(opts.generate ? { initial_options: [generateOption] } : {}),
+    },
+  };
+
+  const prefilledReason = opts.reason?.trim() ? truncatePlain(opts.reason.trim(), REASON_MAX) : undefined;
   const reasonInput: InputBlock = {
     type: 'input',
     block_id: REQUEST_FIELDS.reason.block,
@@ -125,11 +157,13 @@ export function renderRequestModal(opts: RequestModalOptions): View {
       multiline: true,
       max_length: REASON_MAX,
       placeholder: plain('Rotating after the vendor incident, ticket SEC-123', LIMITS.placeholder),
+      ...(prefilledReason ? { initial_value: prefilledReason } : {}),
     },
   };
 
   const blocks: KnownBlock[] = [environmentInput, keyInput, operationInput];
   if (operation !== 'delete') blocks.push(valueInput);
+  if (operation !== 'delete' && offerGenerate) blocks.push(generateInput);
   blocks.push(reasonInput);
 
   const view: ModalView = {
@@ -149,6 +183,8 @@ export interface RequestModalFields {
   operation?: string;
   value?: string;
   reason?: string;
+  /** True when "generate a value" is checked, false when offered and left unchecked; absent when not offered. */
+  generate?: boolean;
 }
 
 /** One input's state as Slack sends it in `view.state.values[block][action]`. */
@@ -159,6 +195,14 @@ function readInput(state: unknown): string | undefined {
   return typeof s.value === 'string' ? s.value : undefined;
 }
 
+/** Whether a checkboxes input has `value` ticked; undefined when the input is not in the state. */
+function readChecked(state: unknown, value: string): boolean | undefined {
+  if (!state || typeof state !== 'object') return undefined;
+  const selected = (state as { selected_options?: unknown }).selected_options;
+  if (!Array.isArray(selected)) return false;
+  return selected.some((o) => (o as { value?: unknown } | null)?.value === value);
+}
+
 /**
  * Reads a view_submission's `view.state.values` back into the request's fields. Fields that are
  * absent or empty come back undefined; nothing is trimmed or checked here (the domain does that).
@@ -166,10 +210,13 @@ function readInput(state: unknown): string | undefined {
 export function readRequestModal(values: Record<string, Record<string, unknown>>): RequestModalFields {
   const fields: RequestModalFields = {};
   for (const name of Object.keys(REQUEST_FIELDS) as RequestField[]) {
+    if (name === 'generate') continue;
     const { block, action } = REQUEST_FIELDS[name];
     const read = readInput(values?.[block]?.[action]);
     if (read !== undefined) fields[name] = read;
   }
+  const generate = readChecked(values?.[REQUEST_FIELDS.generate.block]?.[REQUEST_FIELDS.generate.action], 'generate');
+  if (generate !== undefined) fields.generate = generate;
   return fields;
 }
 

@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import type { Problems } from '../../domain/requests/request-service.js';
 import { REQUEST_FIELDS, VIEWS, readRequestModal, requestModalErrors } from '../blocks/index.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
+import { generateSecretValue } from '../../domain/rotation/generated-value.js';
 
 /**
  * The request modal is submitted: problems are shown in the modal itself; a good request is
@@ -11,15 +12,19 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
   app.view(VIEWS.request, async ({ ack, body, view, client }) => {
     const fields = readRequestModal(view.state.values);
     const clicker = clickerOf(body);
+    // "Generate a value": keyturn makes it here, on the server; it is never shown anywhere.
+    const generating = fields.generate === true && (fields.operation === 'create' || fields.operation === 'update');
+    const typed = fields.value === undefined || fields.value === null ? undefined : Buffer.from(fields.value, 'utf8');
     const input = {
       environment: fields.environment,
       key: fields.key?.trim(),
       operation: fields.operation as 'create' | 'update' | 'delete',
-      value: fields.value === undefined || fields.value === null ? undefined : Buffer.from(fields.value, 'utf8'),
+      value: generating && !typed?.length ? Buffer.from(generateSecretValue(), 'utf8') : typed,
       reason: fields.reason ?? '',
       requester: { kind: 'slack' as const, ...clicker },
     };
     const problems: Problems = await deps.requests.problemsWith(input);
+    if (generating && typed?.length) problems.value = 'Leave the value empty when keyturn generates one.';
     // The value field is absent for a delete: show its problem on the operation instead.
     if (problems.value && !view.state.values[REQUEST_FIELDS.value.block]) {
       problems.operation ??= problems.value;
