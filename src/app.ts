@@ -25,6 +25,7 @@ import { type Metrics, createMetrics } from './metrics.js';
 import { existsSync } from 'node:fs';
 import { type Policy, environmentNames, loadPolicyFile, resolvePolicy } from './domain/policies/index.js';
 import { createRequestService } from './domain/requests/request-service.js';
+import { createRotationService } from './domain/rotation/rotation-service.js';
 import { createRequestCanceller } from './domain/requests/request-cancel.js';
 import { createInsightService } from './domain/insights/insight-service.js';
 import { type DigestService, createDigestService } from './domain/digests/digest-poster.js';
@@ -42,6 +43,7 @@ import { createOutboxWorker } from './slack/outbox/outbox-worker.js';
 import { createSlackDelivery } from './slack/outbox/slack-delivery.js';
 import { deliveryClient } from './slack/slack-app.js';
 import { createSlackNotifier } from './slack/notifier.js';
+import { renderRotationReminder } from './slack/blocks/rotation.js';
 import { type SlackRuntime, createSlackApp } from './slack/slack-app.js';
 
 export interface StartOptions {
@@ -50,6 +52,8 @@ export interface StartOptions {
   kmsClient?: KMSClient;
   /** PGlite location override (tests use memory://). */
   pgliteDir?: string;
+  /** The clock for rotation status, reminders and snoozes (tests inject one). */
+  now?: () => Date;
 }
 
 export interface Keyturn {
@@ -66,6 +70,8 @@ export interface Keyturn {
     audit: ReturnType<typeof createAuditLog>;
     provider: KeyProvider;
     digests: DigestService;
+    /** Rotation status, the reminder (`remind(fireAt?)`, for the scheduler) and snoozes. */
+    rotation: ReturnType<typeof createRotationService>;
   };
   stop(): Promise<void>;
 }
@@ -168,13 +174,22 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       logger,
       metrics,
     });
+    const rotation = createRotationService({
+      database,
+      audit,
+      policy: () => policy,
+      groupMembers: membersOf,
+      enqueue: (tx, m) => enqueuePost(tx, { target: m.channel, key: m.key, payload: renderRotationReminder(m.items, m.at) }),
+      now: opts.now,
+      committed: worker?.kick,
+    });
     const insights = createInsightService({ database, policy: () => policy, requests, groupMembers: membersOf });
     const { cancelRequest } = createRequestCanceller({ database, audit, metrics, onCancelled: events.changed, committed: events.committed });
     const people = slack ? createUserDirectory(slack.client, { logger }) : { isDeactivated: async () => false };
     const directory = { isDeactivated: people.isDeactivated, groupMembers: membersOf };
     const digests = createDigestService({ database, audit, policy: () => policy, directory, render: renderDigest, enqueue: enqueuePost, kick: worker?.kick, logger });
     const home = worker ? createAppHome({ database, queries: createRequestQueries({ db: database.db, groupMembers: membersOf }), kick: worker.kick }) : undefined;
-    if (slack) await slack.start({ requests, environments, logger, home, insights, cancelRequest });
+    if (slack) await slack.start({ requests, environments, logger, home, insights, cancelRequest, rotation });
     else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
 
     let shuttingDown = false;
@@ -218,7 +233,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack, digests }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack, digests, rotation }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

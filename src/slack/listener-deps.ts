@@ -1,6 +1,7 @@
 import type { InsightService } from '../domain/insights/insight-service.js';
 import type { RequestCanceller } from '../domain/requests/request-cancel.js';
 import type { RequestService } from '../domain/requests/request-service.js';
+import type { RotationService } from '../domain/rotation/rotation-service.js';
 import type { Logger } from '../logger.js';
 import type { AppHome } from './app-home.js';
 
@@ -15,6 +16,8 @@ export interface ListenerDeps {
   insights: InsightService;
   /** `/secret cancel`: the requester takes back a pending request. */
   cancelRequest: RequestCanceller['cancelRequest'];
+  /** Snoozes from rotation reminders' buttons; absent when there is nothing to snooze with. */
+  rotation?: Pick<RotationService, 'snooze'>;
 }
 
 /** The clicking or submitting user, from any interactive payload. */

@@ -3,10 +3,12 @@ import { ACTIONS } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { registerDecisionButtons } from './decision-buttons.js';
 import { registerOperationChanged } from './operation-changed.js';
+import { registerRotationButtons } from './rotation-buttons.js';
 
 export const ACTION_IDS = Object.values(ACTIONS);
 
 export function registerActions(app: App, deps: ListenerDeps) {
   registerDecisionButtons(app, deps);
   registerOperationChanged(app, deps);
+  registerRotationButtons(app, deps);
 }
