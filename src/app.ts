@@ -187,7 +187,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const { cancelRequest } = createRequestCanceller({ database, audit, metrics, onCancelled: events.changed, committed: events.committed });
     const people = slack ? createUserDirectory(slack.client, { logger }) : { isDeactivated: async () => false };
     const directory = { isDeactivated: people.isDeactivated, groupMembers: membersOf };
-    const digests = createDigestService({ database, audit, policy: () => policy, directory, render: renderDigest, enqueue: enqueuePost, kick: worker?.kick, logger });
+    const digests = createDigestService({ database, audit, policy: () => policy, rotation: rotation.status, directory, render: renderDigest, enqueue: enqueuePost, kick: worker?.kick, now: opts.now, logger });
     const home = worker ? createAppHome({ database, queries: createRequestQueries({ db: database.db, groupMembers: membersOf }), kick: worker.kick }) : undefined;
     if (slack) await slack.start({ requests, environments, logger, home, insights, cancelRequest, rotation });
     else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildDigest, digestCsv } from '../../src/domain/digests/digest-builder.js';
 import { digestStatements } from '../../src/domain/digests/digest-queries.js';
 import type { Digest, DigestPeriod } from '../../src/domain/digests/digest-types.js';
+import { rotationStatus } from '../../src/domain/rotation/rotation-status.js';
 import { reader, testDomain, type TestDomain } from '../support/domain.js';
 import { DAY, DIGEST_POLICY, HOUR, csvRecords, fakeDirectory, fakeRotation, requestServices, slackUser } from './support.js';
 
@@ -221,5 +222,23 @@ describe('an access-audit digest', () => {
     const digest: Digest = await buildDigest({ database: d.database, policy: () => undefined, directory: fakeDirectory().directory }, { from: new Date(to.getTime() - DAY), to });
     expect(digest).toMatchObject({ applied: [], unapplied: [], reads: [], pending: [], deactivated: [], quorum: [], overdueRotations: [] });
     expect(digest.unread.map((s) => s.key)).toEqual(['DB_PASSWORD']);
+  });
+});
+
+describe('overdue rotations in the digest', () => {
+  it('come from the rotation status, oldest due first; a snoozed one is still listed, with its snooze', async () => {
+    await d.put('prod', 'STRIPE_API_KEY', 'sk_live_Ab12-rotate-me');
+    await d.put('prod', 'MAPS_API_KEY', 'maps-Cd34-rotate-me');
+    await d.put('prod', 'DB_PASSWORD', 'db-Ef56-no-rule');
+    const later = new Date(Date.now() + 31 * DAY); // past the 30d interval of *_API_KEY
+    const snoozedUntil = new Date(later.getTime() + DAY);
+    await d.database.db.execute(sql`insert into rotation_snoozes (environment, key, until, snoozed_by) values ('prod', 'MAPS_API_KEY', ${snoozedUntil.toISOString()}::timestamptz, 'slack:U0FRANK')`);
+    const rotation = rotationStatus({ database: d.database, policy: () => DIGEST_POLICY, now: () => later });
+    const digest = await buildDigest({ database: d.database, policy: () => DIGEST_POLICY, rotation, directory: fakeDirectory().directory, now: () => later }, { from: new Date(later.getTime() - 7 * DAY), to: later });
+    expect(digest.overdueRotations.map((r) => [r.key, r.owners, r.snoozedUntil])).toEqual([
+      ['STRIPE_API_KEY', ['U0CAROL', 'S0PAYMENTS'], undefined],
+      ['MAPS_API_KEY', ['U0CAROL', 'S0PAYMENTS'], snoozedUntil],
+    ]);
+    expect(digest.overdueRotations.every((r) => r.dueAt.getTime() < later.getTime())).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ export interface RenderedDigest {
 }
 
 export interface DigestRenderOptions {
-  /** How a person names the period, e.g. "7d to Mon 3 Mar 2025, 09:00". */
+  /** How a person names the period, e.g. "7d to Mon 3 Mar 2025, 09:00 Europe/Berlin". */
   periodLabel: string;
   /** Items shown per section before "…and N more". */
   topItems?: number;
