@@ -27,18 +27,9 @@ export const GENESIS_HASH = '0'.repeat(64);
  * entry. Keyed, so someone with write access to the table alone cannot re-forge a consistent chain.
  */
 export function chainHash(auditKey: Buffer, prevHash: string, e: Omit<AuditRecord, 'hash' | 'prevHash'>): string {
-  const body = canonicalJson([
-    e.seq,
-    e.at.toISOString(),
-    e.actor,
-    e.action,
-    e.environment,
-    e.key,
-    e.version,
-    e.requestId,
-    e.fingerprint,
-    e.detail,
-  ]);
+  // The same bytes as canonicalJson of the whole list: only `detail` can hold an object to sort.
+  const fields = [e.seq, e.at.toISOString(), e.actor, e.action, e.environment, e.key, e.version, e.requestId, e.fingerprint];
+  const body = `${JSON.stringify(fields).slice(0, -1)},${canonicalJson(e.detail)}]`;
   return createHmac('sha256', auditKey).update(prevHash).update('\n').update(body).digest('hex');
 }
 

@@ -1,4 +1,4 @@
-import { asc, desc, gt, sql } from 'drizzle-orm';
+import { desc, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { auditEntries } from '../../db/schema/index.js';
 import type { Metrics } from '../../metrics.js';
@@ -15,7 +15,8 @@ import {
 
 // Serialises appends across connections and replicas so seq and prev_hash never fork.
 const AUDIT_LOCK = 7_242_020;
-const VERIFY_PAGE = 5_000;
+// Verify and export read this many entries per round trip.
+const PAGE = 10_000;
 // A batch of reads linked onto a stale head is refused by the seq primary key; after this many such
 // refusals it is appended the slow, sure way (a transaction that reads the head under the lock).
 const OPTIMISTIC_ATTEMPTS = 3;
@@ -43,12 +44,6 @@ export interface AuditLogDeps {
   metrics?: Metrics;
   maxBatch?: number;
 }
-
-const toRecord = (r: typeof auditEntries.$inferSelect): AuditRecord => ({
-  ...r,
-  at: new Date(r.at),
-  detail: r.detail ?? null,
-});
 
 export function createAuditLog(deps: AuditLogDeps): AuditLog {
   const { database, auditKey, metrics } = deps;
@@ -157,19 +152,55 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     });
   }
 
-  async function* entries(fromSeq = 0): AsyncGenerator<AuditRecord> {
-    let after = fromSeq;
+  type RawEntry = {
+    seq: string | number;
+    at: Date | string;
+    actor: string;
+    action: string;
+    environment: string | null;
+    key: string | null;
+    version: number | null;
+    request_id: string | null;
+    fingerprint: string | null;
+    detail: Record<string, unknown> | null;
+    prev_hash: string;
+    hash: string;
+  };
+  const fromRaw = (r: RawEntry): AuditRecord => ({
+    seq: Number(r.seq),
+    at: r.at instanceof Date ? r.at : new Date(r.at),
+    actor: r.actor,
+    action: r.action,
+    environment: r.environment,
+    key: r.key,
+    version: r.version,
+    requestId: r.request_id,
+    fingerprint: r.fingerprint,
+    detail: r.detail ?? null,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  });
+  const page = async (after: number) =>
+    (
+      await database.rows<RawEntry>(
+        sql`select seq, at, actor, action, environment, key, version, request_id, fingerprint, detail, prev_hash, hash
+            from audit_entries where seq > ${after} order by seq limit ${PAGE}`,
+      )
+    ).map(fromRaw);
+
+  /** Pages in seq order; the next page is fetched while the caller works on this one. */
+  async function* pages(fromSeq = 0): AsyncGenerator<AuditRecord[]> {
+    let next = page(fromSeq);
     for (;;) {
-      const page = await database.db
-        .select()
-        .from(auditEntries)
-        .where(gt(auditEntries.seq, after))
-        .orderBy(asc(auditEntries.seq))
-        .limit(VERIFY_PAGE);
-      for (const row of page) yield toRecord(row);
-      if (page.length < VERIFY_PAGE) return;
-      after = page[page.length - 1].seq;
+      const rows = await next;
+      if (rows.length === PAGE) next = page(rows[rows.length - 1].seq);
+      yield rows;
+      if (rows.length < PAGE) return;
     }
+  }
+
+  async function* entries(fromSeq = 0): AsyncGenerator<AuditRecord> {
+    for await (const rows of pages(fromSeq)) yield* rows;
   }
 
   async function verify(): Promise<VerifyResult> {
@@ -181,13 +212,15 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       prev = { seq: row.seq, hash: row.hash };
       return finding;
     };
-    for await (const row of entries()) {
-      count++;
-      if (pending) {
-        const finding = check(pending, row);
-        if (finding) return { ok: false, entries: count, firstProblem: finding };
+    for await (const rows of pages()) {
+      for (const row of rows) {
+        count++;
+        if (pending) {
+          const finding = check(pending, row);
+          if (finding) return { ok: false, entries: count, firstProblem: finding };
+        }
+        pending = row;
       }
-      pending = row;
     }
     if (pending) {
       const finding = check(pending, undefined);
