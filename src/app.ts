@@ -45,6 +45,9 @@ import { deliveryClient } from './slack/slack-app.js';
 import { createSlackNotifier } from './slack/notifier.js';
 import { renderRotationReminder } from './slack/blocks/rotation.js';
 import { type SlackRuntime, createSlackApp } from './slack/slack-app.js';
+import { createRequestSweep } from './domain/requests/request-sweep.js';
+import { type Scheduler, createScheduler } from './jobs/scheduler.js';
+import { registerSchedules } from './schedules.js';
 
 export interface StartOptions {
   logDestination?: DestinationStream;
@@ -52,8 +55,10 @@ export interface StartOptions {
   kmsClient?: KMSClient;
   /** PGlite location override (tests use memory://). */
   pgliteDir?: string;
-  /** The clock for rotation status, reminders and snoozes (tests inject one). */
+  /** The clock for requests, schedules, rotation and digests (tests inject one). */
   now?: () => Date;
+  /** Start the schedule clock (default true); tests leave it off and call services.jobs.runDue(now). */
+  schedules?: boolean;
 }
 
 export interface Keyturn {
@@ -70,6 +75,8 @@ export interface Keyturn {
     audit: ReturnType<typeof createAuditLog>;
     provider: KeyProvider;
     digests: DigestService;
+    /** The run-once scheduler: tests drive it with runDue(now). */
+    jobs: Scheduler;
     /** Rotation status, the reminder (`remind(fireAt?)`, for the scheduler) and snoozes. */
     rotation: ReturnType<typeof createRotationService>;
   };
@@ -173,7 +180,9 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       events,
       logger,
       metrics,
+      now: opts.now,
     });
+    const sweep = createRequestSweep({ database, audit, events, groupMembers: membersOf, metrics, now: opts.now });
     const rotation = createRotationService({
       database,
       audit,
@@ -189,6 +198,12 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const directory = { isDeactivated: people.isDeactivated, groupMembers: membersOf };
     const digests = createDigestService({ database, audit, policy: () => policy, rotation: rotation.status, directory, render: renderDigest, enqueue: enqueuePost, kick: worker?.kick, now: opts.now, logger });
     const home = worker ? createAppHome({ database, queries: createRequestQueries({ db: database.db, groupMembers: membersOf }), kick: worker.kick }) : undefined;
+    const jobs = createScheduler({ database, logger, metrics, now: opts.now });
+    registerSchedules(jobs, policy, {
+      sweepRequests: sweep.sweep,
+      remindRotations: (fireAt) => rotation.remind(fireAt),
+      postDigest: (entry, fireAt) => digests.post(entry, fireAt),
+    });
     if (slack) await slack.start({ requests, environments, logger, home, insights, cancelRequest, rotation });
     else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
 
@@ -212,6 +227,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       srv.listen(config.PORT, config.HOST, () => resolve());
     });
     worker?.start();
+    if (opts.schedules !== false) jobs.start();
     const port = (srv.address() as AddressInfo).port;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
     logger.info({ url, storage: database.kind, kms: provider.name }, 'keyturn is listening');
@@ -227,13 +243,14 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         await closed;
         clearTimeout(force);
         await slack?.stop();
+        await jobs.stop();
         await worker?.stop();
         await audit.drain();
         await database.close();
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack, digests, rotation }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack, digests, rotation, jobs }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

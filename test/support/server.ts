@@ -21,7 +21,7 @@ export interface TestServer extends Keyturn {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { kmsClient?: KMSClient; databaseUrl?: string; pgliteDir?: string } = {},
+  opts: { kmsClient?: KMSClient; databaseUrl?: string; pgliteDir?: string; now?: () => Date; schedules?: boolean } = {},
 ): Promise<TestServer> {
   const fresh = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : await freshDatabaseUrl();
   const dataDir = mkdtempSync(join(tmpdir(), 'keyturn-test-'));
@@ -41,6 +41,9 @@ export async function startTestServer(
     logDestination: logs.stream,
     kmsClient: opts.kmsClient,
     pgliteDir: fresh.url ? undefined : (opts.pgliteDir ?? 'memory://'),
+    now: opts.now,
+    // Tests drive schedules themselves (services.jobs.runDue) instead of the wall clock.
+    schedules: opts.schedules ?? false,
   }).catch(async (err) => {
     await fresh.drop();
     throw err;

@@ -50,7 +50,7 @@ export function modalValues(form: RequestForm) {
 }
 
 /** keyturn with Slack wired to a recording stand-in, a policy file, and a signed Slack client. */
-export async function startSlackScenario(opts: { policy?: string; groups?: Record<string, string[]>; env?: Record<string, string>; databaseUrl?: string; pgliteDir?: string } = {}) {
+export async function startSlackScenario(opts: { policy?: string; groups?: Record<string, string[]>; env?: Record<string, string>; databaseUrl?: string; pgliteDir?: string; now?: () => Date } = {}) {
   const standIn = await startSlackStandIn({ groups: opts.groups ?? { S0PLATFORM: ['U0DAVE', 'U0ERIN'] } });
   const dir = mkdtempSync(join(tmpdir(), 'keyturn-slack-'));
   const policyFile = join(dir, 'policies.yml');
@@ -58,7 +58,7 @@ export async function startSlackScenario(opts: { policy?: string; groups?: Recor
   const signingSecret = `signing-${randomBytes(8).toString('hex')}`;
   const server: TestServer = await startTestServer(
     { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: signingSecret, SLACK_API_URL: standIn.url, KEYTURN_POLICY_FILE: policyFile, ...opts.env },
-    { databaseUrl: opts.databaseUrl, pgliteDir: opts.pgliteDir },
+    { databaseUrl: opts.databaseUrl, pgliteDir: opts.pgliteDir, now: opts.now },
   );
   const slack = slackClient(server.url, signingSecret);
 

@@ -1,0 +1,33 @@
+import type { DigestPolicy, Policy } from './domain/policies/index.js';
+import type { Scheduler } from './jobs/scheduler.js';
+
+const DAY = 86_400_000;
+
+/** The scheduled work keyturn does; each piece is optional where its feature is not configured. */
+export interface ScheduledWork {
+  /** Reminders, escalations and expiry of requests nobody decided. */
+  sweepRequests(): Promise<unknown>;
+  remindRotations?(fireAt: Date): Promise<unknown>;
+  postDigest?(entry: DigestPolicy, fireAt: Date): Promise<unknown>;
+}
+
+/**
+ * Registers keyturn's schedules: stale requests every minute; rotation reminders and digests when
+ * and where the policy says. Each fire runs once across replicas (the scheduler's job_runs claim).
+ */
+export function registerSchedules(scheduler: Scheduler, policy: Policy | undefined, work: ScheduledWork): void {
+  scheduler.add({ name: 'stale-requests', schedule: '* * * * *', run: async () => void (await work.sweepRequests()) });
+  const rotation = policy?.rotation;
+  if (rotation && work.remindRotations) {
+    const remind = work.remindRotations;
+    scheduler.add({ name: 'rotation-reminder', schedule: rotation.schedule, timezone: rotation.timezone, run: async (fireAt) => void (await remind(fireAt)) });
+  }
+  if (work.postDigest) {
+    const post = work.postDigest;
+    (policy?.digests ?? []).forEach((entry, i) => {
+      scheduler.add({ name: `digest-${i + 1}-${entry.channel}`, schedule: entry.schedule, timezone: entry.timezone, run: async (fireAt) => void (await post(entry, fireAt)) });
+    });
+  }
+  // job_runs only needs to remember recent fires.
+  scheduler.add({ name: 'prune-job-runs', schedule: '17 3 * * *', run: async (fireAt) => void (await scheduler.prune(new Date(fireAt.getTime() - 30 * DAY))) });
+}
