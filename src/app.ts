@@ -37,7 +37,7 @@ import { createGroupDirectory } from './slack/group-directory.js';
 import { createUserDirectory } from './slack/user-directory.js';
 import { renderDigest } from './slack/blocks/index.js';
 import { enqueuePost } from './slack/outbox/outbox-writer.js';
-import { createAppHome } from './slack/app-home.js';
+import { createAppHome, ownedRotations } from './slack/app-home.js';
 import { createRequestQueries } from './domain/requests/request-queries.js';
 import { createOutboxWorker } from './slack/outbox/outbox-worker.js';
 import { createSlackDelivery } from './slack/outbox/slack-delivery.js';
@@ -197,7 +197,14 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const people = slack ? createUserDirectory(slack.client, { logger }) : { isDeactivated: async () => false };
     const directory = { isDeactivated: people.isDeactivated, groupMembers: membersOf };
     const digests = createDigestService({ database, audit, policy: () => policy, rotation: rotation.status, directory, render: renderDigest, enqueue: enqueuePost, kick: worker?.kick, now: opts.now, logger });
-    const home = worker ? createAppHome({ database, queries: createRequestQueries({ db: database.db, groupMembers: membersOf }), kick: worker.kick }) : undefined;
+    const home = worker
+      ? createAppHome({
+          database,
+          queries: createRequestQueries({ db: database.db, groupMembers: membersOf }),
+          rotationsOwnedBy: (userId) => ownedRotations(rotation.status, membersOf, userId),
+          kick: worker.kick,
+        })
+      : undefined;
     const jobs = createScheduler({ database, logger, metrics, now: opts.now });
     registerSchedules(jobs, policy, {
       sweepRequests: sweep.sweep,

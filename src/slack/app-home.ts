@@ -11,6 +11,25 @@ export interface AppHomeDeps {
   kick?(): void;
 }
 
+/** The due rotations whose owners name this user, directly or through a user group. */
+export async function ownedRotations(
+  status: { dueSecrets(): Promise<(OwnedRotation & { owners: string[] })[]> },
+  groupMembers: (groupId: string) => Promise<readonly string[]>,
+  userId: string,
+): Promise<OwnedRotation[]> {
+  const items = await status.dueSecrets();
+  const owned: OwnedRotation[] = [];
+  for (const item of items) {
+    let mine = item.owners.includes(userId);
+    for (const g of item.owners.filter((o) => o.startsWith('S'))) {
+      if (mine) break;
+      mine = (await groupMembers(g).catch(() => [] as readonly string[])).includes(userId);
+    }
+    if (mine) owned.push({ environment: item.environment, key: item.key, state: item.state, dueAt: item.dueAt });
+  }
+  return owned;
+}
+
 /** Draws a user's App Home from current state and sends it through the outbox. */
 export function createAppHome(deps: AppHomeDeps) {
   return {

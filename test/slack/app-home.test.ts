@@ -51,3 +51,38 @@ describe('App Home', () => {
     expect(t.standIn.everything()).not.toContain('HOME_VALUE_NEEDLE');
   });
 });
+
+describe('App Home rotations', () => {
+  it('lists the due rotations the user owns, directly or through a group, and not others', async () => {
+    await t.close();
+    let clock = Date.now();
+    t = await startSlackScenario({
+      now: () => new Date(clock),
+      groups: { S0PAY: ['U0ERIN'] },
+      policy: `
+environments:
+  prod:
+    approvers: [U0BOB, U0CAROL]
+    required_approvals: 1
+rotation:
+  channel: C0SECOPS
+  schedule: "0 9 * * 1-5"
+  environments: { prod: 90d }
+  rules:
+    - keys: "*_API_KEY"
+      every: 30d
+      owners: [U0BOB, S0PAY]
+`,
+    });
+    await t.server.seed('prod', 'STRIPE_API_KEY', 'x');
+    await t.server.seed('prod', 'DB_PASSWORD', 'y');
+    clock += 40 * 24 * 3_600_000; // the API key is overdue; the password (90d) is not due yet
+    for (const user of ['U0BOB', 'U0ERIN']) {
+      const home = JSON.stringify(await homeOf(user));
+      expect(home).toContain('STRIPE_API_KEY');
+      expect(home).toContain('overdue');
+      expect(home).not.toContain('DB_PASSWORD');
+    }
+    expect(JSON.stringify(await homeOf('U0CAROL'))).toContain('None of your secrets is due for rotation');
+  });
+});

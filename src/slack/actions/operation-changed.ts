@@ -14,7 +14,7 @@ export function registerOperationChanged(app: App, deps: ListenerDeps) {
     await client.views.update({
       view_id: body.view.id,
       hash: body.view.hash,
-      view: renderRequestModal({ environments: deps.environments(), environment: current.environment, key: current.key, operation: chosen }),
+      view: renderRequestModal({ environments: deps.environments(), environment: current.environment, key: current.key, operation: chosen, generate: current.generate, reason: current.reason }),
     });
   });
 }
