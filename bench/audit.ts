@@ -21,6 +21,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { benchDatabase, wholeNumber } from './bench-db.js';
 import { openDatabase, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { GENESIS_HASH, chainHash, type AuditRecord } from '../src/domain/audit/audit-chain.js';
@@ -40,11 +41,7 @@ const { values: args } = parseArgs({
   },
   strict: true,
 });
-const whole = (name: string, text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1, got ${JSON.stringify(text)}`);
-  return n;
-};
+const whole = wholeNumber;
 const ENTRIES = whole('entries', args.entries!);
 const DAYS = whole('days', args.days!);
 const ROUNDS = whole('rounds', args.rounds!);
@@ -63,28 +60,10 @@ const READERS = 300;
 // ---------------------------------------------------------------------------------------------------
 // A throwaway database on this machine.
 
-const adminUrl = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-if (!['127.0.0.1', 'localhost', '[::1]'].includes(adminUrl.hostname)) {
-  throw new Error(`BENCH_DATABASE_URL must point at this machine (127.0.0.1), not ${adminUrl.hostname}`);
-}
-const dbName = `keyturn_bench_${randomBytes(5).toString('hex')}`;
-const benchUrl = new URL(adminUrl);
-benchUrl.pathname = `/${dbName}`;
-let dbCreated = false;
-
-async function adminRun(statement: string) {
-  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  try {
-    await admin.unsafe(statement);
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
-async function dropDatabase() {
-  if (!dbCreated) return;
-  dbCreated = false;
-  await adminRun(`drop database if exists ${dbName} with (force)`);
-}
+const benchDb = benchDatabase('keyturn_bench');
+const benchUrl = benchDb.url;
+const createDatabase = benchDb.create;
+const dropDatabase = benchDb.drop;
 
 const ms = (t0: number) => performance.now() - t0;
 const fmt = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
@@ -253,8 +232,7 @@ async function explainDigest(database: Database, period: { from: Date; to: Date 
 }
 
 async function main() {
-  await adminRun(`create database ${dbName}`);
-  dbCreated = true;
+  await createDatabase();
   const database = await openDatabase({ url: benchUrl.toString(), dataDir: 'unused', poolMax: 4 });
   const raw = postgres(benchUrl.toString(), { max: 2, onnotice: () => {} });
   try {

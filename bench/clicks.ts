@@ -42,6 +42,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { benchDatabase } from './bench-db.js';
 import { VIEWS } from '../src/slack/blocks/index.js';
 import { modalValues } from '../test/support/slack-scenario.js';
 import { type SlackStandIn, startSlackStandIn } from '../test/support/slack-stand-in.js';
@@ -97,37 +98,11 @@ const WATCHDOG_MS = 120_000 + (ROUNDS + WARMUP) * 2 * 15_000;
 // ---------------------------------------------------------------------------------------------------
 // Database: a fresh one per run, on a loopback server only.
 
-const adminUrl = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-if (!['127.0.0.1', 'localhost', '[::1]'].includes(adminUrl.hostname)) {
-  throw new Error(`BENCH_DATABASE_URL must point at this machine (127.0.0.1), not ${adminUrl.hostname}`);
-}
-const dbName = `keyturn_bench_clicks_${randomBytes(5).toString('hex')}`;
-const benchUrl = new URL(adminUrl);
-benchUrl.pathname = `/${dbName}`;
-let dbCreated = false;
-
-const adminClient = () => postgres(adminUrl.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
-
-async function createDatabase() {
-  const admin = adminClient();
-  try {
-    await admin.unsafe(`create database ${dbName}`);
-    dbCreated = true;
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
-
-async function dropDatabase() {
-  if (!dbCreated) return;
-  const admin = adminClient();
-  try {
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    dbCreated = false;
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
+const benchDb = benchDatabase('keyturn_bench_clicks');
+const dbName = benchDb.name;
+const benchUrl = benchDb.url;
+const createDatabase = benchDb.create;
+const dropDatabase = benchDb.drop;
 
 // ---------------------------------------------------------------------------------------------------
 // Children: keyturn and the floor. Each prints one ready line on stdout; keyturn's pino log is on stderr.

@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { benchDatabase, wholeNumber } from './bench-db.js';
 import type { KmsCounts, ReadyMessage, ServerStats } from './server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,11 +42,7 @@ const { values: args } = parseArgs({
   },
   strict: true,
 });
-const positiveInt = (name: string, text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1, got ${JSON.stringify(text)}`);
-  return n;
-};
+const positiveInt = wholeNumber;
 const CONCURRENCY = positiveInt('concurrency', args.concurrency!);
 const SECONDS = positiveInt('seconds', args.seconds!);
 const WARMUP = Number(args.warmup);
@@ -64,35 +61,11 @@ const WATCHDOG_MS = 120_000 + 3 * (2 * WARMUP + 2 * SECONDS + ROUNDS) * 1000;
 // ---------------------------------------------------------------------------------------------------
 // Database: a fresh one per run, on a loopback server only.
 
-const adminUrl = new URL(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-if (!['127.0.0.1', 'localhost', '[::1]'].includes(adminUrl.hostname)) {
-  throw new Error(`BENCH_DATABASE_URL must point at this machine (127.0.0.1), not ${adminUrl.hostname}`);
-}
-const dbName = `keyturn_bench_${randomBytes(5).toString('hex')}`;
-const benchUrl = new URL(adminUrl);
-benchUrl.pathname = `/${dbName}`;
-let dbCreated = false;
-
-async function createDatabase() {
-  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  try {
-    await admin.unsafe(`create database ${dbName}`);
-    dbCreated = true;
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
-
-async function dropDatabase() {
-  if (!dbCreated) return;
-  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {}, connect_timeout: 5 });
-  try {
-    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
-    dbCreated = false;
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
+const benchDb = benchDatabase('keyturn_bench');
+const dbName = benchDb.name;
+const benchUrl = benchDb.url;
+const createDatabase = benchDb.create;
+const dropDatabase = benchDb.drop;
 
 // ---------------------------------------------------------------------------------------------------
 // The keyturn child.
