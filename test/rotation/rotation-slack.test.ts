@@ -1,19 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS, REQUEST_FIELDS, VIEWS } from '../../src/slack/blocks/index.js';
 import { GENERATE_TEXT } from '../../src/slack/blocks/request-modal.js';
 import { modalValues, startSlackScenario, type RequestForm, type SlackScenario } from '../support/slack-scenario.js';
 
-// keyturn starts with an injected clock for rotation (StartOptions.now): "31 days from now" without waiting.
-const clock = vi.hoisted(() => ({ offsetMs: 0 }));
-vi.mock('../../src/app.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../../src/app.js')>();
-  return {
-    ...actual,
-    startKeyturn: (config: Parameters<typeof actual.startKeyturn>[0], opts: Parameters<typeof actual.startKeyturn>[1] = {}) =>
-      actual.startKeyturn(config, { ...opts, now: () => new Date(Date.now() + clock.offsetMs) }),
-  };
-});
+// keyturn runs on an injected clock (StartOptions.now): "31 days from now" without waiting.
+const clock = { offsetMs: 0 };
 
 const DAY = 86_400_000;
 const OLD_VALUE = 'sk_live_old_value_000'; // 21 bytes
@@ -45,7 +37,7 @@ rotation:
 let t: SlackScenario;
 beforeEach(async () => {
   clock.offsetMs = 0;
-  t = await startSlackScenario({ policy: POLICY, groups: { S0PAYMENTS: ['U0PAT'] } });
+  t = await startSlackScenario({ policy: POLICY, groups: { S0PAYMENTS: ['U0PAT'] }, now: () => new Date(Date.now() + clock.offsetMs) });
   await t.server.seed('prod', 'STRIPE_API_KEY', OLD_VALUE);
   await t.server.seed('prod', 'DB_PASSWORD', 'db_password_old_value');
 });
