@@ -48,6 +48,8 @@ import { type SlackRuntime, createSlackApp } from './slack/slack-app.js';
 import { createRequestSweep } from './domain/requests/request-sweep.js';
 import { type Scheduler, createScheduler } from './jobs/scheduler.js';
 import { registerSchedules } from './schedules.js';
+import { createSlackInbox } from './slack/inbox/slack-inbox.js';
+import { recordRefusal } from './domain/audit/refusals.js';
 
 export interface StartOptions {
   logDestination?: DestinationStream;
@@ -156,7 +158,18 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       cacheTtlMs: config.KEYTURN_TOKEN_CACHE_TTL_MS,
     });
 
-    const slack = createSlackApp(config, logger, metrics);
+    const slack = config.SLACK_BOT_TOKEN
+      ? createSlackApp(config, logger, metrics, {
+          inbox: createSlackInbox(database, await loadServerKey(database.db, provider, 'slack-inbox')),
+          onForeign: (r) =>
+            recordRefusal(database, audit, {
+              actor: r.userId ? `slack:${r.userId}` : 'slack:unknown',
+              action: 'slack.refused',
+              detail: { reason: 'another workspace', kind: r.kind, teamIds: r.teamIds, enterpriseId: r.enterpriseId ?? null },
+            }),
+          singleProcess: database.kind === 'pglite',
+        })
+      : undefined;
     const membersOf = slack
       ? createGroupDirectory(slack.client)
       : async (group: string): Promise<readonly string[]> => {
@@ -217,7 +230,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     let shuttingDown = false;
     server = createHttpServer({
       routes: [
-        ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics }),
+        ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics, slackState: () => slack?.identity.state() ?? 'off' }),
         ...apiRoutes({ store, tokens, audit }),
         ...requestRoutes(requests),
         ...insightRoutes(insights),

@@ -5,6 +5,8 @@ export interface HealthDeps {
   ping(): Promise<void>;
   isShuttingDown(): boolean;
   metrics: Metrics;
+  /** Slack's state, shown in /readyz's body; workloads never wait on Slack, so it does not fail readiness. */
+  slackState(): string;
 }
 
 export function healthRoutes(deps: HealthDeps): Route[] {
@@ -15,12 +17,13 @@ export function healthRoutes(deps: HealthDeps): Route[] {
       path: '/readyz',
       auth: 'none',
       async handle() {
-        if (deps.isShuttingDown()) return { status: 503, json: { status: 'shutting down' } };
+        const slack = deps.slackState();
+        if (deps.isShuttingDown()) return { status: 503, json: { status: 'shutting down', slack } };
         try {
           await deps.ping();
-          return { status: 200, json: { status: 'ready' } };
+          return { status: 200, json: { status: 'ready', database: 'ok', slack } };
         } catch {
-          return { status: 503, json: { status: 'database unreachable' } };
+          return { status: 503, json: { status: 'database unreachable', database: 'unreachable', slack } };
         }
       },
     },

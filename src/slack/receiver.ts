@@ -3,6 +3,9 @@ import { parse as parseQuery } from 'node:querystring';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { type BotIdentity, isOwnWorkspace, payloadOrigin } from './identity.js';
+import type { SlackInbox } from './inbox/slack-inbox.js';
+import { type ForeignRefusal, foreignRefusalResponse, tellForeignClicker } from './foreign-workspace.js';
 import { signatureProblem } from './verify-signature.js';
 
 const BODY_LIMIT = 1024 * 1024;
@@ -13,6 +16,14 @@ export interface HttpReceiverOptions {
   signingSecret: string;
   logger: Logger;
   metrics: Metrics;
+  /** Where each verified interaction is recorded before its ack (and replayed from after a crash). */
+  inbox: SlackInbox;
+  /** The bot's identity; undefined while Slack has not answered auth.test yet. */
+  identity(): BotIdentity | undefined;
+  /** Records (audits) a request from another workspace, which is refused. */
+  onForeign(refusal: ForeignRefusal): Promise<void>;
+  /** SLACK_API_URL, when set: a refused clicker's response_url may point there (tests). */
+  slackApiUrl?: string;
   nowS?: () => number;
 }
 
@@ -101,21 +112,50 @@ export class SlackHttpReceiver implements Receiver {
       return;
     }
 
+    const identity = this.opts.identity();
+    if (!identity) {
+      // Not acknowledged, so nothing is lost: Slack shows the person an error and they can try again.
+      metrics.inc('keyturn_slack_requests_refused_total', { reason: 'not_connected' });
+      logger.warn({ type: body.type ?? body.command }, 'refused a Slack request: keyturn has not identified its bot with Slack yet');
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('keyturn is still connecting to Slack; try again in a moment');
+      return;
+    }
+    const origin = payloadOrigin(body);
+    if (!isOwnWorkspace(identity, origin)) {
+      metrics.inc('keyturn_slack_requests_refused_total', { reason: 'foreign_workspace' });
+      const refusal: ForeignRefusal = { ...origin, userId: body.user?.id ?? body.user_id ?? body.event?.user, kind: kindOf(body) };
+      logger.warn({ teamIds: origin.teamIds, enterpriseId: origin.enterpriseId, kind: refusal.kind }, 'refused a Slack request from another workspace');
+      await this.opts.onForeign(refusal);
+      reply(res, foreignRefusalResponse(refusal));
+      if (refusal.kind === 'click') await tellForeignClicker(body.response_url, this.opts.slackApiUrl, logger);
+      return;
+    }
+    // Recorded before the ack: whatever gets a 200 is replayed from here if this process dies.
+    const { id, fresh } = await this.opts.inbox.receive(raw, body);
+    if (!fresh) {
+      metrics.inc('keyturn_slack_requests_refused_total', { reason: 'repeated' });
+      logger.warn({ inboxId: id, type: body.type ?? body.command }, 'ignored a Slack request received before (a replay or a duplicate delivery)');
+      reply(res, undefined);
+      return;
+    }
+    await this.dispatch(id, body, { res, retryNum: numberHeader(req, 'x-slack-retry-num'), retryReason: header(req, 'x-slack-retry-reason') });
+  }
+
+  /** Replays an interaction whose process died before handling it; nobody waits for an ack now. */
+  async replay(id: string, body: Record<string, any>): Promise<void> {
+    await this.dispatch(id, body, undefined);
+  }
+
+  private async dispatch(id: string, body: Record<string, any>, http: { res: ServerResponse; retryNum?: number; retryReason?: string } | undefined) {
+    const { logger, metrics } = this.opts;
     let acked = false;
     const respond = (response?: unknown) => {
       if (acked) return;
       acked = true;
       clearTimeout(timer);
-      if (response === undefined || response === '') {
-        res.writeHead(200);
-        res.end();
-      } else if (typeof response === 'string') {
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(response);
-      } else {
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(JSON.stringify(response));
-      }
+      if (!http) return;
+      reply(http.res, response);
       metrics.inc('keyturn_slack_acks_total');
     };
     const timer = setTimeout(() => {
@@ -125,16 +165,51 @@ export class SlackHttpReceiver implements Receiver {
     const event: ReceiverEvent = {
       body,
       ack: async (response?: unknown) => respond(response),
-      retryNum: numberHeader(req, 'x-slack-retry-num'),
-      retryReason: header(req, 'x-slack-retry-reason'),
+      retryNum: http?.retryNum,
+      retryReason: http?.retryReason as ReceiverEvent['retryReason'],
+      customProperties: { inboxId: id, replayed: !http },
     };
     try {
       await this.app!.processEvent(event);
     } catch (err) {
       logger.error({ err: { message: (err as Error).message }, type: body.type ?? body.command }, 'slack listener failed');
-      respond();
+    } finally {
+      if (!acked) {
+        // No listener took it (an action keyturn does not know, say): acknowledge now, not at the deadline.
+        logger.info({ type: body.type ?? body.command, actions: actionIdsOf(body) }, 'no listener handled a Slack request; acknowledged it');
+        respond();
+      }
+      clearTimeout(timer);
     }
+    await this.opts.inbox.done(id).catch((err: unknown) => {
+      logger.warn({ inboxId: id, err: { message: (err as Error).message } }, 'could not mark a Slack interaction handled; it may be replayed');
+    });
   }
+}
+
+function reply(res: ServerResponse, response: unknown) {
+  if (response === undefined || response === '') {
+    res.writeHead(200);
+    res.end();
+  } else if (typeof response === 'string') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(response);
+  } else {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(response));
+  }
+}
+
+function kindOf(body: Record<string, any>): ForeignRefusal['kind'] {
+  if (typeof body.command === 'string') return 'command';
+  if (body.type === 'block_actions') return 'click';
+  if (body.type === 'view_submission' || body.type === 'view_closed') return 'submission';
+  if (body.type === 'event_callback') return 'event';
+  return 'other';
+}
+
+function actionIdsOf(body: Record<string, any>): string[] | undefined {
+  return Array.isArray(body.actions) ? body.actions.map((a: { action_id?: string }) => String(a.action_id)) : undefined;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

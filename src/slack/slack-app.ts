@@ -8,6 +8,9 @@ import { registerActions } from './actions/index.js';
 import { boltLogger } from './bolt-logger.js';
 import { registerCommands } from './commands/index.js';
 import { registerEvents } from './events/index.js';
+import type { ForeignRefusal } from './foreign-workspace.js';
+import { type SlackIdentity, createSlackIdentity } from './identity.js';
+import type { SlackInbox } from './inbox/slack-inbox.js';
 import type { ListenerDeps } from './listener-deps.js';
 import { SlackHttpReceiver } from './receiver.js';
 import { registerViews } from './views/index.js';
@@ -16,9 +19,14 @@ export interface SlackRuntime {
   app: App;
   client: WebClient;
   mode: 'http' | 'socket';
+  /** Who the bot is, once Slack has said so; its state shows in /readyz. */
+  identity: SlackIdentity;
   /** The `/slack/events` handler, in HTTP mode. */
   handle?: (req: IncomingMessage, res: ServerResponse) => void;
-  /** Registers the listeners and checks the bot token (auth.test); Socket Mode also connects. */
+  /**
+   * Registers the listeners and asks Slack who the bot is (auth.test). Throws only when Slack rejects the
+   * token; an unreachable Slack is retried in the background. Socket Mode connects once Slack answers.
+   */
   start(deps: ListenerDeps): Promise<void>;
   stop(): Promise<void>;
 }
@@ -40,47 +48,115 @@ export function deliveryClient(config: Config, logger: Logger): WebClient {
   });
 }
 
+export interface SlackEdgeDeps {
+  /** Interactions are recorded here before their ack, and replayed from here after a crash. */
+  inbox: SlackInbox;
+  /** Audits a request refused for coming from another workspace. */
+  onForeign(refusal: ForeignRefusal): Promise<void>;
+  /** True when no other process can share the store (embedded PGlite): unfinished work is replayed at once. */
+  singleProcess: boolean;
+}
+
+// How often interactions left unfinished by a dead process are looked for, and old inbox rows pruned.
+const REPLAY_EVERY_MS = 5_000;
+const PRUNE_EVERY_MS = 60_000;
+
 /** The Bolt app, or undefined when Slack is not configured (the API still runs). */
-export function createSlackApp(config: Config, logger: Logger, metrics: Metrics): SlackRuntime | undefined {
+export function createSlackApp(config: Config, logger: Logger, metrics: Metrics, edge: SlackEdgeDeps): SlackRuntime | undefined {
   if (!config.SLACK_BOT_TOKEN) return undefined;
+  const botToken = config.SLACK_BOT_TOKEN;
   const clientOptions = {
     // Every Web API call goes to SLACK_API_URL when set (tests point it at a local stand-in).
     ...apiUrl(config),
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
   };
   const log = boltLogger(logger);
+  // auth.test answers quickly or not at all: no client retries, a short timeout; identity retries itself.
+  const identity = createSlackIdentity({
+    client: new WebClient(botToken, { ...apiUrl(config), retryConfig: { retries: 0 }, timeout: 5_000, logger: log }),
+    logger,
+    metrics,
+  });
+  // Bolt asks who the bot is through this, so it never calls auth.test itself (which would fail a start).
+  const authorize = async () => {
+    const id = identity.current();
+    if (!id) throw new Error('keyturn has not identified its bot with Slack yet');
+    return { botToken, botId: id.botId, botUserId: id.botUserId, teamId: id.teamId, enterpriseId: id.enterpriseId };
+  };
   let app: App;
   let receiver: SlackHttpReceiver | undefined;
   if (config.SLACK_APP_TOKEN) {
-    app = new App({ token: config.SLACK_BOT_TOKEN, appToken: config.SLACK_APP_TOKEN, socketMode: true, logger: log, clientOptions, deferInitialization: true });
+    app = new App({ authorize, appToken: config.SLACK_APP_TOKEN, socketMode: true, logger: log, clientOptions, deferInitialization: true });
   } else {
-    receiver = new SlackHttpReceiver({ signingSecret: config.SLACK_SIGNING_SECRET!, logger, metrics });
-    app = new App({ token: config.SLACK_BOT_TOKEN, receiver, logger: log, clientOptions, deferInitialization: true });
+    receiver = new SlackHttpReceiver({
+      signingSecret: config.SLACK_SIGNING_SECRET!,
+      logger,
+      metrics,
+      inbox: edge.inbox,
+      identity: identity.current,
+      onForeign: edge.onForeign,
+      slackApiUrl: config.SLACK_API_URL,
+    });
+    app = new App({ authorize, receiver, logger: log, clientOptions, deferInitialization: true });
   }
+  const client = new WebClient(botToken, { ...clientOptions, logger: log });
+  const timers: NodeJS.Timeout[] = [];
+  let stopped = false;
+
+  /** Handles interactions acknowledged by a process that died before handling them. */
+  async function replayUnfinished(all: boolean) {
+    if (!receiver || stopped) return;
+    for (;;) {
+      const { claimed, gaveUp } = await edge.inbox.claimUnfinished({ all });
+      for (const id of gaveUp) logger.error({ inboxId: id }, 'gave up on a Slack interaction that failed every replay');
+      for (const item of claimed) {
+        logger.warn({ inboxId: item.id, attempt: item.attempts }, 'replaying a Slack interaction acknowledged before a restart');
+        metrics.inc('keyturn_slack_replays_total');
+        await receiver.replay(item.id, item.body);
+      }
+      if (claimed.length === 0 || stopped) return;
+    }
+  }
+  const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
+    const t = setInterval(() => {
+      fn().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, `${what} failed; trying again later`));
+    }, ms);
+    t.unref();
+    timers.push(t);
+  };
   app.error(async (err) => {
     logger.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'slack listener error');
   });
   const mode = receiver ? 'http' : 'socket';
   return {
     app,
-    client: app.client,
+    client,
     mode,
+    identity,
     handle: receiver?.handle,
     async start(deps) {
       registerCommands(app, deps);
       registerActions(app, deps);
       registerViews(app, deps);
       registerEvents(app, deps);
-      try {
-        await app.init();
-      } catch (err) {
-        throw new Error(`Slack refused SLACK_BOT_TOKEN (${(err as { data?: { error?: string } }).data?.error ?? (err as Error).message}); check the token and that the app is installed`);
-      }
-      if (mode === 'socket') await app.start();
-      logger.info({ mode }, 'slack connected');
+      await app.init();
+      // Throws SlackTokenRejected only; an unreachable Slack leaves the start going.
+      const known = await identity.connect();
+      if (!known) logger.warn('Slack cannot be reached: keyturn starts anyway; Slack work waits in the outbox until it can');
+      void identity.whenKnown().then(async (id) => {
+        if (stopped) return;
+        logger.info({ mode, teamId: id.teamId, enterpriseId: id.enterpriseId }, 'slack connected');
+        every(REPLAY_EVERY_MS, () => replayUnfinished(false), 'replaying unfinished Slack interactions');
+        every(PRUNE_EVERY_MS, () => edge.inbox.prune(), 'pruning the Slack inbox');
+        await replayUnfinished(edge.singleProcess);
+        if (mode === 'socket') await app.start();
+      }).catch((err: unknown) => logger.error({ err: { message: (err as Error).message } }, 'Slack did not start'));
     },
     async stop() {
-      if (mode === 'socket') await app.stop();
+      stopped = true;
+      identity.stop();
+      for (const t of timers) clearInterval(t);
+      if (mode === 'socket' && identity.current()) await app.stop();
       await receiver?.stop();
     },
   };

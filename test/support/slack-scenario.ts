@@ -50,8 +50,8 @@ export function modalValues(form: RequestForm) {
 }
 
 /** keyturn with Slack wired to a recording stand-in, a policy file, and a signed Slack client. */
-export async function startSlackScenario(opts: { policy?: string; groups?: Record<string, string[]>; env?: Record<string, string>; databaseUrl?: string; pgliteDir?: string; now?: () => Date } = {}) {
-  const standIn = await startSlackStandIn({ groups: opts.groups ?? { S0PLATFORM: ['U0DAVE', 'U0ERIN'] } });
+export async function startSlackScenario(opts: { policy?: string; groups?: Record<string, string[]>; env?: Record<string, string>; databaseUrl?: string; pgliteDir?: string; now?: () => Date; authTest?: Record<string, unknown> } = {}) {
+  const standIn = await startSlackStandIn({ groups: opts.groups ?? { S0PLATFORM: ['U0DAVE', 'U0ERIN'] }, authTest: opts.authTest });
   const dir = mkdtempSync(join(tmpdir(), 'keyturn-slack-'));
   const policyFile = join(dir, 'policies.yml');
   writeFileSync(policyFile, opts.policy ?? POLICY);

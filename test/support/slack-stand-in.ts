@@ -32,7 +32,16 @@ function fileBytes(body: Buffer, contentType: string): Buffer {
  * A local stand-in for Slack's Web API (test-only). keyturn points SLACK_API_URL here; every call is
  * recorded so tests assert what people would have seen. Answers like Slack for the methods we use.
  */
-export async function startSlackStandIn(opts: { groups?: Record<string, string[]>; deletedUsers?: string[] } = {}) {
+export interface StandInOptions {
+  groups?: Record<string, string[]>;
+  deletedUsers?: string[];
+  /** Listen here (default: any free port), e.g. to come up where keyturn already points. */
+  port?: number;
+  /** What auth.test answers (default: the bot of workspace T1). */
+  authTest?: Record<string, unknown>;
+}
+
+export async function startSlackStandIn(opts: StandInOptions = {}) {
   const calls: SlackCall[] = [];
   const groups = { ...(opts.groups ?? {}) };
   let delayMs = 0;
@@ -49,7 +58,7 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
   const answer = (method: string, args: Record<string, any>): Record<string, unknown> => {
     switch (method) {
       case 'auth.test':
-        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', url: 'https://example.slack.com/' };
+        return opts.authTest ?? { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', url: 'https://example.slack.com/' };
       case 'chat.postMessage': {
         const ts = `${1700000000 + ++seq}.000100`;
         history.set(args.channel, [...(history.get(args.channel) ?? []), { ts, text: args.text, metadata: args.metadata }]);
@@ -132,7 +141,7 @@ export async function startSlackStandIn(opts: { groups?: Record<string, string[]
       res.end(JSON.stringify(result));
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
   return {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { inArray } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { type Decision, type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
@@ -34,7 +34,8 @@ export interface RequestServiceDeps {
 export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason';
 export type Problems = Partial<Record<RequestField, string>>;
 
-const newRequestId = () => `req_${randomBytes(5).toString('hex')}`;
+const newRequestId = (idempotencyKey?: string) =>
+  `req_${idempotencyKey ? createHash('sha256').update(`request:${idempotencyKey}`).digest('hex').slice(0, 10) : randomBytes(5).toString('hex')}`;
 const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : `token:${r.name}`);
 
 type Row = RequestRow;
@@ -118,6 +119,9 @@ export function createRequestService(deps: RequestServiceDeps) {
   }
 
   async function create(input: NewRequestInput): Promise<ChangeRequest> {
+    const id = newRequestId(input.idempotencyKey);
+    // Handled before (a replayed submission): the request it created is the answer.
+    if (input.idempotencyKey && (await load(id))) return get(id);
     const problems = await problemsWith(input);
     const first = Object.values(problems)[0];
     if (first) throw invalidInput(first);
@@ -144,10 +148,9 @@ export function createRequestService(deps: RequestServiceDeps) {
     const requesterUserId = input.requester.kind === 'slack' ? input.requester.userId : null;
     // Who to ask is settled before the transaction: expanding groups is a Slack lookup.
     const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, requesterUserId) : [];
-    const id = newRequestId();
     const actor = actorOf(input.requester);
     const created = now();
-    await db.transaction(async (tx) => {
+    const inserted = await db.transaction(async (tx) => {
       const [row] = await tx
         .insert(changeRequests)
         .values({
@@ -170,7 +173,13 @@ export function createRequestService(deps: RequestServiceDeps) {
           createdAt: created,
           expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
         })
+        .onConflictDoNothing({ target: changeRequests.id })
         .returning();
+      // Only an idempotent create can meet its own id (two replays at once): the first one won.
+      if (!row) {
+        if (!input.idempotencyKey) throw new Error(`request id ${id} was taken`);
+        return false;
+      }
       await audit.append(tx, [
         {
           actor,
@@ -189,7 +198,9 @@ export function createRequestService(deps: RequestServiceDeps) {
       } else {
         await events.opened(tx, (await load(id, tx))!.request, targets);
       }
+      return true;
     });
+    if (!inserted) return get(id);
     events.committed?.();
     metrics?.inc('keyturn_requests_created_total', { environment: change.environment });
     return get(id);

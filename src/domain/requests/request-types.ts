@@ -47,6 +47,11 @@ export interface NewRequestInput {
   value?: Buffer;
   reason: string;
   requester: Requester;
+  /**
+   * Makes creating idempotent: the same key always names the same request, so handling one
+   * submission twice (a replay after a crash) creates it once.
+   */
+  idempotencyKey?: string;
 }
 
 /** Why a click did not count, in words for the person who clicked. */

@@ -9,7 +9,7 @@ import { generateSecretValue } from '../../domain/rotation/generated-value.js';
  * acknowledged at once and then created (sealing the value may call KMS).
  */
 export function registerRequestSubmission(app: App, deps: ListenerDeps) {
-  app.view(VIEWS.request, async ({ ack, body, view, client }) => {
+  app.view(VIEWS.request, async ({ ack, body, view, client, context }) => {
     const fields = readRequestModal(view.state.values);
     const clicker = clickerOf(body);
     // "Generate a value": keyturn makes it here, on the server; it is never shown anywhere.
@@ -36,7 +36,8 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
     }
     await ack();
     try {
-      await deps.requests.create({ ...input, environment: input.environment!, key: input.key! });
+      // The inbox row names this submission: a replay after a crash finds the request it already created.
+      await deps.requests.create({ ...input, environment: input.environment!, key: input.key!, idempotencyKey: context.inboxId as string | undefined });
     } catch (err) {
       deps.logger.warn({ user: clicker.userId, err: { message: (err as Error).message } }, 'request not created');
       const dm = await client.conversations.open({ users: clicker.userId });

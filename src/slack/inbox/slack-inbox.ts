@@ -1,0 +1,112 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { slackInbox } from '../../db/schema/index.js';
+
+/** How long the process that received an interaction has to handle it before another may replay it. */
+export const INBOX_LEASE_MS = 10_000;
+/** Replays of one interaction before it is given up as failed. */
+export const INBOX_MAX_ATTEMPTS = 3;
+/** Handled rows are kept (without their payload) past Slack's 5-minute signature window, to spot replays. */
+export const INBOX_KEEP_MS = 10 * 60_000;
+
+export interface Unfinished {
+  id: string;
+  body: Record<string, unknown>;
+  attempts: number;
+}
+
+export interface SlackInbox {
+  /**
+   * Records a verified request before it is acknowledged. `fresh` is false when this exact signed
+   * request was received before (a replay or a duplicate delivery): it must not be handled again.
+   * Throws when the row cannot be written: then nothing may be acknowledged.
+   */
+  receive(raw: Buffer, body: Record<string, unknown>): Promise<{ id: string; fresh: boolean }>;
+  /** The interaction was handled: its payload is wiped. */
+  done(id: string): Promise<void>;
+  /**
+   * Claims interactions received but never handled (their process died): those whose lease ran out,
+   * or every pending one when `all` (a single-process store, where no other process can hold one).
+   * Rows past the attempt bound are marked failed and returned in `gaveUp`.
+   */
+  claimUnfinished(opts: { all: boolean; limit?: number }): Promise<{ claimed: Unfinished[]; gaveUp: string[] }>;
+  /** Deletes handled rows older than the replay window. */
+  prune(now?: Date): Promise<number>;
+}
+
+const TAG_LEN = 16;
+
+/** The inbox, its payloads sealed with AES-256-GCM under `key` (a server key), the row id as AAD. */
+export function createSlackInbox(database: Database, key: Buffer): SlackInbox {
+  const db = database.db;
+
+  const seal = (id: string, body: Record<string, unknown>) => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LEN });
+    cipher.setAAD(Buffer.from(id));
+    const out = Buffer.concat([cipher.update(JSON.stringify(body), 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return { iv, payload: out };
+  };
+  const open = (id: string, iv: Buffer, payload: Buffer): Record<string, unknown> => {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LEN });
+    decipher.setAAD(Buffer.from(id));
+    decipher.setAuthTag(payload.subarray(payload.length - TAG_LEN));
+    const text = Buffer.concat([decipher.update(payload.subarray(0, payload.length - TAG_LEN)), decipher.final()]).toString('utf8');
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+
+  return {
+    async receive(raw, body) {
+      const id = createHash('sha256').update(raw).digest('hex');
+      const inserted = await db
+        .insert(slackInbox)
+        .values({ id, ...seal(id, body), leaseUntil: new Date(Date.now() + INBOX_LEASE_MS) })
+        .onConflictDoNothing()
+        .returning({ id: slackInbox.id });
+      return { id, fresh: inserted.length > 0 };
+    },
+
+    async done(id) {
+      await db.update(slackInbox).set({ status: 'done', iv: null, payload: null }).where(eq(slackInbox.id, id));
+    },
+
+    async claimUnfinished({ all, limit = 20 }) {
+      const leaseUntil = new Date(Date.now() + INBOX_LEASE_MS);
+      const rows = await db.transaction(async (tx) => {
+        const due = await tx
+          .select({ id: slackInbox.id })
+          .from(slackInbox)
+          .where(all ? eq(slackInbox.status, 'pending') : and(eq(slackInbox.status, 'pending'), lt(slackInbox.leaseUntil, new Date())))
+          .orderBy(slackInbox.receivedAt)
+          .limit(limit)
+          .for('update', { skipLocked: true });
+        if (due.length === 0) return [];
+        return tx
+          .update(slackInbox)
+          .set({ leaseUntil, attempts: sql`${slackInbox.attempts} + 1` })
+          .where(inArray(slackInbox.id, due.map((d) => d.id)))
+          .returning();
+      });
+      const claimed: Unfinished[] = [];
+      const gaveUp: string[] = [];
+      for (const row of rows) {
+        if (row.attempts > INBOX_MAX_ATTEMPTS || !row.iv || !row.payload) {
+          gaveUp.push(row.id);
+          continue;
+        }
+        claimed.push({ id: row.id, body: open(row.id, row.iv, row.payload), attempts: row.attempts });
+      }
+      if (gaveUp.length) await db.update(slackInbox).set({ status: 'failed', iv: null, payload: null }).where(inArray(slackInbox.id, gaveUp));
+      return { claimed, gaveUp };
+    },
+
+    async prune(now = new Date()) {
+      const gone = await db
+        .delete(slackInbox)
+        .where(and(inArray(slackInbox.status, ['done', 'failed']), lt(slackInbox.receivedAt, new Date(now.getTime() - INBOX_KEEP_MS))))
+        .returning({ id: slackInbox.id });
+      return gone.length;
+    },
+  };
+}
