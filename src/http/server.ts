@@ -1,6 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenService } from '../domain/tokens/token-service.js';
+import { errorCode, isDatabaseUnavailable } from '../db/db-errors.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { type CompiledRoute, type Reply, type Route, compileRoute, readJsonBody } from './router.js';
@@ -81,6 +82,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         if (err instanceof AppError) {
           if (err.status >= 500) logger.error({ code: err.code, path: req.url?.split('?')[0] }, err.message);
           if (!res.headersSent) return send(res, errorReply(err.status, err.code, err.message));
+        } else if (isDatabaseUnavailable(err)) {
+          logger.warn({ code: errorCode(err), path: req.url?.split('?')[0] }, 'database unavailable');
+          if (!res.headersSent) return send(res, errorReply(503, 'database_unavailable', 'keyturn cannot reach its database right now. Try again in a few seconds.'));
         } else {
           logger.error({ err, path: req.url?.split('?')[0] }, 'request failed');
           if (!res.headersSent) return send(res, errorReply(500, 'internal', 'keyturn hit an internal error; the server log has the details.'));
