@@ -139,6 +139,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     url: config.DATABASE_URL,
     dataDir: opts.pgliteDir ?? config.KEYTURN_DATA_DIR,
     poolMax: config.DATABASE_POOL_MAX,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
   });
   let server: Server | undefined;
   try {

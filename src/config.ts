@@ -1,9 +1,15 @@
 import { z } from 'zod';
-import { DURATION_RULE, parseDuration } from './duration.js';
+import { DURATION_RULE, SHORT_DURATION_RULE, parseDuration, parseShortDuration } from './duration.js';
 
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) ctx.addIssue({ code: 'custom', message: `must be ${DURATION_RULE}` });
+  return ms ?? 0;
+});
+
+const timeout = z.string().transform((text, ctx) => {
+  const ms = parseShortDuration(text);
+  if (ms === undefined || ms < 100 || ms > 600_000) ctx.addIssue({ code: 'custom', message: `must be ${SHORT_DURATION_RULE}, between 100ms and 10m` });
   return ms ?? 0;
 });
 
@@ -20,6 +26,7 @@ const schema = z
       message: 'must be a postgres:// URL',
     }),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    DATABASE_STATEMENT_TIMEOUT: timeout.default(5_000),
     KEYTURN_DATA_DIR: z.string().min(1).default('./.keyturn'),
     KEYTURN_KMS: z.enum(['local', 'aws']).default('local'),
     KEYTURN_KMS_KEY_ID: optionalText,

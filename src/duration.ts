@@ -9,3 +9,15 @@ export function parseDuration(text: string): number | undefined {
   const n = Number(m[1]);
   return n > 0 ? n * UNIT_MS[m[2] as keyof typeof UNIT_MS] : undefined;
 }
+
+/** Short waits in settings (timeouts): `500ms`, `5s`, `1m`. */
+const SHORT_UNIT_MS = { ms: 1, s: 1_000, m: 60_000 } as const;
+
+export const SHORT_DURATION_RULE = 'a whole number followed by ms, s or m (for example 500ms, 5s, 1m)';
+
+export function parseShortDuration(text: string): number | undefined {
+  const m = /^(\d{1,6})(ms|s|m)$/.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n > 0 ? n * SHORT_UNIT_MS[m[2] as keyof typeof SHORT_UNIT_MS] : undefined;
+}

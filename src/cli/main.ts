@@ -105,8 +105,10 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
     const known = messageOf(err);
-    process.stderr.write(`keyturn: ${known ?? `unexpected error: ${(err as Error)?.message ?? String(err)}`}\n`);
-    if (!known && process.env.KEYTURN_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+    // An unexpected error's message may be a driver's (with SQL in it): shown only when asked for.
+    const unexpected = `something went wrong in the keyturn CLI (${(err as Error)?.name ?? typeof err}); run it again with KEYTURN_DEBUG=1 to see the details`;
+    process.stderr.write(`keyturn: ${known ?? unexpected}\n`);
+    if (!known && process.env.KEYTURN_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = err instanceof CliError ? err.exitCode : 1;
   },
 );

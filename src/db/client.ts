@@ -31,14 +31,34 @@ export interface OpenDatabaseOptions {
   /** Directory for PGlite data; `memory://` keeps it in memory (tests). */
   dataDir: string;
   poolMax?: number;
+  /**
+   * PostgreSQL only: the longest a statement may run on the server, and the longest keyturn waits to open
+   * a connection. 0 turns both off (the migrate command). Default 5 s.
+   */
+  statementTimeoutMs?: number;
 }
+
+/** The longest pause between attempts to reach a database that went away. */
+const MAX_RECONNECT_DELAY_S = 0.25;
+
+/**
+ * postgres.js waits `backoff(retries)` seconds before reopening a closed connection, and its default grows
+ * toward 20 s as failures pile up across the pool, so keyturn stayed down for seconds after the database
+ * came back. Retrying at most every quarter second costs one refused TCP connect while it is down and brings
+ * keyturn back within a fraction of a second once it is up.
+ */
+export const reconnectDelay = (retries: number) => Math.min(0.02 * 2 ** retries, MAX_RECONNECT_DELAY_S) * (0.5 + Math.random() / 2);
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.url) {
+    const timeoutMs = opts.statementTimeoutMs ?? 5_000;
     const client = postgres(opts.url, {
       max: opts.poolMax ?? 10,
       onnotice: () => {},
-      connect_timeout: 10,
+      backoff: reconnectDelay,
+      // Seconds; 0 means no limit for postgres.js as for the server.
+      connect_timeout: timeoutMs / 1000,
+      connection: { statement_timeout: timeoutMs },
       // Secrets are bytea; keep prepared statements on (fast path) and types default.
     });
     const db = drizzlePostgres(preparing(client), { schema }) as unknown as Db;

@@ -23,6 +23,8 @@ export async function migrate(database: Database, dir = MIGRATIONS_DIR): Promise
   const journal = JSON.parse(readFileSync(join(dir, 'meta', '_journal.json'), 'utf8')) as Journal;
   const applied: string[] = [];
   await database.db.transaction(async (tx) => {
+    // A migration may rewrite a big table, and replicas wait here for the one migrating: no statement timeout.
+    await tx.execute(sql`set local statement_timeout = 0`);
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
     await tx.execute(sql`create table if not exists keyturn_migrations (
       tag text primary key, hash text not null, applied_at timestamptz not null default now())`);

@@ -1,8 +1,8 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenService } from '../domain/tokens/token-service.js';
-import { AppError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { publicError } from '../public-error.js';
 import { type CompiledRoute, type Reply, type Route, compileRoute, readJsonBody } from './router.js';
 
 export interface HttpServerDeps {
@@ -33,7 +33,10 @@ function send(res: ServerResponse, reply: Reply): Promise<void> | void {
   }
 }
 
-const errorReply = (status: number, code: string, message: string): Reply => ({ status, json: { error: { code, message } } });
+const errorReply = (status: number, code: string, message: string, reference?: string): Reply => ({
+  status,
+  json: { error: { code, message, ...(reference ? { reference } : {}) } },
+});
 
 export function createHttpServer(deps: HttpServerDeps): Server {
   const routes: CompiledRoute[] = deps.routes.map(compileRoute);
@@ -78,13 +81,8 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const started = process.hrtime.bigint();
     handle(req, res)
       .catch((err: unknown) => {
-        if (err instanceof AppError) {
-          if (err.status >= 500) logger.error({ code: err.code, path: req.url?.split('?')[0] }, err.message);
-          if (!res.headersSent) return send(res, errorReply(err.status, err.code, err.message));
-        } else {
-          logger.error({ err, path: req.url?.split('?')[0] }, 'request failed');
-          if (!res.headersSent) return send(res, errorReply(500, 'internal', 'keyturn hit an internal error; the server log has the details.'));
-        }
+        const shown = publicError(err, logger, { path: req.url?.split('?')[0] });
+        if (!res.headersSent) return send(res, errorReply(shown.status, shown.code, shown.message, shown.reference));
         res.destroy();
         return undefined;
       })

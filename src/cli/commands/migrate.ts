@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
+import { driverError } from '../../db/db-errors.js';
 import { migrate as applyMigrations } from '../../db/migrate.js';
 import { type Command, parse } from '../command.js';
 import { failure, usageError } from '../errors.js';
@@ -31,7 +32,7 @@ process may open it. The server also migrates when it starts.`,
       }
     } catch (err) {
       // Driver messages name host and user, never the password.
-      throw failure(`cannot migrate ${where}: ${(err as Error).message}`);
+      throw failure(`cannot migrate ${where}: ${(driverError(err) as Error).message}`);
     }
     await write(applied.length ? applied.map((tag) => `applied ${tag}\n`).join('') : 'database is up to date\n');
   },

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
 import { ACTIONS, renderDenyModal } from '../blocks/index.js';
+import { publicError } from '../../public-error.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 
 const requestId = z.string().regex(/^req_[0-9a-f]{10}$/);
@@ -22,8 +23,7 @@ function onButton(handle: (id: string, clicker: ReturnType<typeof clickerOf>, ar
     try {
       await handle(id.data, clicker, args, tell);
     } catch (err) {
-      deps.logger.error({ requestId: id.data, err: { message: (err as Error).message } }, `${what} failed`);
-      await tell(`Your ${what} was not recorded: ${(err as Error).message}`);
+      await tell(`Your ${what} was not recorded. ${publicError(err, deps.logger, { requestId: id.data, user: clicker.userId, action: what }).message}`);
     }
   };
 }

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, App, BlockAction, BlockElementAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
 import { ACTIONS, refFromBlockId, renderRequestModal, renderSnoozeOutcome } from '../blocks/index.js';
+import { publicError } from '../../public-error.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 
 type ActionArgs = SlackActionMiddlewareArgs<BlockAction<BlockElementAction>> & AllMiddlewareArgs;
@@ -49,8 +50,7 @@ function onAction(deps: ListenerDeps, what: string, handle: (args: ActionArgs, t
     try {
       await handle(args, tell);
     } catch (err) {
-      deps.logger.error({ user: userId, err: { message: (err as Error).message } }, `${what} failed`);
-      await tell(`Your ${what} did not go through: ${(err as Error).message}`);
+      await tell(`Your ${what} did not go through. ${publicError(err, deps.logger, { user: userId, action: what }).message}`);
     }
   };
 }

@@ -2,6 +2,7 @@ import type { InsightService } from '../../domain/insights/insight-service.js';
 import type { RequestCanceller } from '../../domain/requests/request-cancel.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { publicError } from '../../public-error.js';
 import {
   type RenderedMessage,
   renderAnswerProblem,
@@ -58,8 +59,6 @@ export async function answerQuestion(q: Question, asker: { userId: string; teamI
     }
   } catch (err) {
     if (err instanceof AppError && err.status < 500) return renderAnswerProblem(err.message);
-    deps.logger.error({ question: q.kind, user: asker.userId, err: { message: (err as Error).message } }, 'could not answer a /secret question');
-    const detail = err instanceof AppError ? err.message : 'keyturn hit an internal error; the server log has the details.';
-    return renderAnswerProblem(`keyturn could not answer that: ${detail}`);
+    return renderAnswerProblem(`keyturn could not answer that. ${publicError(err, deps.logger, { question: q.kind, user: asker.userId }).message}`);
   }
 }

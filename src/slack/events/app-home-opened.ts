@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import type { AppHome } from '../app-home.js';
 import type { Logger } from '../../logger.js';
+import { errorFacts } from '../../public-error.js';
 
 export const APP_HOME_OPENED = 'app_home_opened';
 
@@ -12,7 +13,8 @@ export function registerAppHomeOpened(app: App, deps: { home?: AppHome; logger: 
     try {
       await deps.home.refresh({ userId: event.user, teamId });
     } catch (err) {
-      deps.logger.error({ user: event.user, err: { message: (err as Error).message } }, 'could not draw App Home');
+      // Nobody is waiting for an answer here: the log is the only reader.
+      deps.logger.error({ user: event.user, ...errorFacts(err) }, 'could not draw App Home');
     }
   });
 }

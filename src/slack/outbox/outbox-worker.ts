@@ -3,6 +3,7 @@ import type { Database } from '../../db/client.js';
 import { outbox, slackMessages } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
+import { errorFacts } from '../../public-error.js';
 import { type SlackDelivery, classify } from './slack-delivery.js';
 
 type Row = typeof outbox.$inferSelect;
@@ -165,7 +166,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
         return n;
       })
       .catch((err) => {
-        logger.error({ err: { message: (err as Error).message, cause: ((err as Error).cause as Error | undefined)?.message } }, 'outbox pass failed');
+        logger.error(errorFacts(err), 'outbox pass failed');
         return 0;
       })
       .finally(() => {

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { DENY_FIELDS, VIEWS } from '../blocks/index.js';
+import { publicError } from '../../public-error.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 
 /** The deny modal is submitted with a reason; a denial that does not count is explained in a DM. */
@@ -11,11 +12,16 @@ export function registerDenySubmission(app: App, deps: ListenerDeps) {
     // Acknowledge first: deciding may look up user groups in Slack, and Slack waits 3 s at most.
     await ack();
     const clicker = clickerOf(body);
-    const outcome = await deps.requests.decide({ requestId: view.private_metadata, ...clicker, decision: 'deny', comment: reason });
     const tell = async (text: string) => {
       const dm = await client.conversations.open({ users: clicker.userId });
       await client.chat.postMessage({ channel: dm.channel!.id!, text });
     };
+    let outcome;
+    try {
+      outcome = await deps.requests.decide({ requestId: view.private_metadata, ...clicker, decision: 'deny', comment: reason });
+    } catch (err) {
+      return void (await tell(`Your denial was not recorded. ${publicError(err, deps.logger, { requestId: view.private_metadata, user: clicker.userId, action: 'denial' }).message}`));
+    }
     if (outcome.kind === 'refused') await tell(outcome.message);
     if (outcome.kind === 'closed') await tell(`That request is already ${outcome.request.status}; your denial changed nothing.`);
   });

@@ -3,6 +3,7 @@ import type { Problems } from '../../domain/requests/request-service.js';
 import { REQUEST_FIELDS, VIEWS, readRequestModal, requestModalErrors } from '../blocks/index.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 import { generateSecretValue } from '../../domain/rotation/generated-value.js';
+import { publicError } from '../../public-error.js';
 
 /**
  * The request modal is submitted: problems are shown in the modal itself; a good request is
@@ -23,7 +24,18 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
       reason: fields.reason ?? '',
       requester: { kind: 'slack' as const, ...clicker },
     };
-    const problems: Problems = await deps.requests.problemsWith(input);
+    const notCreated = async (err: unknown) => {
+      const shown = publicError(err, deps.logger, { user: clicker.userId, action: 'request' });
+      const dm = await client.conversations.open({ users: clicker.userId });
+      await client.chat.postMessage({ channel: dm.channel!.id!, text: `Your request was not created. ${shown.message}` });
+    };
+    let problems: Problems;
+    try {
+      problems = await deps.requests.problemsWith(input);
+    } catch (err) {
+      await ack();
+      return void (await notCreated(err));
+    }
     if (generating && typed?.length) problems.value = 'Leave the value empty when keyturn generates one.';
     // The value field is absent for a delete: show its problem on the operation instead.
     if (problems.value && !view.state.values[REQUEST_FIELDS.value.block]) {
@@ -39,9 +51,7 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
       // The inbox row names this submission: a replay after a crash finds the request it already created.
       await deps.requests.create({ ...input, environment: input.environment!, key: input.key!, idempotencyKey: context.inboxId as string | undefined });
     } catch (err) {
-      deps.logger.warn({ user: clicker.userId, err: { message: (err as Error).message } }, 'request not created');
-      const dm = await client.conversations.open({ users: clicker.userId });
-      await client.chat.postMessage({ channel: dm.channel!.id!, text: `Your request was not created: ${(err as Error).message}` });
+      await notCreated(err);
     }
   });
 }
