@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../logger.js';
+import { errorFacts } from '../public-error.js';
 import type { Metrics } from '../metrics.js';
 import { type BotIdentity, isOwnWorkspace, payloadOrigin } from './identity.js';
 import type { SlackInbox } from './inbox/slack-inbox.js';
@@ -57,7 +58,7 @@ export class SlackHttpReceiver implements Receiver {
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const work = this.process(req, res).catch((err: unknown) => {
-      this.opts.logger.error({ err: { message: (err as Error).message } }, 'slack request failed');
+      this.opts.logger.error(errorFacts(err), 'slack request failed');
       if (!res.headersSent) {
         res.writeHead(500);
         res.end();
@@ -172,7 +173,7 @@ export class SlackHttpReceiver implements Receiver {
     try {
       await this.app!.processEvent(event);
     } catch (err) {
-      logger.error({ err: { message: (err as Error).message }, type: body.type ?? body.command }, 'slack listener failed');
+      logger.error({ ...errorFacts(err), type: body.type ?? body.command }, 'slack listener failed');
     } finally {
       if (!acked) {
         // No listener took it (an action keyturn does not know, say): acknowledge now, not at the deadline.
@@ -182,7 +183,7 @@ export class SlackHttpReceiver implements Receiver {
       clearTimeout(timer);
     }
     await this.opts.inbox.done(id).catch((err: unknown) => {
-      logger.warn({ inboxId: id, err: { message: (err as Error).message } }, 'could not mark a Slack interaction handled; it may be replayed');
+      logger.warn({ inboxId: id, ...errorFacts(err) }, 'could not mark a Slack interaction handled; it may be replayed');
     });
   }
 }

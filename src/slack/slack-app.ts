@@ -3,6 +3,7 @@ import { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { errorFacts } from '../public-error.js';
 import type { Metrics } from '../metrics.js';
 import { registerActions } from './actions/index.js';
 import { boltLogger } from './bolt-logger.js';
@@ -119,13 +120,14 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics,
   }
   const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
     const t = setInterval(() => {
-      fn().catch((err: unknown) => logger.warn({ err: { message: (err as Error).message } }, `${what} failed; trying again later`));
+      fn().catch((err: unknown) => logger.warn(errorFacts(err), `${what} failed; trying again later`));
     }, ms);
     t.unref();
     timers.push(t);
   };
   app.error(async (err) => {
-    logger.error({ err: { message: err.message, code: (err as { code?: string }).code } }, 'slack listener error');
+    // Bolt wraps a listener's error; the original may be a driver's, so only its safe facts are logged.
+    logger.error({ boltCode: (err as { code?: string }).code, ...errorFacts((err as { original?: unknown }).original ?? err) }, 'slack listener error');
   });
   const mode = receiver ? 'http' : 'socket';
   return {
@@ -150,7 +152,7 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics,
         every(PRUNE_EVERY_MS, () => edge.inbox.prune(), 'pruning the Slack inbox');
         await replayUnfinished(edge.singleProcess);
         if (mode === 'socket') await app.start();
-      }).catch((err: unknown) => logger.error({ err: { message: (err as Error).message } }, 'Slack did not start'));
+      }).catch((err: unknown) => logger.error(errorFacts(err), 'Slack did not start'));
     },
     async stop() {
       stopped = true;
