@@ -195,6 +195,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       logger,
       metrics,
       now: opts.now,
+      requestsPerHour: config.KEYTURN_REQUESTS_PER_HOUR,
     });
     const sweep = createRequestSweep({ database, audit, events, groupMembers: membersOf, metrics, now: opts.now });
     const rotation = createRotationService({

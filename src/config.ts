@@ -40,6 +40,7 @@ const schema = z
     KEYTURN_DATA_KEY_CACHE_TTL: duration.default(5 * 60_000),
     KEYTURN_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     KEYTURN_POLICY_FILE: optionalText,
+    KEYTURN_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SLACK_BOT_TOKEN: optionalText,
     SLACK_SIGNING_SECRET: optionalText,

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'conflict'
   | 'unauthorized'
   | 'forbidden'
+  | 'rate_limited'
   | 'kms_unavailable'
   | 'decrypt_failed'
   | 'internal';
@@ -18,6 +19,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  rate_limited: 429,
   kms_unavailable: 503,
   decrypt_failed: 500,
   internal: 500,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SECRET_OPERATIONS } from '../db/schema/index.js';
 import type { RequestService } from '../domain/requests/request-service.js';
 import type { ChangeRequest } from '../domain/requests/request-types.js';
-import type { Principal } from '../domain/tokens/principal.js';
+import { type Principal, mayReadEnvironment } from '../domain/tokens/principal.js';
 import { AppError, invalidInput } from '../errors.js';
 import type { Route } from './router.js';
 
@@ -14,8 +14,12 @@ const newRequestBody = z.object({
   reason: z.string(),
 });
 
-/** A request as the API shows it: state and safe diff, never the value. */
-export const requestJson = (r: ChangeRequest) => ({
+/**
+ * A request as the API shows it: state and safe diff, never the value. Fingerprints only for a token that
+ * may read the environment anyway: to one that may only ask for changes, comparing the old and new
+ * fingerprint would answer guesses of the current value, so it sees lengths.
+ */
+export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
   id: r.id,
   status: r.status,
   environment: r.environment,
@@ -23,7 +27,9 @@ export const requestJson = (r: ChangeRequest) => ({
   operation: r.operation,
   baseVersion: r.baseVersion,
   appliedVersion: r.appliedVersion,
-  diff: { oldLength: r.oldLength, newLength: r.newLength, oldFingerprint: r.oldFingerprint, newFingerprint: r.newFingerprint },
+  diff: mayReadEnvironment(viewer, r.environment)
+    ? { oldLength: r.oldLength, newLength: r.newLength, oldFingerprint: r.oldFingerprint, newFingerprint: r.newFingerprint }
+    : { oldLength: r.oldLength, newLength: r.newLength, oldFingerprint: null, newFingerprint: null },
   requester: r.requester,
   reason: r.reason,
   requiredApprovals: r.policy.requiredApprovals,
@@ -67,7 +73,7 @@ export function requestRoutes(requests: RequestService): Route[] {
           reason: b.reason,
           requester: { kind: 'token', name: principal.name },
         });
-        return { status: 201, json: requestJson(created) };
+        return { status: 201, json: requestJson(created, principal) };
       },
     },
     {
@@ -79,7 +85,7 @@ export function requestRoutes(requests: RequestService): Route[] {
         if (!principal.admin && principal.environments !== '*' && !principal.environments.includes(r.environment)) {
           throw new AppError('forbidden', `Token "${principal.name}" may not see requests for ${r.environment}.`);
         }
-        return { status: 200, json: requestJson(r) };
+        return { status: 200, json: requestJson(r, principal) };
       },
     },
   ];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderRequesterOutcome, renderRequesterWaiting } from '../../src/slack/blocks/index.js';
-import { HOSTILE, HOSTILE_ESCAPED, HOSTILE_RAW, aRequest, json, review, slackLimitProblems } from './support.js';
+import { renderApprovalMessage, renderRequesterOutcome, renderRequesterWaiting } from '../../src/slack/blocks/index.js';
+import { HOSTILE, HOSTILE_ESCAPED, HOSTILE_RAW, NEW_FP, NOW, OLD_FP, aRequest, json, review, slackLimitProblems } from './support.js';
 
 describe('the requester is told where their request stands', () => {
   it('while it waits: for how many approvals, from whom', () => {
@@ -9,6 +9,17 @@ describe('the requester is told where their request stands', () => {
       'Your request `req_0a1b2c3d4e` to update `prod`/`STRIPE_KEY` is waiting for 2 approvals from <@U0BOB>, <!subteam^S0SRELEADS>.',
     );
     expect(json(message)).toContain('length 32 → 40');
+  });
+
+  it('shows the requester lengths only: no fingerprint that would let them test a guess of the current value', () => {
+    const same = aRequest({ newFingerprint: OLD_FP, newLength: 32 });
+    for (const message of [renderRequesterWaiting(aRequest()), renderRequesterWaiting(same), renderRequesterOutcome(aRequest({ status: 'applied', appliedVersion: 4 }))]) {
+      expect(json(message)).not.toContain(OLD_FP);
+      expect(json(message)).not.toContain(NEW_FP);
+      expect(json(message)).not.toMatch(/fingerprint|same value/);
+    }
+    // Approvers, who decide, keep both.
+    expect(renderApprovalMessage(aRequest(), { now: NOW }).blocks.map((b) => JSON.stringify(b)).join('')).toContain(OLD_FP);
   });
 
   it('counts one approval in the singular', () => {

@@ -7,8 +7,8 @@ export const NEW_VALUE = 'sk_live_NEW_SENTINEL_0123456789abcdefghi'; // 40 bytes
 export const SENTINELS = [OLD_VALUE, NEW_VALUE, 'SENTINEL'];
 
 const fingerprintOf = createFingerprinter(Buffer.alloc(32, 7));
-export const OLD_FP = fingerprintOf(OLD_VALUE);
-export const NEW_FP = fingerprintOf(NEW_VALUE);
+export const OLD_FP = fingerprintOf('prod', 'STRIPE_KEY', OLD_VALUE);
+export const NEW_FP = fingerprintOf('prod', 'STRIPE_KEY', NEW_VALUE);
 
 /** What a person could type into a reason, a comment or a deny reason to ping or mislead. */
 export const HOSTILE = 'Rotate now <!channel> cc <@U123> <!subteam^S1> see <https://evil|click> & thanks';

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { inArray } from 'drizzle-orm';
+import { and, count, eq, gt, inArray } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { type Decision, type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
 import { KEY_RULE, MAX_VALUE_BYTES, VALUE_RULE, isValidKey } from '../secrets/secret-rules.js';
-import { invalidInput, notFound } from '../../errors.js';
+import { AppError, invalidInput, notFound } from '../../errors.js';
+import { textProblem } from '../text-rules.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -15,6 +16,7 @@ import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
 
 export const REASON_MAX = 1_000;
+const HOUR_MS = 3_600_000;
 
 export interface RequestServiceDeps {
   database: Database;
@@ -29,6 +31,8 @@ export interface RequestServiceDeps {
   logger?: Logger;
   metrics?: Metrics;
   now?: () => Date;
+  /** How many requests one person or token may open per hour (default 30); refusals are audited. */
+  requestsPerHour?: number;
 }
 
 export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason';
@@ -44,6 +48,7 @@ export function createRequestService(deps: RequestServiceDeps) {
   const { database, store, audit, events, metrics } = deps;
   const db = database.db;
   const now = deps.now ?? (() => new Date());
+  const requestsPerHour = deps.requestsPerHour ?? 30;
 
   const load = (id: string, on: Queryable = db, lock = false) => loadRequest(on, id, lock);
 
@@ -83,10 +88,16 @@ export function createRequestService(deps: RequestServiceDeps) {
    * Everything wrong with a request, by field, in words for the person filling the form; empty when
    * it may be created. The same checks guard the API and the modal.
    */
-  async function problemsWith(input: Partial<Omit<NewRequestInput, 'requester'>> & { requester?: NewRequestInput['requester'] }): Promise<Problems> {
+  async function problemsWith(
+    input: Partial<Omit<NewRequestInput, 'requester'>> & { requester?: NewRequestInput['requester'] },
+    opts: { rateLimit?: boolean } = {},
+  ): Promise<Problems> {
     const problems: Problems = {};
+    const limited = input.requester && opts.rateLimit !== false ? await rateLimitRefusal(input.requester) : undefined;
+    if (limited) return { reason: limited };
     const reason = (input.reason ?? '').trim();
     if (!reason) problems.reason = 'Say why this change is needed.';
+    else if (textProblem('reason', reason)) problems.reason = textProblem('reason', reason);
     else if (reason.length > REASON_MAX) problems.reason = `The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`;
     if (!input.operation || !(SECRET_OPERATIONS as readonly string[]).includes(input.operation)) {
       problems.operation = 'Choose create, update or delete.';
@@ -118,11 +129,31 @@ export function createRequestService(deps: RequestServiceDeps) {
     return problems;
   }
 
+  /**
+   * Why this requester may not open another request now, or undefined. Each request shows a safe diff, so
+   * an unbounded stream of them would let a requester probe values; the refusal is audited here, once per
+   * refused attempt.
+   */
+  async function rateLimitRefusal(requester: NewRequestInput['requester']): Promise<string | undefined> {
+    const actor = actorOf(requester);
+    const since = new Date(now().getTime() - HOUR_MS);
+    const [{ n }] = await db
+      .select({ n: count() })
+      .from(changeRequests)
+      .where(and(eq(changeRequests.requester, actor), gt(changeRequests.createdAt, since)));
+    if (n < requestsPerHour) return undefined;
+    await db.transaction((tx) => audit.append(tx, [{ actor, action: 'request.refused', detail: { reason: 'rate limited', limit: requestsPerHour, window: '1h' } }]));
+    metrics?.inc('keyturn_requests_refused_total', { reason: 'rate_limited' });
+    return `You have opened ${n} requests in the last hour, the most keyturn allows (${requestsPerHour}); try again later, or ask an admin if you need more.`;
+  }
+
   async function create(input: NewRequestInput): Promise<ChangeRequest> {
     const id = newRequestId(input.idempotencyKey);
     // Handled before (a replayed submission): the request it created is the answer.
     if (input.idempotencyKey && (await load(id))) return get(id);
-    const problems = await problemsWith(input);
+    const limited = await rateLimitRefusal(input.requester);
+    if (limited) throw new AppError('rate_limited', limited);
+    const problems = await problemsWith(input, { rateLimit: false });
     const first = Object.values(problems)[0];
     if (first) throw invalidInput(first);
     const reason = input.reason.trim();
@@ -211,6 +242,8 @@ export function createRequestService(deps: RequestServiceDeps) {
    * transaction that holds the request's row lock, so clicks, retries and replicas count once.
    */
   async function decide(input: { requestId: string; userId: string; teamId: string; decision: Decision; comment?: string }): Promise<DecisionOutcome> {
+    const commentProblem = input.comment === undefined ? undefined : textProblem('reason', input.comment);
+    if (commentProblem) return { kind: 'refused', message: commentProblem };
     const before = await load(input.requestId);
     if (!before) return { kind: 'refused', message: 'That request no longer exists.' };
     const groups = await expandGroups(before.request);

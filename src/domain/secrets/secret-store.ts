@@ -1,4 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Fingerprinter } from '../../crypto/fingerprint.js';
 import type { Database, Queryable } from '../../db/client.js';
 import { type SecretOperation, secretVersions, secrets } from '../../db/schema/index.js';
 import type { Envelope } from '../../crypto/envelope.js';
@@ -66,7 +67,7 @@ export interface VersionInfo {
 export interface SecretStoreDeps {
   database: Database;
   envelope: Envelope;
-  fingerprint: (value: Buffer) => string;
+  fingerprint: Fingerprinter;
   audit: AuditLog;
   metrics?: Metrics;
 }
@@ -138,7 +139,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
     assertValue(input.value);
     const identity = { environment: input.environment, key: input.key, version: input.expectedVersion + 1 };
     const sealed = await envelope.seal(identity, input.value);
-    return { ...base, sealed, length: input.value.length, fingerprint: deps.fingerprint(input.value) };
+    return { ...base, sealed, length: input.value.length, fingerprint: deps.fingerprint(input.environment, input.key, input.value) };
   }
 
   /**

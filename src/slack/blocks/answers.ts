@@ -222,7 +222,7 @@ export function renderCancelOutcome(o: CancelOutcome): RenderedMessage {
   if (o.kind === 'closed') return message(escapeMrkdwn(o.message), [section(escapeMrkdwn(o.message))]);
   const r = o.request;
   const lead = `You cancelled request ${code(r.id)} to ${changeText(r)}. Nothing was written.`;
-  return message(lead, [section(lead), section(safeDiffText(r))]);
+  return message(lead, [section(lead), section(safeDiffText(r, 'requester'))]);
 }
 
 /** A refusal or a problem (not found, invalid input), escaped: it may quote what was typed. */

@@ -12,7 +12,7 @@ const yourRequest = (r: ChangeRequest) =>
   `Your request ${code(r.id)} to ${escapeMrkdwn(r.operation)} ${code(r.environment)}/${code(r.key)}`;
 
 function message(lead: string, r: ChangeRequest, extra: string[] = []): RenderedMessage {
-  const blocks: KnownBlock[] = [section(lead), section(safeDiffText(r)), ...extra.map(context)];
+  const blocks: KnownBlock[] = [section(lead), section(safeDiffText(r, 'requester')), ...extra.map(context)];
   return { text: truncatePlain(lead, LIMITS.fallbackText), blocks };
 }
 

@@ -31,15 +31,19 @@ function versionText(r: SafeDiffInput): string {
 
 /**
  * What reviewers see instead of the value: operation, environment / key, version, and the value's
- * length and keyed fingerprint before → after. The input carries no value, and this keeps it that way.
+ * length and keyed fingerprint before → after (the requester's own copies: length only). The input carries no value, and this keeps it that way.
  *
  *   *update* `prod` / `STRIPE_KEY` (v3 → v4)
  *   length 32 → 40 · fingerprint `a1b2c3d4` → `e5f6a7b8`
  */
-export function safeDiffText(r: SafeDiffInput): string {
+export function safeDiffText(r: SafeDiffInput, audience: 'approver' | 'requester' = 'approver'): string {
   const deleted = r.operation === 'delete';
   const head = `*${escapeMrkdwn(r.operation)}* ${code(r.environment)} / ${code(r.key)} ${versionText(r)}`;
   const lengths = `length ${lengthText(r.oldLength, false)} → ${lengthText(r.newLength, deleted)}`;
+  // A requester sees lengths only: comparing fingerprints would let anyone who may ask for a change test
+  // guesses of the current value, one request per guess. Approvers, who decide, see both.
+  if (audience === 'requester') return `${head}
+${lengths}`;
   const fingerprints = `fingerprint ${fingerprintText(r.oldFingerprint, false)} → ${fingerprintText(r.newFingerprint, deleted)}`;
   let detail = `${lengths} · ${fingerprints}`;
   if (
