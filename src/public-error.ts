@@ -11,6 +11,8 @@ export interface PublicError {
   reference?: string;
 }
 
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
 const newReference = () => `ref_${randomBytes(4).toString('hex')}`;
 
 /**
@@ -29,8 +31,10 @@ export function errorFacts(err: unknown): Record<string, unknown> {
   const constraint = fields.constraint_name ?? fields.constraint;
   if (typeof table === 'string') facts.table = table;
   if (typeof constraint === 'string') facts.constraint = constraint;
+  // A database's own message can quote the values it choked on ("invalid input syntax …: \"…\""): errors
+  // with a SQLSTATE are logged by class, code, table and constraint only.
   const message = inner instanceof Error ? inner.message : String(inner);
-  if (!/Failed query/.test(message)) facts.message = message;
+  if (!/Failed query/.test(message) && !(code && SQLSTATE.test(code))) facts.message = message;
   return facts;
 }
 

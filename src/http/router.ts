@@ -1,3 +1,4 @@
+import { malformedTextPath } from '../domain/text-rules.js';
 import type { IncomingMessage } from 'node:http';
 import { AppError, invalidInput } from '../errors.js';
 import type { Principal } from '../domain/tokens/principal.js';
@@ -64,9 +65,14 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
     throw invalidInput('Request body is not valid JSON.');
   }
+  // "\ud800" is valid JSON but no text: it would be stored as U+FFFD, silently changing a value.
+  const bad = malformedTextPath(parsed);
+  if (bad) throw invalidInput(`${bad} has an invalid character (a lone UTF-16 surrogate); send well-formed UTF-8 text.`);
+  return parsed;
 }

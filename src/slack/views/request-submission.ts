@@ -4,6 +4,7 @@ import { REQUEST_FIELDS, VIEWS, readRequestModal, requestModalErrors } from '../
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 import { generateSecretValue } from '../../domain/rotation/generated-value.js';
 import { publicError } from '../../public-error.js';
+import { isWellFormedText, textProblem } from '../../domain/text-rules.js';
 
 /**
  * The request modal is submitted: problems are shown in the modal itself; a good request is
@@ -37,6 +38,7 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
       return void (await notCreated(err));
     }
     if (generating && typed?.length) problems.value = 'Leave the value empty when keyturn generates one.';
+    if (typeof fields.value === 'string' && !isWellFormedText(fields.value)) problems.value = textProblem('value', fields.value);
     // The value field is absent for a delete: show its problem on the operation instead.
     if (problems.value && !view.state.values[REQUEST_FIELDS.value.block]) {
       problems.operation ??= problems.value;
