@@ -50,6 +50,7 @@ import { type Scheduler, createScheduler } from './jobs/scheduler.js';
 import { registerSchedules } from './schedules.js';
 import { createSlackInbox } from './slack/inbox/slack-inbox.js';
 import { recordRefusal } from './domain/audit/refusals.js';
+import { checkStore } from './domain/audit/store-check.js';
 
 export interface StartOptions {
   logDestination?: DestinationStream;
@@ -151,7 +152,10 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const auditKey = await loadServerKey(database.db, provider, 'audit-chain');
     const envelope = createEnvelope({ provider, metrics, cacheTtlMs: config.KEYTURN_DATA_KEY_CACHE_TTL });
     const audit = createAuditLog({ database, auditKey, metrics });
-    const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(fingerprintKey), audit, metrics });
+    const versionKey = await loadServerKey(database.db, provider, 'version-mac');
+    const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(fingerprintKey), versionKey, audit, metrics });
+    const legacy = await store.authenticateLegacyVersions();
+    if (legacy > 0) logger.warn({ versions: legacy }, 'secret versions from before this upgrade were given their authentication tag');
     const tokens = createTokenService({
       database,
       audit,
@@ -233,7 +237,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     server = createHttpServer({
       routes: [
         ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics, slackState: () => slack?.identity.state() ?? 'off' }),
-        ...apiRoutes({ store, tokens, audit }),
+        ...apiRoutes({ store, tokens, audit, checkStore: () => checkStore(database, versionKey) }),
         ...requestRoutes(requests),
         ...insightRoutes(insights),
       ],

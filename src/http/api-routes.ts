@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { SecretStore } from '../domain/secrets/secret-store.js';
+import type { StoreCheck } from '../domain/audit/store-check.js';
 import { actorOf } from '../domain/tokens/principal.js';
 import type { TokenService, TokenInfo } from '../domain/tokens/token-service.js';
 import { invalidInput } from '../errors.js';
@@ -10,6 +11,8 @@ export interface ApiDeps {
   store: SecretStore;
   tokens: TokenService;
   audit: AuditLog;
+  /** The store checked against the audit log (audit verify). */
+  checkStore(): Promise<StoreCheck>;
 }
 
 const createTokenBody = z.object({
@@ -37,7 +40,7 @@ const tokenJson = (t: TokenInfo) => ({
 });
 
 /** The /v1 API for workloads and the CLI: parse, call the domain, render JSON. */
-export function apiRoutes({ store, tokens, audit }: ApiDeps): Route[] {
+export function apiRoutes({ store, tokens, audit, checkStore }: ApiDeps): Route[] {
   return [
     {
       method: 'GET',
@@ -89,7 +92,11 @@ export function apiRoutes({ store, tokens, audit }: ApiDeps): Route[] {
       method: 'GET',
       path: '/v1/audit/verify',
       auth: 'admin',
-      handle: async () => ({ status: 200, json: await audit.verify() }),
+      async handle() {
+        // The chain proves the log was not edited; the store check proves the log accounts for the store.
+        const [chain, storeCheck] = await Promise.all([audit.verify(), checkStore()]);
+        return { status: 200, json: { ...chain, ok: chain.ok && storeCheck.ok, chainOk: chain.ok, store: storeCheck } };
+      },
     },
     {
       method: 'GET',

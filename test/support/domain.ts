@@ -20,7 +20,7 @@ export async function testDomain() {
   const auditKey = randomBytes(32);
   const envelope = createEnvelope({ provider, metrics });
   const audit = createAuditLog({ database, auditKey, metrics });
-  const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(randomBytes(32)), audit, metrics });
+  const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(randomBytes(32)), versionKey: randomBytes(32), audit, metrics });
   const tokens = createTokenService({ database, audit, cacheTtlMs: 0 });
   const put = async (environment: string, key: string, value: string, actor = 'alice') => {
     const head = await store.head(environment, key);

@@ -36,6 +36,8 @@ export const secretVersions = pgTable(
     actor: text('actor').notNull(),
     reason: text('reason').notNull(),
     requestId: text('request_id'),
+    /** HMAC over the row's identity, origin and sealed bytes under a server key (crypto/version-mac.ts). */
+    mac: text('mac'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

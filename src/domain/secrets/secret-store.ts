@@ -1,7 +1,8 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Fingerprinter } from '../../crypto/fingerprint.js';
+import { isAuthentic, versionMac } from '../../crypto/version-mac.js';
 import type { Database, Queryable } from '../../db/client.js';
-import { type SecretOperation, secretVersions, secrets } from '../../db/schema/index.js';
+import { type SecretOperation, auditEntries, secretVersions, secrets } from '../../db/schema/index.js';
 import type { Envelope } from '../../crypto/envelope.js';
 import type { SealedValue } from '../../crypto/key-provider.js';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
@@ -68,6 +69,8 @@ export interface SecretStoreDeps {
   database: Database;
   envelope: Envelope;
   fingerprint: Fingerprinter;
+  /** The server key that authenticates version rows; a row without a valid tag is never served. */
+  versionKey: Buffer;
   audit: AuditLog;
   metrics?: Metrics;
 }
@@ -98,7 +101,12 @@ const currentVersionJoin = and(
   eq(secretVersions.version, secrets.currentVersion),
 );
 
-const pastTense: Record<SecretOperation, string> = { create: 'created', update: 'updated', delete: 'deleted' };
+// Once per installation: versions from before authentication were tagged (see authenticateLegacyVersions).
+const LEGACY_TAGGED = 'store.versions_authenticated';
+const LEGACY_TAG_LOCK = 7_242_021;
+
+/** The audit action that records a version written by each operation. */
+export const WRITE_ACTIONS: Record<SecretOperation, string> = { create: 'secret.created', update: 'secret.updated', delete: 'secret.deleted' };
 
 export function createSecretStore(deps: SecretStoreDeps) {
   const { database, envelope, audit, metrics } = deps;
@@ -167,17 +175,20 @@ export function createSecretStore(deps: SecretStoreDeps) {
     if (problem) return { ok: false, currentVersion: row.version, live, message: problem };
 
     const version = change.baseVersion + 1;
+    const sealed = sealedColumns(change.sealed);
+    const requestId = meta.requestId ?? null;
     await tx.insert(secretVersions).values({
       environment,
       key,
       version,
       operation,
-      ...sealedColumns(change.sealed),
+      ...sealed,
       length: change.length,
       fingerprint: change.fingerprint,
       actor: meta.actor,
       reason: meta.reason,
-      requestId: meta.requestId ?? null,
+      requestId,
+      mac: versionMac(deps.versionKey, { environment, key, version, operation, requestId, fingerprint: change.fingerprint, ...sealed }),
     });
     await tx
       .update(secrets)
@@ -186,7 +197,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
     await audit.append(tx, [
       {
         actor: meta.actor,
-        action: `secret.${pastTense[operation]}`,
+        action: WRITE_ACTIONS[operation],
         environment,
         key,
         version,
@@ -217,6 +228,11 @@ export function createSecretStore(deps: SecretStoreDeps) {
   }
 
   async function openVersion(row: typeof secretVersions.$inferSelect): Promise<Buffer> {
+    if (!isAuthentic(deps.versionKey, row)) {
+      // Written by someone without the server key (straight into the database): never served.
+      metrics?.inc('keyturn_reads_total', { outcome: 'unauthentic' });
+      throw new AppError('decrypt_failed', `${row.environment}/${row.key} version ${row.version} failed its integrity check and was not served; run \`keyturn audit verify\` and tell an operator.`);
+    }
     return envelope.open(
       { environment: row.environment, key: row.key, version: row.version },
       { ciphertext: row.ciphertext!, iv: row.iv!, tag: row.tag!, wrappedKey: row.wrappedKey!, provider: row.keyProvider ?? undefined },
@@ -302,7 +318,30 @@ export function createSecretStore(deps: SecretStoreDeps) {
     return rows;
   }
 
-  return { head, prepareChange, applyChange, writeSecret, read, readEnvironment, history };
+  /**
+   * Versions written before rows were authenticated get their tag once, at the first start after the upgrade
+   * (they were as trustworthy before it as they are now). That start is recorded in the audit chain, in the
+   * same transaction: a row slipped into the database later, without a tag, is never blessed by a restart.
+   * Returns how many versions were tagged; on a fresh install, 0 (and the record is written all the same).
+   */
+  async function authenticateLegacyVersions(): Promise<number> {
+    return db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${LEGACY_TAG_LOCK})`);
+      const [done] = await tx.select({ seq: auditEntries.seq }).from(auditEntries).where(eq(auditEntries.action, LEGACY_TAGGED)).limit(1);
+      if (done) return 0;
+      const rows = await tx.select().from(secretVersions).where(isNull(secretVersions.mac));
+      for (const r of rows) {
+        await tx
+          .update(secretVersions)
+          .set({ mac: versionMac(deps.versionKey, r) })
+          .where(and(eq(secretVersions.environment, r.environment), eq(secretVersions.key, r.key), eq(secretVersions.version, r.version)));
+      }
+      await audit.append(tx, [{ actor: 'keyturn', action: LEGACY_TAGGED, detail: { versions: rows.length } }]);
+      return rows.length;
+    });
+  }
+
+  return { head, prepareChange, applyChange, writeSecret, read, readEnvironment, history, authenticateLegacyVersions };
 }
 
 export type SecretStore = ReturnType<typeof createSecretStore>;
