@@ -131,8 +131,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
   const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
   const metrics = createMetrics();
   describeMetrics(metrics);
-  const policy = await loadPolicy(config, logger);
-
+  // First: embedded storage locks its data dir here, before anything else is read, written or logged.
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: opts.pgliteDir ?? config.KEYTURN_DATA_DIR,
@@ -140,6 +139,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
   });
   let server: Server | undefined;
   try {
+    const policy = await loadPolicy(config, logger);
     const applied = await migrate(database);
     if (applied.length) logger.info({ applied }, 'database migrated');
 

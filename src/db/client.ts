@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -7,6 +6,7 @@ import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -53,12 +53,20 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     };
   }
   let location = opts.dataDir;
+  let lock: DataDirLock | undefined;
   if (!location.startsWith('memory://')) {
-    mkdirSync(opts.dataDir, { recursive: true });
+    // PGlite is single-process: take the directory before anything in it is opened or written.
+    lock = lockDataDir(opts.dataDir);
     location = join(opts.dataDir, 'pgdata');
   }
-  const client = new PGlite(location);
-  await client.waitReady;
+  let client: PGlite;
+  try {
+    client = new PGlite(location);
+    await client.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
@@ -67,7 +75,13 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     ping: async () => {
       await client.query('select 1');
     },
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
+import { DataDirInUseError } from '../../db/data-dir-lock.js';
 import { migrate as applyMigrations } from '../../db/migrate.js';
 import { type Command, parse } from '../command.js';
 import { failure, usageError } from '../errors.js';
@@ -9,8 +10,8 @@ export const migrate: Command = {
   synopsis: 'migrate',
   summary: 'Apply database migrations (offline)',
   details: `Uses DATABASE_URL (PostgreSQL) or, without it, embedded storage in KEYTURN_DATA_DIR
-(default ./.keyturn). Stop a server that uses that embedded storage first: only one
-process may open it. The server also migrates when it starts.`,
+(default ./.keyturn). Only one process may open embedded storage: while a server
+holds it, migrate refuses and names that server's process. The server also migrates when it starts.`,
   async run(args) {
     parse(migrate, args, {});
     let config;
@@ -30,6 +31,7 @@ process may open it. The server also migrates when it starts.`,
         await database.close();
       }
     } catch (err) {
+      if (err instanceof DataDirInUseError) throw failure(`cannot migrate: ${err.message}`);
       // Driver messages name host and user, never the password.
       throw failure(`cannot migrate ${where}: ${(err as Error).message}`);
     }
