@@ -31,7 +31,12 @@ export interface OpenDatabaseOptions {
   /** Directory for PGlite data; `memory://` keeps it in memory (tests). */
   dataDir: string;
   poolMax?: number;
+  /** The data dir's lock when the caller took it already (embedded only); closing releases it. */
+  lock?: DataDirLock;
 }
+
+/** Embedded storage on disk: one process only, so its data dir is locked (memory:// needs none). */
+export const needsDataDirLock = (opts: Pick<OpenDatabaseOptions, 'url' | 'dataDir'>) => !opts.url && !opts.dataDir.startsWith('memory://');
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.url) {
@@ -54,9 +59,9 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
   let location = opts.dataDir;
   let lock: DataDirLock | undefined;
-  if (!location.startsWith('memory://')) {
+  if (needsDataDirLock(opts)) {
     // PGlite is single-process: take the directory before anything in it is opened or written.
-    lock = lockDataDir(opts.dataDir);
+    lock = opts.lock ?? lockDataDir(opts.dataDir);
     location = join(opts.dataDir, 'pgdata');
   }
   let client: PGlite;
