@@ -12,7 +12,8 @@ import { createFingerprinter } from './crypto/fingerprint.js';
 import type { KeyProvider } from './crypto/key-provider.js';
 import { loadServerKey } from './crypto/keyring.js';
 import { createLocalKeyProvider, loadLocalMasterKey } from './crypto/local-provider.js';
-import { type Database, openDatabase } from './db/client.js';
+import { type Database, needsDataDirLock, openDatabase } from './db/client.js';
+import { lockDataDir } from './db/data-dir-lock.js';
 import { migrate } from './db/migrate.js';
 import { createAuditLog } from './domain/audit/audit-log.js';
 import { createSecretStore } from './domain/secrets/secret-store.js';
@@ -134,14 +135,22 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
   const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
   const metrics = createMetrics();
   describeMetrics(metrics);
-  const policy = await loadPolicy(config, logger);
-
-  const database = await openDatabase({
+  const storage = {
     url: config.DATABASE_URL,
     dataDir: opts.pgliteDir ?? config.KEYTURN_DATA_DIR,
     poolMax: config.DATABASE_POOL_MAX,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT,
-  });
+  };
+  // First of all: embedded storage is one process's, so a second start refuses before it reads, writes or logs.
+  const lock = needsDataDirLock(storage) ? lockDataDir(storage.dataDir) : undefined;
+  let policy: Policy | undefined;
+  try {
+    policy = await loadPolicy(config, logger);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  const database = await openDatabase({ ...storage, lock });
   let server: Server | undefined;
   try {
     const applied = await migrate(database);

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -7,6 +6,7 @@ import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -36,6 +36,8 @@ export interface OpenDatabaseOptions {
    * a connection. 0 turns both off (the migrate command). Default 5 s.
    */
   statementTimeoutMs?: number;
+  /** The data dir's lock when the caller took it already (embedded only); closing releases it. */
+  lock?: DataDirLock;
 }
 
 /** The longest pause between attempts to reach a database that went away. */
@@ -48,6 +50,9 @@ const MAX_RECONNECT_DELAY_S = 0.25;
  * keyturn back within a fraction of a second once it is up.
  */
 export const reconnectDelay = (retries: number) => Math.min(0.02 * 2 ** retries, MAX_RECONNECT_DELAY_S) * (0.5 + Math.random() / 2);
+
+/** Embedded storage on disk: one process only, so its data dir is locked (memory:// needs none). */
+export const needsDataDirLock = (opts: Pick<OpenDatabaseOptions, 'url' | 'dataDir'>) => !opts.url && !opts.dataDir.startsWith('memory://');
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.url) {
@@ -73,12 +78,20 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     };
   }
   let location = opts.dataDir;
-  if (!location.startsWith('memory://')) {
-    mkdirSync(opts.dataDir, { recursive: true });
+  let lock: DataDirLock | undefined;
+  if (needsDataDirLock(opts)) {
+    // PGlite is single-process: take the directory before anything in it is opened or written.
+    lock = opts.lock ?? lockDataDir(opts.dataDir);
     location = join(opts.dataDir, 'pgdata');
   }
-  const client = new PGlite(location);
-  await client.waitReady;
+  let client: PGlite;
+  try {
+    client = new PGlite(location);
+    await client.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
@@ -87,7 +100,13 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     ping: async () => {
       await client.query('select 1');
     },
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 

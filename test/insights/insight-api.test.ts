@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { keyturn } from '../cli/keyturn.js';
 import { policyFile } from './support.js';
 
 /** The same answers through the API: audit for the admin token only, lists for tokens of that environment. */
@@ -56,6 +57,45 @@ describe('GET /v1/audit/secrets/:env/:key and /v1/audit/keys/:key', () => {
 });
 
 describe('GET /v1/audit/users/:id', () => {
+  it('the bootstrap admin is one actor: its request, its read and a read recorded under the old bare name are listed together', async () => {
+    const opened = await s.api('/v1/requests', {
+      method: 'POST',
+      body: { environment: 'prod', key: 'DB_PASSWORD', operation: 'update', value: 'hunter3-NEEDLE', reason: 'rotate the db password' },
+    });
+    expect(opened.status).toBe(201);
+    expect(opened.body.requester).toBe('token:admin');
+    expect((await s.api('/v1/secrets/prod/DB_PASSWORD')).status).toBe(200);
+    // Before one name per actor, the bootstrap admin's reads were recorded as bare "admin".
+    await s.services.audit.recordReads([{ actor: 'admin', action: 'secret.read', environment: 'prod', key: 'STRIPE_KEY', version: 2 }]);
+    await s.services.audit.drain();
+
+    const expected = {
+      actor: 'token:admin',
+      totalRequests: 1,
+      requests: [{ id: opened.body.id, environment: 'prod', key: 'DB_PASSWORD' }],
+      totalReads: 2,
+      totalSecretsRead: 2,
+    };
+    for (const who of ['admin', 'token:admin']) {
+      const r = await s.api(`/v1/audit/users/${who}`);
+      expect(r.body, who).toMatchObject(expected);
+      expect(r.body.reads.map((x: { key: string; reads: number }) => [x.key, x.reads]).sort(), who).toEqual([
+        ['DB_PASSWORD', 1],
+        ['STRIPE_KEY', 1],
+      ]);
+    }
+    const cli = await keyturn(['audit', 'user', 'admin'], { url: s.url, token: s.adminToken });
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toMatch(/^token:admin: 1 request, 0 decisions, 2 reads of 2 secrets\n/);
+    expect((await s.api('/v1/audit/verify')).body).toMatchObject({ ok: true });
+  });
+
+  it('no service token may be named admin, the bootstrap admin\'s name', async () => {
+    const r = await s.api('/v1/tokens', { method: 'POST', body: { name: 'admin', environments: ['prod'] } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toBe('The token name "admin" is the bootstrap admin\'s; choose another.');
+  });
+
   it('a token as token:NAME: its reads grouped by secret', async () => {
     const r = await s.api('/v1/audit/users/token:web');
     expect(r.status).toBe(200);

@@ -137,7 +137,7 @@ describe('userActivity: what a person or token requested, decided and read', () 
     expect(await insights().userActivity('slack:U0BOB')).toMatchObject({ actor: 'slack:U0BOB', totalDecisions: 2 });
   });
 
-  it('takes a token as token:NAME and the bootstrap token as admin, and counts their reads', async () => {
+  it('takes a token as token:NAME and the bootstrap token as admin (token:admin), and counts their reads', async () => {
     await d.put('prod', 'A', '1');
     await d.put('prod', 'B', '2');
     await d.store.read(reader('web', 'prod'), 'prod', 'A');
@@ -151,7 +151,8 @@ describe('userActivity: what a person or token requested, decided and read', () 
       ['prod', 'A', 2],
       ['prod', 'B', 1],
     ]);
-    expect(await insights().userActivity('admin')).toMatchObject({ actor: 'admin', totalReads: 1 });
+    expect(await insights().userActivity('admin')).toMatchObject({ actor: 'token:admin', totalReads: 1 });
+    expect(await insights().userActivity('token:admin')).toMatchObject({ actor: 'token:admin', totalReads: 1 });
   });
 
   it('refuses something that names no one, and says what would', async () => {

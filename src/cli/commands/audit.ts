@@ -159,7 +159,8 @@ ${WINDOW_HELP}`,
 const user: Command = {
   synopsis: 'audit user ID [--since WHEN] [--json]',
   summary: 'What a person or token requested, decided and read (admin)',
-  details: `ID is a Slack member id (U0BOB or slack:U0BOB), token:NAME, or admin. Never shows values.
+  details: `ID is a Slack member id (U0BOB or slack:U0BOB), token:NAME, or admin (short for
+token:admin, the bootstrap admin). Never shows values.
 
 ${WINDOW_HELP}`,
   async run(args) {

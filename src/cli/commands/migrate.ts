@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/client.js';
 import { driverError } from '../../db/db-errors.js';
+import { DataDirInUseError } from '../../db/data-dir-lock.js';
 import { migrate as applyMigrations } from '../../db/migrate.js';
 import { type Command, parse } from '../command.js';
 import { failure, usageError } from '../errors.js';
@@ -10,8 +11,8 @@ export const migrate: Command = {
   synopsis: 'migrate',
   summary: 'Apply database migrations (offline)',
   details: `Uses DATABASE_URL (PostgreSQL) or, without it, embedded storage in KEYTURN_DATA_DIR
-(default ./.keyturn). Stop a server that uses that embedded storage first: only one
-process may open it. The server also migrates when it starts.`,
+(default ./.keyturn). Only one process may open embedded storage: while a server
+holds it, migrate refuses and names that server's process. The server also migrates when it starts.`,
   async run(args) {
     parse(migrate, args, {});
     let config;
@@ -31,6 +32,7 @@ process may open it. The server also migrates when it starts.`,
         await database.close();
       }
     } catch (err) {
+      if (err instanceof DataDirInUseError) throw failure(`cannot migrate: ${err.message}`);
       // Driver messages name host and user, never the password.
       throw failure(`cannot migrate ${where}: ${(driverError(err) as Error).message}`);
     }

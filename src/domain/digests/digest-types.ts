@@ -47,7 +47,7 @@ export interface UnappliedRequest {
 /** One reader's reads of one environment in the period. */
 export interface ReaderActivity {
   environment: string;
-  /** Audit actor: `token:NAME`, `slack:U…`, `admin`. */
+  /** Audit actor: `token:NAME` (the bootstrap admin is `token:admin`; older entries say `admin`), `slack:U…`. */
   reader: string;
   reads: number;
   /** Reads refused because the token may not read the environment. */

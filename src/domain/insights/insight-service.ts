@@ -7,6 +7,7 @@ import type { RequestService } from '../requests/request-service.js';
 import type { ChangeRequest } from '../requests/request-types.js';
 import { assertEnvironment, assertKey } from '../secrets/secret-rules.js';
 import { auditAccess } from './audit-access.js';
+import { BOOTSTRAP_ADMIN, recordedNamesOf, tokenActor } from '../tokens/principal.js';
 import type {
   AuditAccess,
   EnvironmentActivity,
@@ -45,14 +46,14 @@ export const AUDIT_SUBJECT_RULE = 'name a Slack user (U… or slack:U…), a tok
 
 /**
  * Who an audit of a person is about, as the audit log names them: a Slack user id (`U…`, `slack:U…`),
- * a token (`token:NAME`), or `admin` (the bootstrap token).
+ * a token (`token:NAME`), or `admin`, short for the bootstrap token (`token:admin`).
  */
 export function auditSubject(text: string): { actor: string; userId: string | null } {
   const t = text.trim();
   if (SLACK_USER.test(t)) return { actor: `slack:${t}`, userId: t };
   if (t.startsWith('slack:') && SLACK_USER.test(t.slice(6))) return { actor: t, userId: t.slice(6) };
   if (t.startsWith('token:') && TOKEN_NAME.test(t.slice(6))) return { actor: t, userId: null };
-  if (t === 'admin') return { actor: 'admin', userId: null };
+  if (t === BOOTSTRAP_ADMIN) return { actor: tokenActor(BOOTSTRAP_ADMIN), userId: null };
   throw invalidInput(`Cannot tell who ${JSON.stringify(t.slice(0, 80))} is: ${AUDIT_SUBJECT_RULE}.`);
 }
 
@@ -213,9 +214,11 @@ export function createInsightService(deps: InsightServiceDeps) {
     const limit = limitOf(opts);
     const since = opts.since;
 
-    const requestsWhere = and(eq(changeRequests.requester, actor), since ? gte(changeRequests.createdAt, since) : undefined);
+    // Older entries may name the same actor differently (the bootstrap admin was bare `admin` on reads).
+    const names = recordedNamesOf(actor);
+    const requestsWhere = and(inArray(changeRequests.requester, names), since ? gte(changeRequests.createdAt, since) : undefined);
     const decisionsWhere = userId ? and(eq(reviews.reviewer, userId), since ? gte(reviews.createdAt, since) : undefined) : undefined;
-    const readsWhere = and(eq(auditEntries.actor, actor), eq(auditEntries.action, 'secret.read'), since ? gte(auditEntries.at, since) : undefined);
+    const readsWhere = and(inArray(auditEntries.actor, names), eq(auditEntries.action, 'secret.read'), since ? gte(auditEntries.at, since) : undefined);
     const lastRead = sql`max(${auditEntries.at})`.mapWith(auditEntries.at);
 
     const none = Promise.resolve([] as never[]);

@@ -2,7 +2,7 @@ import type { Decision, RequestStatus, SecretOperation } from '../../db/schema/i
 
 /**
  * Answers about who did what to which secret. None of these carry a value: only names, versions,
- * actors (`slack:U…`, `token:NAME`, `admin`, `keyturn`), request ids and times.
+ * actors (`slack:U…`, `token:NAME`, `keyturn`), request ids and times.
  */
 
 /** A window and a cap on what an answer lists; totals are still counted in full within the window. */
@@ -119,7 +119,7 @@ export interface SecretRead {
 
 /** Everything one person (or token) requested, decided or read. */
 export interface UserActivity {
-  /** The audit actor: `slack:U…`, `token:NAME` or `admin`. */
+  /** The audit actor: `slack:U…` or `token:NAME` (the bootstrap admin is `token:admin`). */
   actor: string;
   /** The Slack user id, for a person. */
   userId: string | null;

@@ -9,6 +9,7 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
+import { tokenActor } from '../tokens/principal.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
 import { approverGroups, approvalsOf, refusalFor } from './eligibility.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
@@ -40,7 +41,7 @@ export type Problems = Partial<Record<RequestField, string>>;
 
 const newRequestId = (idempotencyKey?: string) =>
   `req_${idempotencyKey ? createHash('sha256').update(`request:${idempotencyKey}`).digest('hex').slice(0, 10) : randomBytes(5).toString('hex')}`;
-const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : `token:${r.name}`);
+const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : tokenActor(r.name));
 
 type Row = RequestRow;
 

@@ -8,8 +8,23 @@ export interface Principal {
   scopes: readonly TokenScope[];
 }
 
-/** The actor string written to audit entries. */
-export const actorOf = (p: Principal) => (p.admin && p.name === 'admin' ? 'admin' : `token:${p.name}`);
+/** The bootstrap admin's token name; no service token may take it. */
+export const BOOTSTRAP_ADMIN = 'admin';
+
+/**
+ * The one name of an API token in audit entries, requests and versions: `token:NAME` (the bootstrap admin
+ * is `token:admin`). Every writer forms it here, so one token is one actor everywhere.
+ */
+export const tokenActor = (name: string) => `token:${name}`;
+
+/** The actor string written to audit entries for an API caller. */
+export const actorOf = (p: Principal) => tokenActor(p.name);
+
+/**
+ * Every name an actor has been recorded under: entries written before the bootstrap admin was `token:admin`
+ * name it bare `admin`, so finding an actor's history looks for both.
+ */
+export const recordedNamesOf = (actor: string): string[] => (actor === tokenActor(BOOTSTRAP_ADMIN) ? [actor, BOOTSTRAP_ADMIN] : [actor]);
 
 export const mayReadEnvironment = (p: Principal, environment: string) =>
   p.scopes.includes('read') && (p.environments === '*' || p.environments.includes(environment));

@@ -6,7 +6,7 @@ import { DURATION_RULE, parseDuration } from '../../duration.js';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { isValidEnvironment } from '../secrets/secret-rules.js';
-import type { Principal } from './principal.js';
+import { BOOTSTRAP_ADMIN, type Principal } from './principal.js';
 
 export const TOKEN_NAME_RULE = 'a token name is letters, digits, "_", "." or "-", starting with a letter or digit, at most 64 characters';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -55,7 +55,7 @@ export function createTokenService(deps: TokenServiceDeps) {
     if (!bearer) return undefined;
     const hash = sha256(bearer);
     if (adminHash && timingSafeEqual(hash, adminHash)) {
-      return { name: 'admin', admin: true, environments: '*', scopes: ['read', 'request'] };
+      return { name: BOOTSTRAP_ADMIN, admin: true, environments: '*', scopes: ['read', 'request'] };
     }
     const hex = hash.toString('hex');
     const t = now();
@@ -81,6 +81,8 @@ export function createTokenService(deps: TokenServiceDeps) {
 
   function validate(input: CreateTokenInput) {
     if (!NAME_RE.test(input.name ?? '')) throw invalidInput(`Invalid token name: ${TOKEN_NAME_RULE}.`);
+    // The audit log names a token token:NAME; a second "admin" would be indistinguishable from the bootstrap one.
+    if (input.name === BOOTSTRAP_ADMIN) throw invalidInput(`The token name "${BOOTSTRAP_ADMIN}" is the bootstrap admin's; choose another.`);
     const envs = input.environments ?? [];
     if (envs.length === 0) throw invalidInput('A token needs at least one environment (--env prod,staging).');
     const bad = envs.find((e) => !isValidEnvironment(e));
