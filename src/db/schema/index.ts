@@ -6,3 +6,4 @@ export * from './requests.js';
 export * from './outbox.js';
 export * from './jobs.js';
 export * from './rotation.js';
+export * from './installation.js';
