@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHECKPOINT_RULE, parseCheckpoint } from '../domain/audit/audit-chain.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { SecretStore } from '../domain/secrets/secret-store.js';
 import { actorOf } from '../domain/tokens/principal.js';
@@ -24,6 +25,15 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   if (r.success) return r.data;
   const i = r.error.issues[0];
   throw invalidInput(`Invalid request body: ${i.path.join('.') || 'body'} ${i.message}.`);
+}
+
+/** `?checkpoint=SEQ:HASH`, when given. */
+function checkpointOf(url: URL) {
+  const text = url.searchParams.get('checkpoint');
+  if (text === null) return undefined;
+  const checkpoint = parseCheckpoint(text);
+  if (!checkpoint) throw invalidInput(`Invalid checkpoint: ${CHECKPOINT_RULE}.`);
+  return checkpoint;
 }
 
 const tokenJson = (t: TokenInfo) => ({
@@ -89,7 +99,13 @@ export function apiRoutes({ store, tokens, audit }: ApiDeps): Route[] {
       method: 'GET',
       path: '/v1/audit/verify',
       auth: 'admin',
-      handle: async () => ({ status: 200, json: await audit.verify() }),
+      handle: async ({ url }) => ({ status: 200, json: await audit.verify({ checkpoint: checkpointOf(url) }) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/checkpoint',
+      auth: 'admin',
+      handle: async () => ({ status: 200, json: await audit.checkpoint() }),
     },
     {
       method: 'GET',

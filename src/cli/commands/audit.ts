@@ -1,6 +1,7 @@
+import { CHECKPOINT_RULE, checkpointText, parseCheckpoint } from '../../domain/audit/audit-chain.js';
 import { clientFromEnv, pathOf } from '../client.js';
 import { type Command, parse } from '../command.js';
-import { failure } from '../errors.js';
+import { failure, usageError } from '../errors.js';
 import { formatJson, formatTable, shortTime, write } from '../output.js';
 
 interface VerifyReply {
@@ -9,17 +10,49 @@ interface VerifyReply {
   firstProblem?: { seq: number; problem: string; message: string };
 }
 
+interface Checkpoint {
+  seq: number;
+  hash: string;
+}
+
 const verify: Command = {
-  synopsis: 'audit verify',
+  synopsis: 'audit verify [--checkpoint SEQ:HASH]',
   summary: 'Check the audit hash chain (admin)',
-  details: 'Exits 0 when the chain is intact, 1 when it is broken.',
+  details: `Exits 0 when the chain is intact, 1 when it is broken.
+
+options:
+  --checkpoint SEQ:HASH  also check that the log still reaches this checkpoint (from \`keyturn audit
+                         checkpoint\` or a digest) with that hash: entries deleted from the end are
+                         found only this way`,
   async run(args) {
-    parse(verify, args, {});
-    const r = await clientFromEnv().get<VerifyReply>('/v1/audit/verify');
-    if (r.ok) return write(`audit chain intact: ${r.entries} entries\n`);
+    const { values } = parse(verify, args, { checkpoint: { type: 'string' } });
+    let query = '';
+    if (values.checkpoint !== undefined) {
+      const checkpoint = parseCheckpoint(values.checkpoint);
+      if (!checkpoint) throw usageError(`invalid --checkpoint ${JSON.stringify(values.checkpoint)}: ${CHECKPOINT_RULE}`);
+      query = `?checkpoint=${encodeURIComponent(checkpointText(checkpoint))}`;
+    }
+    const r = await clientFromEnv().get<VerifyReply>(`/v1/audit/verify${query}`);
+    if (r.ok) return write(`audit chain intact: ${r.entries} entries${query ? ', reaching the checkpoint' : ''}\n`);
     const p = r.firstProblem;
-    await write(`audit chain BROKEN at entry ${p?.seq ?? '?'}: ${p?.message ?? 'no details from the server'}\n`);
+    if (p?.problem === 'truncated' || p?.problem === 'diverged') await write(`audit log FAILS the checkpoint: ${p.message}\n`);
+    else await write(`audit chain BROKEN at entry ${p?.seq ?? '?'}: ${p?.message ?? 'no details from the server'}\n`);
     return 1;
+  },
+};
+
+const checkpoint: Command = {
+  synopsis: 'audit checkpoint [--json]',
+  summary: 'Print the audit chain head as SEQ:HASH, to keep outside keyturn (admin)',
+  details: `Keep it somewhere keyturn cannot write (a ticket, another system's log); later,
+\`keyturn audit verify --checkpoint SEQ:HASH\` fails if entries up to it were deleted or rewritten.
+
+options:
+  --json  print {"seq":…,"hash":"…"}`,
+  async run(args) {
+    const { values } = parse(checkpoint, args, { json: { type: 'boolean' } });
+    const head = await clientFromEnv().get<Checkpoint>('/v1/audit/checkpoint');
+    await write(values.json ? formatJson({ seq: head.seq, hash: head.hash }) : `${checkpointText(head)}\n`);
   },
 };
 
@@ -188,7 +221,7 @@ ${WINDOW_HELP}`,
 };
 
 export const audit: Command = {
-  synopsis: 'audit verify|export|who|user',
-  summary: 'Verify or export the audit log; who touched a secret, what a person did (admin token)',
-  subcommands: { verify, export: exportAudit, who, user },
+  synopsis: 'audit verify|checkpoint|export|who|user',
+  summary: 'Verify, checkpoint or export the audit log; who touched a secret, what a person did (admin token)',
+  subcommands: { verify, checkpoint, export: exportAudit, who, user },
 };
