@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/client.js';
 import { createAuditLog } from '../src/domain/audit/audit-log.js';
+import { EMPTY_CHAIN, parseCheckpoint } from '../src/domain/audit/audit-chain.js';
 import { freshDatabaseUrl, onPostgres } from './support/db.js';
 import { admin, testDomain, type TestDomain } from './support/domain.js';
 import { migrate } from '../src/db/migrate.js';
@@ -55,6 +56,45 @@ describe('the audit hash chain', () => {
   it('an edit cannot be hidden by recomputing plain SHA-256 hashes: the chain is keyed', async () => {
     const other = createAuditLog({ database: d.database, auditKey: Buffer.alloc(32, 9) });
     expect((await other.verify()).ok).toBe(false);
+  });
+});
+
+describe('audit checkpoints', () => {
+  it('the checkpoint is the newest committed entry, and an untouched log reaches it', async () => {
+    const checkpoint = await d.audit.checkpoint();
+    expect(checkpoint.seq).toBe(5);
+    await d.put('prod', 'C', 'four');
+    expect(await d.audit.verify({ checkpoint })).toEqual({ ok: true, entries: 6, checkpoint });
+  });
+
+  it('deleting the newest entries leaves a chain that verifies, but not one that reaches the checkpoint', async () => {
+    const checkpoint = await d.audit.checkpoint();
+    await d.database.db.execute(sql`delete from audit_entries where seq >= 4`);
+    expect(await d.audit.verify()).toEqual({ ok: true, entries: 3 });
+    expect(await d.audit.verify({ checkpoint })).toMatchObject({
+      ok: false,
+      firstProblem: { seq: 4, problem: 'truncated', message: 'audit log does not reach checkpoint 5: entries after 3 are missing' },
+    });
+  });
+
+  it('when new entries take the deleted ones’ numbers, the entry at the checkpoint has another hash', async () => {
+    const checkpoint = await d.audit.checkpoint();
+    await d.database.db.execute(sql`delete from audit_entries where seq >= 4`);
+    await d.put('prod', 'C', 'four');
+    await d.put('prod', 'D', 'five');
+    expect((await d.audit.verify()).ok).toBe(true);
+    expect(await d.audit.verify({ checkpoint })).toMatchObject({ ok: false, firstProblem: { seq: 5, problem: 'diverged' } });
+  });
+
+  it('the empty chain is checkpoint 0; a different hash for it is refused', async () => {
+    expect(await d.audit.verify({ checkpoint: EMPTY_CHAIN })).toMatchObject({ ok: true });
+    expect(await d.audit.verify({ checkpoint: { seq: 0, hash: 'f'.repeat(64) } })).toMatchObject({ ok: false, firstProblem: { problem: 'diverged' } });
+  });
+
+  it('reads SEQ:HASH and nothing else', () => {
+    const hash = 'ab'.repeat(32);
+    expect(parseCheckpoint(`42:${hash.toUpperCase()}`)).toEqual({ seq: 42, hash });
+    for (const bad of ['42', `42:${hash}0`, `-1:${hash}`, `x:${hash}`, `42:${'g'.repeat(64)}`, '']) expect(parseCheckpoint(bad)).toBeUndefined();
   });
 });
 

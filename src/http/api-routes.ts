@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHECKPOINT_RULE, parseCheckpoint } from '../domain/audit/audit-chain.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { SecretStore } from '../domain/secrets/secret-store.js';
 import type { StoreCheck } from '../domain/audit/store-check.js';
@@ -27,6 +28,15 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   if (r.success) return r.data;
   const i = r.error.issues[0];
   throw invalidInput(`Invalid request body: ${i.path.join('.') || 'body'} ${i.message}.`);
+}
+
+/** `?checkpoint=SEQ:HASH`, when given. */
+function checkpointOf(url: URL) {
+  const text = url.searchParams.get('checkpoint');
+  if (text === null) return undefined;
+  const checkpoint = parseCheckpoint(text);
+  if (!checkpoint) throw invalidInput(`Invalid checkpoint: ${CHECKPOINT_RULE}.`);
+  return checkpoint;
 }
 
 const tokenJson = (t: TokenInfo) => ({
@@ -92,11 +102,17 @@ export function apiRoutes({ store, tokens, audit, checkStore }: ApiDeps): Route[
       method: 'GET',
       path: '/v1/audit/verify',
       auth: 'admin',
-      async handle() {
+      async handle({ url }) {
         // The chain proves the log was not edited; the store check proves the log accounts for the store.
-        const [chain, storeCheck] = await Promise.all([audit.verify(), checkStore()]);
+        const [chain, storeCheck] = await Promise.all([audit.verify({ checkpoint: checkpointOf(url) }), checkStore()]);
         return { status: 200, json: { ...chain, ok: chain.ok && storeCheck.ok, chainOk: chain.ok, store: storeCheck } };
       },
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/checkpoint',
+      auth: 'admin',
+      handle: async () => ({ status: 200, json: await audit.checkpoint() }),
     },
     {
       method: 'GET',

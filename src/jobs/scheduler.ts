@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, max } from 'drizzle-orm';
 import cron, { type ScheduledTask, type TaskContext, type TaskOptions } from 'node-cron';
 import type { Database } from '../db/client.js';
+import { recordFirstStart } from '../db/installation.js';
 import { jobRuns } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -42,8 +43,9 @@ export interface SchedulerDeps {
   /** node-cron's `schedule`; tests may replace it. */
   schedule?: ScheduleTask;
   /**
-   * Fires missed while no tick arrived (the process was starting, paused or blocked) are run late if
-   * they are at most this many minutes old; older ones are logged and left. Default 5; 0 turns it off.
+   * Fires missed while no tick arrived (the process was down, starting, paused or blocked): of each job's
+   * fires in the last this-many minutes, only the latest is run late; older ones are left. Default 5;
+   * 0 turns it off (only the current minute runs).
    */
   catchUpMinutes?: number;
   /** How long stop() waits for running jobs before giving up on them. Default 10 s. */
@@ -54,7 +56,11 @@ export interface Scheduler {
   readonly runner: string;
   /** Registers a job; throws InvalidScheduleError for a bad schedule or time zone. */
   add(job: Job): void;
-  /** Starts the minute clock (one node-cron task) and catches up fires from the last few minutes. */
+  /**
+   * Starts the minute clock (one node-cron task) and runs, for each job, at most one missed fire: the
+   * latest in the catch-up window that is after the job's last recorded fire and not before this
+   * installation first started (the minute it started in counts, so a job due now runs now).
+   */
   start(): void;
   /**
    * Claims (job, fireAt) in job_runs, fireAt taken to the start of its minute, and runs the job only if
@@ -87,7 +93,8 @@ const MAX_ERROR_LENGTH = 500;
  * it ticks, the scheduler asks cron-time.ts which jobs are due in that minute, and for each one inserts
  * (job, fire_at) into job_runs with ON CONFLICT DO NOTHING. The replica whose insert returns the row runs
  * the job; the others skip it. A fire that was claimed is never run again, even if its runner died
- * midway (at most once per fire; the next fire is the retry).
+ * midway (at most once per fire; the next fire is the retry). Missed fires (downtime, a paused process)
+ * are caught up once per job, the latest one only: a late digest is useful, six in a row are noise.
  */
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const { database, logger, metrics } = deps;
@@ -165,7 +172,8 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       count(name, 'failed');
       return 'failed';
     }
-    log.info({ ...ids, ms }, 'scheduled job ran');
+    // Routine: a per-minute job would otherwise write 1,440 info lines a day.
+    log.debug({ ...ids, ms }, 'scheduled job ran');
     count(name, 'ran');
     return 'ran';
   }
@@ -178,26 +186,56 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     );
   }
 
-  /** Looks at every minute after the last one handled up to `minute`, but no further back than the catch-up window. */
+  /** The latest minute in [from, to] (ms, both minute starts) at which the job fires, if any. */
+  function latestFire(r: Registered, from: number, to: number): Date | undefined {
+    for (let t = to; t >= from; t -= MINUTE) {
+      if (matches(r.schedule, new Date(t), r.timeZone)) return new Date(t);
+    }
+    return undefined;
+  }
+
+  function fireLate(name: string, at: Date, minute: number) {
+    if (at.getTime() < minute) log.info({ job: name, fireAt: at.toISOString() }, 'running a missed scheduled fire late');
+    return track(fire(name, at));
+  }
+
+  /**
+   * A tick for `minute`: each job fires once at most, at the latest of its fires in the minutes since the
+   * last tick (no further back than the catch-up window), so a paused process does not replay every
+   * minute it slept through.
+   */
   function advanceTo(minute: number) {
-    const earliest = minute - catchUpMinutes * MINUTE;
-    let from = lastMinute === undefined ? earliest : Math.max(lastMinute + MINUTE, earliest);
-    if (lastMinute !== undefined && lastMinute + MINUTE < earliest) {
-      const missed = (earliest - lastMinute) / MINUTE - 1;
+    if (lastMinute !== undefined && minute <= lastMinute) return;
+    const from = lastMinute === undefined ? minute : Math.max(lastMinute + MINUTE, minute - catchUpMinutes * MINUTE);
+    if (lastMinute !== undefined && lastMinute + MINUTE < minute) {
       log.warn(
-        { from: new Date(lastMinute + MINUTE).toISOString(), minutes: missed },
-        'scheduler clock did not tick for a while; fires in those minutes were not run',
+        { from: new Date(lastMinute + MINUTE).toISOString(), minutes: (minute - lastMinute) / MINUTE - 1 },
+        'scheduler clock did not tick for a while; only the latest missed fire of each job runs',
       );
     }
-    if (lastMinute === undefined || minute > lastMinute) lastMinute = minute;
-    for (; from <= minute; from += MINUTE) {
-      const m = new Date(from);
-      void track(
-        runDue(m).catch((err) => {
-          log.error({ minute: m.toISOString(), error: errorMessage(err) }, 'scheduler tick failed');
-        }),
-      );
+    lastMinute = minute;
+    for (const r of jobs.values()) {
+      const at = latestFire(r, from, minute);
+      if (at) void fireLate(r.job.name, at, minute);
     }
+  }
+
+  /** At start: for each job, its latest fire in the window after its last recorded one and not before the installation's first start. */
+  async function catchUpAtStart(minute: number) {
+    const firstStart = startOfMinute(await recordFirstStart(db, now())).getTime();
+    const earliest = Math.max(minute - catchUpMinutes * MINUTE, firstStart);
+    await Promise.all(
+      [...jobs.values()].map(async (r) => {
+        // Fires before this minute only: ticks after start may already be claiming later ones.
+        const [last] = await db
+          .select({ at: max(jobRuns.fireAt) })
+          .from(jobRuns)
+          .where(and(eq(jobRuns.job, r.job.name), lt(jobRuns.fireAt, new Date(minute))));
+        const from = last?.at ? Math.max(earliest, startOfMinute(new Date(last.at)).getTime() + MINUTE) : earliest;
+        const at = latestFire(r, from, minute);
+        if (at) await fireLate(r.job.name, at, minute);
+      }),
+    );
   }
 
   function onTick(context?: TaskContext) {
@@ -230,7 +268,13 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         logger: cronLogger(log),
       });
       log.info({ jobs: [...jobs.keys()] }, 'scheduler started');
-      advanceTo(startOfMinute(now()).getTime());
+      const minute = startOfMinute(now()).getTime();
+      lastMinute = minute;
+      void track(
+        catchUpAtStart(minute).catch((err) => {
+          log.error({ error: errorMessage(err) }, 'could not look for missed scheduled fires at start; none were run late');
+        }),
+      );
     },
 
     fire: (name, at) => track(fire(name, at)),

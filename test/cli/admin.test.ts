@@ -79,6 +79,72 @@ describe('admin work with the keyturn CLI: audit and tokens', () => {
   });
 });
 
+describe('audit checkpoints: entries deleted from the end of the log are found', () => {
+  let s: TestServer;
+  const cli = (args: string[]) => keyturn(args, { url: s.url, token: s.adminToken });
+  const newest = async () => {
+    const [row] = await s.database.rows<{ seq: string | number; hash: string }>(sql`select seq, hash from audit_entries order by seq desc limit 1`);
+    return `${Number(row.seq)}:${row.hash}`;
+  };
+  beforeAll(async () => {
+    s = await startTestServer();
+    for (const key of ['A', 'B', 'C', 'D']) await s.seed('prod', key, `value-${key}`);
+  });
+  afterAll(() => s?.close());
+
+  it('audit checkpoint prints the newest entry as SEQ:HASH, or as JSON; the log reaches it', async () => {
+    const head = await newest();
+    const r = await cli(['audit', 'checkpoint']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${head}\n`);
+    const json = await cli(['audit', 'checkpoint', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ seq: Number(head.split(':')[0]), hash: head.split(':')[1] });
+
+    const verified = await cli(['audit', 'verify', '--checkpoint', head]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^audit chain intact: \d+ entries, reaching the checkpoint\n$/);
+  });
+
+  it('a checkpoint that is not SEQ:HASH is refused by the CLI (usage error) and the API (400)', async () => {
+    const r = await cli(['audit', 'verify', '--checkpoint', '12:abc']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^keyturn: invalid --checkpoint "12:abc": a checkpoint is SEQ:HASH/);
+    const api = await s.api('/v1/audit/verify?checkpoint=latest');
+    expect(api.status).toBe(400);
+    expect(api.body.error.message).toMatch(/^Invalid checkpoint: a checkpoint is SEQ:HASH/);
+  });
+
+  it('after the newest 2 entries are deleted the chain still verifies, but not against the checkpoint; nor once new entries take their place', async () => {
+    const checkpoint = (await cli(['audit', 'checkpoint'])).stdout.trim();
+    const seq = Number(checkpoint.split(':')[0]);
+    await s.database.rows(sql`delete from audit_entries where seq > ${seq - 2}`);
+
+    const plain = await cli(['audit', 'verify']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^audit chain intact/);
+    const cut = await cli(['audit', 'verify', '--checkpoint', checkpoint]);
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toBe(`audit log FAILS the checkpoint: audit log does not reach checkpoint ${seq}: entries after ${seq - 2} are missing\n`);
+
+    // New activity refills the numbers: the chain is whole again, but entry `seq` is not the one checkpointed.
+    for (const key of ['E', 'F', 'G']) await s.seed('prod', key, `value-${key}`);
+    expect((await cli(['audit', 'verify'])).code).toBe(0);
+    const rewritten = await cli(['audit', 'verify', '--checkpoint', checkpoint]);
+    expect(rewritten.code).toBe(1);
+    expect(rewritten.stdout).toBe(`audit log FAILS the checkpoint: entry ${seq} has a different hash than the checkpoint: the log was rewritten at or before it\n`);
+  });
+
+  // Last: it breaks the chain for the rest of this server's life.
+  it('an edited entry at the checkpoint fails verify --checkpoint', async () => {
+    const checkpoint = (await cli(['audit', 'checkpoint'])).stdout.trim();
+    const seq = Number(checkpoint.split(':')[0]);
+    await s.database.rows(sql`update audit_entries set actor = 'mallory' where seq = ${seq}`);
+    const r = await cli(['audit', 'verify', '--checkpoint', checkpoint]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`audit chain BROKEN at entry ${seq}: entry ${seq} does not match its hash: it was edited (or forged) after it was written\n`);
+  });
+});
+
 describe('keyturn request', () => {
   // A stand-in for POST /v1/requests that records what the CLI sends and answers with `reply`.
   const received: { auth?: string; body: unknown }[] = [];

@@ -8,7 +8,7 @@ import { keyturn } from './keyturn.js';
 
 const COMMANDS = [
   ['get'], ['export'], ['run'], ['history'], ['request'], ['migrate'],
-  ['audit'], ['audit', 'verify'], ['audit', 'export'],
+  ['audit'], ['audit', 'verify'], ['audit', 'checkpoint'], ['audit', 'export'],
   ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'],
 ];
 

@@ -100,6 +100,17 @@ describe('posting a digest to its channel', () => {
     expect((await server.services.audit.verify()).ok).toBe(true);
   });
 
+  it('shows the audit checkpoint at posting time: the log reaches it, and keyturn audit verify --checkpoint would say so', async () => {
+    await workloadsRead(3);
+    const [head] = await server.database.rows<{ seq: string | number; hash: string }>(sql`select seq, hash from audit_entries order by seq desc limit 1`);
+    const checkpoint = `${Number(head.seq)}:${head.hash}`;
+    expect(await server.services.digests.post(entry, nextMinute())).toMatchObject({ posted: true });
+    await waitFor(() => posts().length === 1);
+    expect(blockTexts(posts()[0])).toContain(`Audit checkpoint: \`${checkpoint}\` — keep it to detect truncation (\`keyturn audit verify --checkpoint ${checkpoint}\`)`);
+    const verified = await server.api(`/v1/audit/verify?checkpoint=${checkpoint}`);
+    expect(verified.body).toMatchObject({ ok: true, checkpoint: { seq: Number(head.seq), hash: head.hash } });
+  });
+
   it('a digest that fits posts as one message with no file', async () => {
     await workloadsRead(3);
     const fireAt = nextMinute();

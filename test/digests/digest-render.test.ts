@@ -86,6 +86,16 @@ describe('the digest message', () => {
     expect(r.text).toContain('300 readers');
   });
 
+  it('ends with the audit checkpoint it was posted at, and how to check the log against it later', () => {
+    const hash = '7f'.repeat(32);
+    const r = renderDigest({ ...largeDigest(), auditCheckpoint: { seq: 1234, hash } }, { periodLabel: 'week' });
+    expect(r.blocks.at(-1)).toEqual({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Audit checkpoint: \`1234:${hash}\` — keep it to detect truncation (\`keyturn audit verify --checkpoint 1234:${hash}\`)` }],
+    });
+    expect(texts(renderDigest(smallDigest(), { periodLabel: 'week' }).blocks).join('\n')).not.toContain('Audit checkpoint');
+  });
+
   it('a long reason alone is cut in the message and marks it for the CSV, which has it whole', () => {
     const d = smallDigest();
     d.unapplied[0].outcome = 'why '.repeat(200);

@@ -177,18 +177,25 @@ describe('registering jobs', () => {
   });
 });
 
-describe('start and stop with the node-cron clock', () => {
-  /** A stand-in for node-cron's schedule(): the test ticks it by hand. */
-  function handCrankedCron() {
-    const state = { expression: '', options: {} as TaskOptions, tick: (_ctx: TaskContext) => {}, destroyed: false };
-    const schedule = (expression: string, fn: (ctx: TaskContext) => unknown, options: TaskOptions) => {
-      Object.assign(state, { expression, options, tick: (ctx: TaskContext) => void fn(ctx), destroyed: false });
-      return { destroy: () => void (state.destroyed = true) };
-    };
-    const tick = (iso: string) => state.tick({ date: new Date(iso), dateLocalIso: iso, triggeredAt: new Date() });
-    return { state, schedule, tick };
-  }
+/** A stand-in for node-cron's schedule(): the test ticks it by hand. */
+function handCrankedCron() {
+  const state = { expression: '', options: {} as TaskOptions, tick: (_ctx: TaskContext) => {}, destroyed: false };
+  const schedule = (expression: string, fn: (ctx: TaskContext) => unknown, options: TaskOptions) => {
+    Object.assign(state, { expression, options, tick: (ctx: TaskContext) => void fn(ctx), destroyed: false });
+    return { destroy: () => void (state.destroyed = true) };
+  };
+  const tick = (iso: string) => state.tick({ date: new Date(iso), dateLocalIso: iso, triggeredAt: new Date() });
+  return { state, schedule, tick };
+}
 
+/** keyturn was first started here at `iso` (and stopped again). */
+async function installedAt(iso: string) {
+  const first = scheduler({ schedule: handCrankedCron().schedule, runner: 'first-start', now: () => new Date(iso) });
+  first.start();
+  await first.stop();
+}
+
+describe('start and stop with the node-cron clock', () => {
   it('each tick fires the jobs due in the scheduled minute; stop waits for them', async () => {
     const clock = handCrankedCron();
     const s = scheduler({ schedule: clock.schedule, now: () => new Date('2025-03-03T07:30:10Z'), catchUpMinutes: 0 });
@@ -207,6 +214,7 @@ describe('start and stop with the node-cron clock', () => {
   });
 
   it('start catches up a fire from the last few minutes that no replica ran (a restart at 09:02)', async () => {
+    await installedAt('2025-02-20T12:00:00Z');
     const clock = handCrankedCron();
     const s = scheduler({ schedule: clock.schedule, now: () => new Date('2025-03-03T09:02:30Z') });
     const digest = recordingJob('weekly-digest', '0 9 * * MON');
@@ -217,6 +225,7 @@ describe('start and stop with the node-cron clock', () => {
   });
 
   it('start does not re-run a fire that already ran before the restart', async () => {
+    await installedAt('2025-02-20T12:00:00Z');
     const first = scheduler({ runner: 'before-restart' });
     const digest = recordingJob('weekly-digest', '0 9 * * MON');
     first.add(digest.job);
@@ -232,7 +241,7 @@ describe('start and stop with the node-cron clock', () => {
     expect(again.fired).toEqual([]);
   });
 
-  it('when ticks stop for a few minutes (blocked event loop) the minutes in between are caught up; older ones are logged', async () => {
+  it('when ticks stop for a few minutes (blocked event loop) the latest missed fire runs; the skip is logged', async () => {
     const clock = handCrankedCron();
     const s = scheduler({ schedule: clock.schedule, now: () => new Date('2025-03-03T08:00:00Z'), catchUpMinutes: 5 });
     const quarter = recordingJob('expire-requests', '*/15 * * * *');
@@ -241,7 +250,7 @@ describe('start and stop with the node-cron clock', () => {
     clock.tick('2025-03-03T08:17:00Z'); // 08:15 is within 5 minutes; 08:01-08:11 are not
     clock.tick('2025-03-03T08:18:00Z');
     await s.stop();
-    expect(quarter.fired).toEqual(['2025-03-03T08:00:00.000Z', '2025-03-03T08:15:00.000Z']);
+    expect(quarter.fired.sort()).toEqual(['2025-03-03T08:00:00.000Z', '2025-03-03T08:15:00.000Z']);
     expect(logs.text()).toContain('scheduler clock did not tick for a while');
   });
 
@@ -278,6 +287,128 @@ describe('start and stop with the node-cron clock', () => {
     expect(cron.getTasks().size).toBe(tasksBefore);
     expect(timers()).toBe(before);
     expect(digest.fired).toEqual([]);
+  });
+});
+
+describe('catching up: at most one late fire per job, never from before the installation first started', () => {
+  const iso = (dates: string[]) => dates.map((d) => new Date(d).toISOString());
+  const lines = () => logs.lines.map((l) => JSON.parse(l) as { level: number; msg: string; job?: string; fireAt?: string });
+
+  it('a fresh install with a per-minute job runs the current minute once at first start, and nothing from the minutes before', async () => {
+    const clock = handCrankedCron();
+    const s = scheduler({ schedule: clock.schedule, now: () => new Date('2025-03-03T09:02:30Z') });
+    const sweep = recordingJob('stale-requests', '* * * * *');
+    const daily = recordingJob('daily-digest', '0 9 * * *'); // due at 09:00, before this installation existed
+    s.add(sweep.job);
+    s.add(daily.job);
+    s.start();
+    await s.stop();
+    expect(sweep.fired).toEqual(iso(['2025-03-03T09:02:00Z']));
+    expect(daily.fired).toEqual([]);
+    const [row] = await database.rows<{ first_started_at: string | Date }>(sql`select first_started_at from installation`);
+    expect(new Date(row.first_started_at).toISOString()).toBe('2025-03-03T09:02:30.000Z');
+  });
+
+  it('the first start stays recorded: a restart a minute later does not run the daily fire from before it', async () => {
+    await installedAt('2025-03-03T09:01:10Z');
+    const clock = handCrankedCron();
+    const s = scheduler({ schedule: clock.schedule, runner: 'second-start', now: () => new Date('2025-03-03T09:02:30Z') });
+    const daily = recordingJob('daily-digest', '0 9 * * *');
+    s.add(daily.job);
+    s.start();
+    await s.stop();
+    expect(daily.fired).toEqual([]);
+    expect(await database.rows(sql`select * from installation`)).toHaveLength(1);
+  });
+
+  it('after 30 minutes down, a per-minute job fires once (now) and a ten-minute job once (its latest missed fire)', async () => {
+    const before = handCrankedCron();
+    const first = scheduler({ schedule: before.schedule, runner: 'before', now: () => new Date('2025-03-03T08:00:05Z') });
+    const sweepBefore = recordingJob('stale-requests', '* * * * *');
+    first.add(sweepBefore.job);
+    first.add(recordingJob('ten-minutes', '*/10 * * * *').job);
+    first.start();
+    for (const t of ['08:01', '08:02', '08:03']) before.tick(`2025-03-03T${t}:00Z`);
+    await first.stop();
+    expect(sweepBefore.fired).toHaveLength(4);
+
+    // Down from 08:04 to 08:43: 08:04-08:43 missed for the sweep, 08:10-08:40 for the ten-minute job.
+    const after = handCrankedCron();
+    const second = scheduler({ schedule: after.schedule, runner: 'after', now: () => new Date('2025-03-03T08:43:20Z') });
+    const sweep = recordingJob('stale-requests', '* * * * *');
+    const tens = recordingJob('ten-minutes', '*/10 * * * *');
+    second.add(sweep.job);
+    second.add(tens.job);
+    second.start();
+    await second.stop();
+    expect(sweep.fired).toEqual(iso(['2025-03-03T08:43:00Z']));
+    expect(tens.fired).toEqual(iso(['2025-03-03T08:40:00Z']));
+    expect(lines().filter((l) => l.msg === 'running a missed scheduled fire late')).toEqual([
+      expect.objectContaining({ level: 30, job: 'ten-minutes', fireAt: '2025-03-03T08:40:00.000Z' }),
+    ]);
+  });
+
+  it('a daily job whose fire was missed 2 minutes ago runs once, late, handed its own fire time', async () => {
+    await installedAt('2025-02-01T00:00:00Z');
+    const yesterday = scheduler({ runner: 'yesterday' });
+    yesterday.add(recordingJob('daily-digest', '0 9 * * *').job);
+    await yesterday.runDue(new Date('2025-03-02T09:00:00Z'));
+
+    const clock = handCrankedCron();
+    const s = scheduler({ schedule: clock.schedule, runner: 'today', now: () => new Date('2025-03-03T09:02:40Z') });
+    const daily = recordingJob('daily-digest', '0 9 * * *');
+    s.add(daily.job);
+    s.start();
+    clock.tick('2025-03-03T09:03:00Z');
+    clock.tick('2025-03-03T09:04:00Z');
+    await s.stop();
+    expect(daily.fired).toEqual(iso(['2025-03-03T09:00:00Z']));
+  });
+
+  it('a fire already recorded in the window is not run again, and nothing older than it is', async () => {
+    await installedAt('2025-02-01T00:00:00Z');
+    const other = scheduler({ runner: 'other-replica' });
+    other.add(recordingJob('five-minutes', '*/5 * * * *').job);
+    await other.runDue(new Date('2025-03-03T09:00:00Z'));
+
+    const clock = handCrankedCron();
+    const s = scheduler({ schedule: clock.schedule, runner: 'restarted', now: () => new Date('2025-03-03T09:04:10Z') });
+    const five = recordingJob('five-minutes', '*/5 * * * *');
+    s.add(five.job);
+    s.start();
+    await s.stop();
+    expect(five.fired).toEqual([]);
+  });
+
+  it('when the process is paused for 30 minutes, each job runs once for the minutes it slept through', async () => {
+    const clock = handCrankedCron();
+    const s = scheduler({ schedule: clock.schedule, now: () => new Date('2025-03-03T08:00:00Z') });
+    const sweep = recordingJob('stale-requests', '* * * * *');
+    const tens = recordingJob('ten-minutes', '*/10 * * * *');
+    s.add(sweep.job);
+    s.add(tens.job);
+    s.start();
+    clock.tick('2025-03-03T08:01:00Z');
+    // (the start's own fire may finish after the ticks' fires, hence the sorting below)
+    clock.tick('2025-03-03T08:33:00Z'); // paused from 08:02 to 08:32
+    clock.tick('2025-03-03T08:34:00Z');
+    await s.stop();
+    expect(sweep.fired.sort()).toEqual(iso(['2025-03-03T08:00:00Z', '2025-03-03T08:01:00Z', '2025-03-03T08:33:00Z', '2025-03-03T08:34:00Z']));
+    expect(tens.fired.sort()).toEqual(iso(['2025-03-03T08:00:00Z', '2025-03-03T08:30:00Z']));
+    expect(logs.text()).toContain('scheduler clock did not tick for a while');
+  });
+
+  it('a routine "job ran" is a debug line: ten minutes of per-minute fires write no info lines', async () => {
+    const clock = handCrankedCron();
+    const s = scheduler({ schedule: clock.schedule, now: () => new Date('2025-03-03T08:00:00Z') });
+    s.add(recordingJob('stale-requests', '* * * * *').job);
+    s.start();
+    for (let m = 1; m <= 10; m++) clock.tick(new Date(Date.parse('2025-03-03T08:00:00Z') + m * 60_000).toISOString());
+    await s.stop();
+    const ran = lines().filter((l) => l.msg === 'scheduled job ran');
+    expect(ran).toHaveLength(11);
+    expect(ran.every((l) => l.level === 20)).toBe(true);
+    expect(lines().filter((l) => l.level >= 30).map((l) => l.msg)).toEqual(['scheduler started']);
   });
 });
 

@@ -1,6 +1,7 @@
+import { CHECKPOINT_RULE, checkpointText, parseCheckpoint } from '../../domain/audit/audit-chain.js';
 import { clientFromEnv, pathOf } from '../client.js';
 import { type Command, parse } from '../command.js';
-import { failure } from '../errors.js';
+import { failure, usageError } from '../errors.js';
 import { formatJson, formatTable, shortTime, write } from '../output.js';
 
 interface VerifyReply {
@@ -12,24 +13,55 @@ interface VerifyReply {
   store?: { ok: boolean; versions: number; problems: { environment: string; key: string; version?: number; problem: string }[] };
 }
 
+interface Checkpoint {
+  seq: number;
+  hash: string;
+}
+
 const verify: Command = {
-  synopsis: 'audit verify',
+  synopsis: 'audit verify [--checkpoint SEQ:HASH]',
   summary: 'Check the audit hash chain (admin)',
-  details: 'Checks the hash chain, and that the audit log accounts for every version in the store (each\nauthenticated, audited and, when it came from a request, approved). Exits 0 when both hold, 1 otherwise.',
+  details: `Checks the hash chain, and that the audit log accounts for every version in the store (each
+authenticated, audited and, when it came from a request, approved). Exits 0 when both hold, 1 otherwise.
+
+options:
+  --checkpoint SEQ:HASH  also check that the log still reaches this checkpoint (from \`keyturn audit
+                         checkpoint\` or a digest) with that hash: entries deleted from the end are
+                         found only this way`,
   async run(args) {
-    parse(verify, args, {});
-    const r = await clientFromEnv().get<VerifyReply>('/v1/audit/verify');
-    if (r.chainOk ?? r.ok) await write(`audit chain intact: ${r.entries} entries\n`);
-    else {
-      const p = r.firstProblem;
-      await write(`audit chain BROKEN at entry ${p?.seq ?? '?'}: ${p?.message ?? 'no details from the server'}\n`);
+    const { values } = parse(verify, args, { checkpoint: { type: 'string' } });
+    let query = '';
+    if (values.checkpoint !== undefined) {
+      const checkpoint = parseCheckpoint(values.checkpoint);
+      if (!checkpoint) throw usageError(`invalid --checkpoint ${JSON.stringify(values.checkpoint)}: ${CHECKPOINT_RULE}`);
+      query = `?checkpoint=${encodeURIComponent(checkpointText(checkpoint))}`;
     }
+    const r = await clientFromEnv().get<VerifyReply>(`/v1/audit/verify${query}`);
+    const p = r.firstProblem;
+    if (r.chainOk ?? r.ok) await write(`audit chain intact: ${r.entries} entries${query ? ', reaching the checkpoint' : ''}\n`);
+    else if (p?.problem === 'truncated' || p?.problem === 'diverged') await write(`audit log FAILS the checkpoint: ${p.message}\n`);
+    else await write(`audit chain BROKEN at entry ${p?.seq ?? '?'}: ${p?.message ?? 'no details from the server'}\n`);
     if (r.store?.ok) await write(`store matches the audit log: ${r.store.versions} versions\n`);
     else if (r.store) {
       await write('store does NOT match the audit log:\n');
-      for (const p of r.store.problems) await write(`  ${p.environment}/${p.key}${p.version !== undefined ? ` version ${p.version}` : ''} ${p.problem}\n`);
+      for (const f of r.store.problems) await write(`  ${f.environment}/${f.key}${f.version !== undefined ? ` version ${f.version}` : ''} ${f.problem}\n`);
     }
     return r.ok ? 0 : 1;
+  },
+};
+
+const checkpoint: Command = {
+  synopsis: 'audit checkpoint [--json]',
+  summary: 'Print the audit chain head as SEQ:HASH, to keep outside keyturn (admin)',
+  details: `Keep it somewhere keyturn cannot write (a ticket, another system's log); later,
+\`keyturn audit verify --checkpoint SEQ:HASH\` fails if entries up to it were deleted or rewritten.
+
+options:
+  --json  print {"seq":…,"hash":"…"}`,
+  async run(args) {
+    const { values } = parse(checkpoint, args, { json: { type: 'boolean' } });
+    const head = await clientFromEnv().get<Checkpoint>('/v1/audit/checkpoint');
+    await write(values.json ? formatJson({ seq: head.seq, hash: head.hash }) : `${checkpointText(head)}\n`);
   },
 };
 
@@ -199,7 +231,7 @@ ${WINDOW_HELP}`,
 };
 
 export const audit: Command = {
-  synopsis: 'audit verify|export|who|user',
-  summary: 'Verify or export the audit log; who touched a secret, what a person did (admin token)',
-  subcommands: { verify, export: exportAudit, who, user },
+  synopsis: 'audit verify|checkpoint|export|who|user',
+  summary: 'Verify, checkpoint or export the audit log; who touched a secret, what a person did (admin token)',
+  subcommands: { verify, checkpoint, export: exportAudit, who, user },
 };

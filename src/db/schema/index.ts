@@ -7,3 +7,4 @@ export * from './outbox.js';
 export * from './jobs.js';
 export * from './rotation.js';
 export * from './inbox.js';
+export * from './installation.js';

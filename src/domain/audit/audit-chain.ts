@@ -42,6 +42,20 @@ export interface ChainHead {
 /** Before the first entry. */
 export const EMPTY_CHAIN: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
+/**
+ * A chain head written down outside the database (`SEQ:HASH`): entries deleted from the end of the log
+ * leave a chain that still verifies, but one that no longer reaches a checkpoint taken before.
+ */
+export const checkpointText = (head: ChainHead) => `${head.seq}:${head.hash}`;
+
+/** Reads `SEQ:HASH` (the hash 64 hex digits); undefined when it is not one. */
+export function parseCheckpoint(text: string): ChainHead | undefined {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/i.exec(text.trim());
+  return m ? { seq: Number(m[1]), hash: m[2].toLowerCase() } : undefined;
+}
+
+export const CHECKPOINT_RULE = 'a checkpoint is SEQ:HASH as `keyturn audit checkpoint` prints it (an entry number, a colon, 64 hex digits)';
+
 /** Links inputs onto the chain after `head`: seq head.seq + 1, + 2, ..., each hashed over its predecessor. */
 export function linkEntries(auditKey: Buffer, head: ChainHead, inputs: AuditEntryInput[], at: Date): AuditRecord[] {
   let prev = head;
@@ -64,7 +78,8 @@ export function linkEntries(auditKey: Buffer, head: ChainHead, inputs: AuditEntr
   });
 }
 
-export type ChainProblem = 'edited' | 'inserted' | 'deleted';
+/** truncated: the log ends before a checkpoint; diverged: the checkpoint's entry has another hash now. */
+export type ChainProblem = 'edited' | 'inserted' | 'deleted' | 'truncated' | 'diverged';
 
 export interface ChainFinding {
   seq: number;
@@ -101,4 +116,24 @@ export function checkLink(
     return { seq: row.seq, problem: 'deleted', message: `the entry before ${row.seq} is missing (deleted, later entries renumbered)` };
   }
   return { seq: row.seq, problem: 'edited', message: `entry ${row.seq} does not match its hash: it was edited (or forged) after it was written` };
+}
+
+/** Checks an entry the chain reached against a checkpoint with the same seq. */
+export function checkAtCheckpoint(checkpoint: ChainHead, reached: ChainHead): ChainFinding | undefined {
+  if (reached.seq !== checkpoint.seq || reached.hash === checkpoint.hash) return undefined;
+  return {
+    seq: checkpoint.seq,
+    problem: 'diverged',
+    message: `entry ${checkpoint.seq} has a different hash than the checkpoint: the log was rewritten at or before it`,
+  };
+}
+
+/** The chain ended at `last` without reaching the checkpoint. */
+export function checkpointNotReached(checkpoint: ChainHead, last: ChainHead): ChainFinding | undefined {
+  if (last.seq >= checkpoint.seq) return undefined;
+  return {
+    seq: last.seq + 1,
+    problem: 'truncated',
+    message: `audit log does not reach checkpoint ${checkpoint.seq}: entries after ${last.seq} are missing`,
+  };
 }

@@ -9,7 +9,9 @@ import {
   type ChainFinding,
   type ChainHead,
   EMPTY_CHAIN,
+  checkAtCheckpoint,
   checkLink,
+  checkpointNotReached,
   linkEntries,
 } from './audit-chain.js';
 
@@ -25,6 +27,13 @@ export interface VerifyResult {
   ok: boolean;
   entries: number;
   firstProblem?: ChainFinding;
+  /** The checkpoint the chain was checked against, when one was given. */
+  checkpoint?: ChainHead;
+}
+
+export interface VerifyOptions {
+  /** A head taken earlier (`checkpoint()`): the chain must reach it, with that hash. */
+  checkpoint?: ChainHead;
 }
 
 export interface AuditLog {
@@ -32,7 +41,12 @@ export interface AuditLog {
   append(tx: Queryable, entries: AuditEntryInput[]): Promise<AuditRecord[]>;
   /** Appends read entries in batches; resolves only once this entry is committed. */
   recordReads(entries: AuditEntryInput[]): Promise<void>;
-  verify(): Promise<VerifyResult>;
+  verify(opts?: VerifyOptions): Promise<VerifyResult>;
+  /**
+   * The newest committed entry, as the table has it: reads are appended by group commit, so neither the
+   * queue nor this process's head hint is asked (a queued entry may never commit).
+   */
+  checkpoint(): Promise<ChainHead>;
   entries(fromSeq?: number): AsyncGenerator<AuditRecord>;
   /** Waits for queued read entries to commit. */
   drain(): Promise<void>;
@@ -203,36 +217,45 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     for await (const rows of pages(fromSeq)) yield* rows;
   }
 
-  async function verify(): Promise<VerifyResult> {
+  async function verify({ checkpoint }: VerifyOptions = {}): Promise<VerifyResult> {
     let prev: ChainHead = EMPTY_CHAIN;
     let pending: AuditRecord | undefined;
     let count = 0;
+    const result = (firstProblem?: ChainFinding): VerifyResult => ({
+      ok: !firstProblem,
+      entries: count,
+      ...(firstProblem && { firstProblem }),
+      ...(checkpoint && { checkpoint }),
+    });
     const check = (row: AuditRecord, next: AuditRecord | undefined) => {
-      const finding = checkLink(auditKey, prev, row, next);
+      const finding = checkLink(auditKey, prev, row, next) ?? (checkpoint && checkAtCheckpoint(checkpoint, row));
       prev = { seq: row.seq, hash: row.hash };
       return finding;
     };
+    const atGenesis = checkpoint && checkAtCheckpoint(checkpoint, EMPTY_CHAIN);
+    if (atGenesis) return result(atGenesis);
     for await (const rows of pages()) {
       for (const row of rows) {
         count++;
         if (pending) {
           const finding = check(pending, row);
-          if (finding) return { ok: false, entries: count, firstProblem: finding };
+          if (finding) return result(finding);
         }
         pending = row;
       }
     }
     if (pending) {
       const finding = check(pending, undefined);
-      if (finding) return { ok: false, entries: count, firstProblem: finding };
+      if (finding) return result(finding);
     }
-    return { ok: true, entries: count };
+    return result(checkpoint && checkpointNotReached(checkpoint, prev));
   }
 
   return {
     append,
     recordReads,
     verify,
+    checkpoint: () => readHead(database.db),
     entries,
     drain: async () => {
       while (flushing) await flushing;

@@ -19,7 +19,7 @@ export type DigestRenderer = (digest: Digest, opts: { periodLabel: string }) => 
 export type MessageWriter = (tx: Queryable, m: { target: string; key: string; payload: OutboxPayload }) => Promise<void>;
 
 export interface DigestPosterDeps extends DigestDeps {
-  audit: Pick<AuditLog, 'append'>;
+  audit: Pick<AuditLog, 'append' | 'checkpoint'>;
   render: DigestRenderer;
   enqueue: MessageWriter;
   /** After the transaction committed: deliver now. */
@@ -62,7 +62,8 @@ export async function postDigest(deps: DigestPosterDeps, entry: DigestPolicy, fi
   if (await already()) return { posted: false, key, reason: 'already_posted' };
 
   const period = digestPeriod(entry, fireAt);
-  const digest = await buildDigest(deps, period);
+  const [built, auditCheckpoint] = await Promise.all([buildDigest(deps, period), deps.audit.checkpoint()]);
+  const digest = { ...built, auditCheckpoint };
   const label = periodLabel(entry, fireAt);
   const rendered = deps.render(digest, { periodLabel: label });
   const payload: OutboxPayload = { text: rendered.text, blocks: rendered.blocks };

@@ -5,6 +5,7 @@
 import type { Database } from '../../db/client.js';
 import type { RequestStatus, SecretOperation } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
+import type { ChainHead } from '../audit/audit-chain.js';
 import type { Policy } from '../policies/index.js';
 
 export interface DigestPeriod {
@@ -155,6 +156,11 @@ export interface Digest {
   deactivated: DeactivatedPerson[];
   quorum: QuorumProblem[];
   gaps: DigestGap[];
+  /**
+   * The audit chain head when the digest was posted: kept in the channel, outside the database, it lets
+   * anyone find entries deleted from the end of the log later (`keyturn audit verify --checkpoint`).
+   */
+  auditCheckpoint?: ChainHead;
 }
 
 /** Who is who in Slack, as the digest needs it. */

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { checkpointText } from '../../domain/audit/audit-chain.js';
 import { type Digest, type PolicyRole, digestCounts } from '../../domain/digests/digest-types.js';
 import { LIMITS, actorText, context, durationText, header, plural, section } from './common.js';
 import { code, escapeTruncated, mentionApprover, mentionUser, slackDate } from './mrkdwn.js';
@@ -17,7 +18,7 @@ export interface DigestRenderOptions {
   topItems?: number;
 }
 
-/** Slack allows 50 blocks in a message; this layout uses at most 4 + 2 per section. */
+/** Slack allows 50 blocks in a message; this layout uses at most 5 + 2 per section. */
 export const MAX_BLOCKS = 50;
 const REASON_CHARS = 200;
 const MORE_RESERVE = 80;
@@ -196,6 +197,10 @@ export function renderDigest(d: Digest, opts: DigestRenderOptions): RenderedDige
     blocks.push(context(`Not checked: ${d.gaps.map((g) => `${escapeTruncated(g.what, 80)} (${escapeTruncated(g.why, 200)})`).join('; ')}`));
   }
   if (truncated) blocks.push(context('Some items did not fit in this message: the attached CSV has every item of every section.'));
+  if (d.auditCheckpoint) {
+    const cp = checkpointText(d.auditCheckpoint);
+    blocks.push(context(`Audit checkpoint: ${code(cp)} — keep it to detect truncation (${code(`keyturn audit verify --checkpoint ${cp}`)})`));
+  }
 
   return { text: escapeTruncated(summaryText(d, opts.periodLabel), LIMITS.fallbackText), blocks: blocks.slice(0, MAX_BLOCKS), truncated };
 }
