@@ -113,7 +113,7 @@ describe('the HTTP API', () => {
 
   it('health, readiness and metrics answer without a token', async () => {
     expect((await s.api('/healthz', { token: null })).status).toBe(200);
-    expect((await s.api('/readyz', { token: null })).body).toEqual({ status: 'ready' });
+    expect((await s.api('/readyz', { token: null })).body).toEqual({ status: 'ready', database: 'ok', slack: 'off' });
     const m = await s.api('/metrics', { token: null });
     expect(m.text).toMatch(/keyturn_reads_total\{outcome="ok"\} \d+/);
     expect(m.text).toMatch(/keyturn_audit_appends_total\{action="secret.read"\} \d+/);

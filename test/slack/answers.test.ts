@@ -70,7 +70,7 @@ describe('/secret audit: who changed and read a secret, and who could', () => {
     // Reads grouped by reader.
     expect(a.all).toContain('3 reads by 2 readers');
     expect(a.all).toMatch(/workload token `web` — 2 reads, last <!date\^/);
-    expect(a.all).toMatch(/admin — 1 read, last/);
+    expect(a.all).toMatch(/the admin token — 1 read, last/);
     // Who could: the policy's approvers and the live tokens for prod (not the staging one).
     expect(a.all).toMatch(/2 approvals from <@U0BOB>, <@U0CAROL>, <@U0ALICE>/);
     expect(a.all).toContain('tokens `web`, and the admin token');

@@ -45,6 +45,8 @@ export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n ==
 export function actorText(actor: string | null): string {
   if (!actor) return 'someone';
   if (actor.startsWith('slack:')) return mentionUser(actor.slice('slack:'.length));
+  // The bootstrap admin (no service token may take its name), as recorded now and before.
+  if (actor === 'token:admin' || actor === 'admin') return 'the admin token';
   if (actor.startsWith('token:')) return `workload token ${code(actor.slice('token:'.length))}`;
   return escapeMrkdwn(actor);
 }
