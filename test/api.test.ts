@@ -95,6 +95,30 @@ describe('the HTTP API', () => {
     expect(r.text).not.toContain('sk_live_first');
   });
 
+  it('history needs the read scope: a request-only token gets 403 saying so, and the attempt is audited', async () => {
+    const opener = await s.api('/v1/tokens', { method: 'POST', body: { name: 'opener', environments: ['prod'], scopes: ['request'] } });
+    const r = await s.api('/v1/secrets/prod/STRIPE_KEY/versions', { token: opener.body.token });
+    expect(r.status).toBe(403);
+    expect(r.body.error.message).toBe(
+      'Token "opener" may not read the history of prod/STRIPE_KEY: it lacks the read scope; ask an admin for a token with --scope read.',
+    );
+    expect(r.text).not.toMatch(/fingerprint|[0-9a-f]{8}"/);
+    const exported = await s.api('/v1/audit/export');
+    const entries = exported.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.filter((e) => e.actor === 'token:opener' && e.action === 'secret.read_denied')).toEqual([
+      expect.objectContaining({ environment: 'prod', key: 'STRIPE_KEY', detail: { reason: 'token lacks the read scope', history: true } }),
+    ]);
+  });
+
+  it('history of another environment is 403 and audited too', async () => {
+    const r = await s.api('/v1/secrets/staging/STRIPE_KEY/versions', { token: webToken });
+    expect(r.status).toBe(403);
+    expect(r.body.error.message).toBe('Token "web" may not read the history of staging/STRIPE_KEY; ask an admin for a token that includes staging.');
+    const exported = await s.api('/v1/audit/export');
+    const entries = exported.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.at(-1)).toMatchObject({ actor: 'token:web', action: 'secret.read_denied', environment: 'staging', key: 'STRIPE_KEY' });
+  });
+
   it('unknown secrets, bad names and unknown paths get clear errors', async () => {
     const missing = await s.api('/v1/secrets/prod/NOPE', { token: webToken });
     expect(missing.status).toBe(404);
