@@ -7,7 +7,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { createAwsKmsKeyProvider } from './crypto/aws-kms-provider.js';
-import { createEnvelope } from './crypto/envelope.js';
+import { type Envelope, createEnvelope } from './crypto/envelope.js';
 import { createFingerprinter } from './crypto/fingerprint.js';
 import type { KeyProvider } from './crypto/key-provider.js';
 import { loadServerKey } from './crypto/keyring.js';
@@ -76,6 +76,7 @@ export interface Keyturn {
     slack?: SlackRuntime;
     audit: ReturnType<typeof createAuditLog>;
     provider: KeyProvider;
+    envelope: Envelope;
     digests: DigestService;
     /** The run-once scheduler: tests drive it with runDue(now). */
     jobs: Scheduler;
@@ -266,12 +267,13 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         await slack?.stop();
         await jobs.stop();
         await worker?.stop();
+        envelope.close(); // unwrapped data keys leave memory with the last request
         await audit.drain();
         await database.close();
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack, digests, rotation, jobs }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, slack, digests, rotation, jobs }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});
