@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -117,6 +118,18 @@ describe('the HTTP API', () => {
     const exported = await s.api('/v1/audit/export');
     const entries = exported.text.trim().split('\n').map((l) => JSON.parse(l));
     expect(entries.at(-1)).toMatchObject({ actor: 'token:web', action: 'secret.read_denied', environment: 'staging', key: 'STRIPE_KEY' });
+  });
+
+  it('a tampered version answers 500 decrypt_failed with no value, and the failed read is audited', async () => {
+    await s.seed('prod', 'TAMPERED', 'tampered-value-123');
+    await s.database.rows(sql`update secret_versions set tag = overlay(tag placing '\\x00'::bytea from 1 for 1) where key = 'TAMPERED'`);
+    const r = await s.api('/v1/secrets/prod/TAMPERED', { token: webToken });
+    expect(r.status).toBe(500);
+    expect(r.body.error.code).toBe('decrypt_failed');
+    expect(r.text).not.toContain('tampered-value-123');
+    const exported = await s.api('/v1/audit/export');
+    const entries = exported.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.at(-1)).toMatchObject({ actor: 'token:web', action: 'secret.read_failed', key: 'TAMPERED', version: 1, detail: { reason: 'decrypt_failed' } });
   });
 
   it('unknown secrets, bad names and unknown paths get clear errors', async () => {

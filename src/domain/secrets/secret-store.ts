@@ -97,6 +97,10 @@ const currentVersionJoin = and(
   eq(secretVersions.version, secrets.currentVersion),
 );
 
+/** Why a stored version did not open, as the audit entry names it; internals stay in the log. */
+const failureReason = (err: unknown) =>
+  err instanceof AppError && (err.code === 'kms_unavailable' || err.code === 'decrypt_failed') ? err.code : 'internal';
+
 const pastTense: Record<SecretOperation, string> = { create: 'created', update: 'updated', delete: 'deleted' };
 
 export function createSecretStore(deps: SecretStoreDeps) {
@@ -231,6 +235,34 @@ export function createSecretStore(deps: SecretStoreDeps) {
     );
   }
 
+  /**
+   * Opens the versions a principal asked for. A version that does not open (KMS down, ciphertext that
+   * fails its check) is audited as a failed read, with the reason code, before the error goes back.
+   */
+  async function openForRead(principal: Principal, rows: (typeof secretVersions.$inferSelect)[], detail: Record<string, unknown> = {}) {
+    const opened = await Promise.allSettled(rows.map(openVersion));
+    const failed = rows.flatMap((r, i) => {
+      const o = opened[i];
+      return o.status === 'rejected' ? [{ row: r, reason: failureReason(o.reason) }] : [];
+    });
+    if (!failed.length) return opened.map((o) => (o as PromiseFulfilledResult<Buffer>).value);
+    for (const o of opened) if (o.status === 'fulfilled') o.value.fill(0);
+    const actor = actorOf(principal);
+    await audit.recordReads(
+      failed.map(({ row, reason }) => ({
+        actor,
+        action: 'secret.read_failed',
+        environment: row.environment,
+        key: row.key,
+        version: row.version,
+        fingerprint: row.fingerprint,
+        detail: { reason, ...detail },
+      })),
+    );
+    metrics?.inc('keyturn_reads_total', { outcome: 'failed' }, failed.length);
+    throw (opened.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason;
+  }
+
   // Every live secret of an environment at its current version (readEnvironment).
   const currentVersions = (environment: string) =>
     db
@@ -262,7 +294,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
       const was = found ? ` (deleted in version ${found.v.version})` : '';
       throw notFound(`No secret ${environment}/${key}${was}.`);
     }
-    const value = await openVersion(found.v);
+    const [value] = await openForRead(principal, [found.v]);
     await audit.recordReads([
       { actor: actorOf(principal), action: 'secret.read', environment, key, version: found.v.version, fingerprint: found.v.fingerprint },
     ]);
@@ -275,7 +307,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
     assertEnvironment(environment);
     await denyUnlessAllowed(principal, environment, null);
     const rows = await currentVersions(environment);
-    const values = await Promise.all(rows.map((r) => openVersion(r.v)));
+    const values = await openForRead(principal, rows.map((r) => r.v), { bulk: true });
     const actor = actorOf(principal);
     await audit.recordReads(
       rows.length
