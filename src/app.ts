@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import type { KeyProvider } from './crypto/key-provider.js';
 import { loadServerKey } from './crypto/keyring.js';
 import { createLocalKeyProvider, loadLocalMasterKey } from './crypto/local-provider.js';
 import { type Database, openDatabase } from './db/client.js';
+import { checkModes, ensurePrivateDir } from './db/data-dir-mode.js';
 import { migrate } from './db/migrate.js';
 import { createAuditLog } from './domain/audit/audit-log.js';
 import { createSecretStore } from './domain/secrets/secret-store.js';
@@ -99,7 +100,7 @@ function describeMetrics(metrics: Metrics) {
 function adminToken(config: Config, logger: Logger): string {
   if (config.KEYTURN_ADMIN_TOKEN) return config.KEYTURN_ADMIN_TOKEN;
   const file = join(config.KEYTURN_DATA_DIR, 'admin-token');
-  mkdirSync(config.KEYTURN_DATA_DIR, { recursive: true });
+  ensurePrivateDir(config.KEYTURN_DATA_DIR);
   try {
     writeFileSync(file, `kt_admin_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
@@ -144,6 +145,8 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
   });
   let server: Server | undefined;
   try {
+    // Before migrations add files: what is loose now was loose before this start.
+    checkModes(config.KEYTURN_DATA_DIR, logger);
     const applied = await migrate(database);
     if (applied.length) logger.info({ applied }, 'database migrated');
 

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -7,6 +6,7 @@ import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { ensurePrivateDir, restrictTree } from './data-dir-mode.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -74,11 +74,16 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
   let location = opts.dataDir;
   if (!location.startsWith('memory://')) {
-    mkdirSync(opts.dataDir, { recursive: true });
+    ensurePrivateDir(opts.dataDir);
     location = join(opts.dataDir, 'pgdata');
   }
   const client = new PGlite(location);
   await client.waitReady;
+  // PGlite writes its files 0666: tighten them when opened and closed (the 0700 dirs guard them meanwhile).
+  const restrict = () => {
+    if (!location.startsWith('memory://')) restrictTree(location);
+  };
+  restrict();
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
@@ -87,7 +92,10 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     ping: async () => {
       await client.query('select 1');
     },
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      restrict();
+    },
   };
 }
 
