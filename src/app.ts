@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -7,13 +7,14 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { createAwsKmsKeyProvider } from './crypto/aws-kms-provider.js';
-import { createEnvelope } from './crypto/envelope.js';
+import { type Envelope, createEnvelope } from './crypto/envelope.js';
 import { createFingerprinter } from './crypto/fingerprint.js';
 import type { KeyProvider } from './crypto/key-provider.js';
 import { loadServerKey } from './crypto/keyring.js';
 import { createLocalKeyProvider, loadLocalMasterKey } from './crypto/local-provider.js';
 import { type Database, needsDataDirLock, openDatabase } from './db/client.js';
 import { lockDataDir } from './db/data-dir-lock.js';
+import { checkModes, ensurePrivateDir } from './db/data-dir-mode.js';
 import { migrate } from './db/migrate.js';
 import { createAuditLog } from './domain/audit/audit-log.js';
 import { createSecretStore } from './domain/secrets/secret-store.js';
@@ -78,6 +79,7 @@ export interface Keyturn {
     slack?: SlackRuntime;
     audit: ReturnType<typeof createAuditLog>;
     provider: KeyProvider;
+    envelope: Envelope;
     digests: DigestService;
     /** The run-once scheduler: tests drive it with runDue(now). */
     jobs: Scheduler;
@@ -100,7 +102,7 @@ function describeMetrics(metrics: Metrics) {
 function adminToken(config: Config, logger: Logger): string {
   if (config.KEYTURN_ADMIN_TOKEN) return config.KEYTURN_ADMIN_TOKEN;
   const file = join(config.KEYTURN_DATA_DIR, 'admin-token');
-  mkdirSync(config.KEYTURN_DATA_DIR, { recursive: true });
+  ensurePrivateDir(config.KEYTURN_DATA_DIR);
   try {
     writeFileSync(file, `kt_admin_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
@@ -153,6 +155,8 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
   const database = await openDatabase({ ...storage, lock });
   let server: Server | undefined;
   try {
+    // Before migrations add files: what is loose now was loose before this start.
+    checkModes(config.KEYTURN_DATA_DIR, logger);
     const applied = await migrate(database);
     if (applied.length) logger.info({ applied }, 'database migrated');
 
@@ -280,12 +284,13 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         await slack?.stop();
         await jobs.stop();
         await worker?.stop();
+        envelope.close(); // unwrapped data keys leave memory with the last request
         await audit.drain();
         await database.close();
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, requests, slack, digests, rotation, jobs }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, slack, digests, rotation, jobs }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

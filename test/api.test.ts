@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -93,6 +94,42 @@ describe('the HTTP API', () => {
     expect(r.body.versions.map((v: { version: number }) => v.version)).toEqual([1, 2]);
     expect(r.text).not.toContain(VALUE);
     expect(r.text).not.toContain('sk_live_first');
+  });
+
+  it('history needs the read scope: a request-only token gets 403 saying so, and the attempt is audited', async () => {
+    const opener = await s.api('/v1/tokens', { method: 'POST', body: { name: 'opener', environments: ['prod'], scopes: ['request'] } });
+    const r = await s.api('/v1/secrets/prod/STRIPE_KEY/versions', { token: opener.body.token });
+    expect(r.status).toBe(403);
+    expect(r.body.error.message).toBe(
+      'Token "opener" may not read the history of prod/STRIPE_KEY: it lacks the read scope; ask an admin for a token with --scope read.',
+    );
+    expect(r.text).not.toMatch(/fingerprint|[0-9a-f]{8}"/);
+    const exported = await s.api('/v1/audit/export');
+    const entries = exported.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.filter((e) => e.actor === 'token:opener' && e.action === 'secret.read_denied')).toEqual([
+      expect.objectContaining({ environment: 'prod', key: 'STRIPE_KEY', detail: { reason: 'token lacks the read scope', history: true } }),
+    ]);
+  });
+
+  it('history of another environment is 403 and audited too', async () => {
+    const r = await s.api('/v1/secrets/staging/STRIPE_KEY/versions', { token: webToken });
+    expect(r.status).toBe(403);
+    expect(r.body.error.message).toBe('Token "web" may not read the history of staging/STRIPE_KEY; ask an admin for a token that includes staging.');
+    const exported = await s.api('/v1/audit/export');
+    const entries = exported.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.at(-1)).toMatchObject({ actor: 'token:web', action: 'secret.read_denied', environment: 'staging', key: 'STRIPE_KEY' });
+  });
+
+  it('a tampered version answers 500 decrypt_failed with no value, and the failed read is audited', async () => {
+    await s.seed('prod', 'TAMPERED', 'tampered-value-123');
+    await s.database.rows(sql`update secret_versions set tag = overlay(tag placing '\\x00'::bytea from 1 for 1) where key = 'TAMPERED'`);
+    const r = await s.api('/v1/secrets/prod/TAMPERED', { token: webToken });
+    expect(r.status).toBe(500);
+    expect(r.body.error.code).toBe('decrypt_failed');
+    expect(r.text).not.toContain('tampered-value-123');
+    const exported = await s.api('/v1/audit/export');
+    const entries = exported.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.at(-1)).toMatchObject({ actor: 'token:web', action: 'secret.read_failed', key: 'TAMPERED', version: 1, detail: { reason: 'decrypt_failed' } });
   });
 
   it('unknown secrets, bad names and unknown paths get clear errors', async () => {

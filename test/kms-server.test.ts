@@ -54,7 +54,7 @@ describe('keyturn on AWS KMS (through the real SDK, against a local KMS endpoint
     }
   });
 
-  it('a read whose data key is not cached answers 503 with the reason while KMS is down', async () => {
+  it('a read whose data key is not cached answers 503 with the reason while KMS is down, and the failed read is audited', async () => {
     await s.seed('prod', 'COLD', 'x');
     kms.setDown(true);
     try {
@@ -62,9 +62,19 @@ describe('keyturn on AWS KMS (through the real SDK, against a local KMS endpoint
       const r = await s.api('/v1/secrets/prod/COLD');
       expect(r.status).toBe(503);
       expect(r.body.error.code).toBe('kms_unavailable');
+      const all = await s.api('/v1/secrets/prod');
+      expect(all.status).toBe(503);
     } finally {
       kms.setDown(false);
     }
+    // Both failed reads are in the audit log, with the reason and the version that did not open.
+    const exported = await s.api('/v1/audit/export');
+    const failed = exported.text.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.action === 'secret.read_failed');
+    expect(failed).toEqual([
+      expect.objectContaining({ actor: 'admin', environment: 'prod', key: 'COLD', version: 1, detail: { reason: 'kms_unavailable' } }),
+      expect.objectContaining({ actor: 'admin', environment: 'prod', key: 'COLD', version: 1, detail: { reason: 'kms_unavailable', bulk: true } }),
+    ]);
+    expect((await s.api('/v1/audit/verify')).body.ok).toBe(true);
   });
 
   it('starts from the standard AWS_ENDPOINT_URL_KMS and credential variables', async () => {

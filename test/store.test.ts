@@ -132,6 +132,26 @@ describe('the versioned store', () => {
     expect((await d.audit.verify()).ok).toBe(true);
   });
 
+  it('a read of a tampered version fails with decrypt_failed, returns nothing, and the failed read is audited', async () => {
+    await d.put('prod', 'K', 'tamper-me');
+    await d.put('prod', 'OTHER', 'fine');
+    // Someone with database access flips a byte of the stored ciphertext.
+    await d.database.rows(sql`update secret_versions set ciphertext = overlay(ciphertext placing '\\x00'::bytea from 1 for 1) where key = 'K'`);
+    for (const attempt of [d.store.read(reader('web', 'prod'), 'prod', 'K'), d.store.readEnvironment(reader('web', 'prod'), 'prod')]) {
+      const err = await errorOf(attempt);
+      expect(err.code).toBe('decrypt_failed');
+    }
+    const failed = await d.database.rows<{ actor: string; key: string; version: number; detail: unknown }>(
+      sql`select actor, key, version, detail from audit_entries where action = 'secret.read_failed' order by seq`,
+    );
+    expect(failed).toEqual([
+      { actor: 'token:web', key: 'K', version: 1, detail: { reason: 'decrypt_failed' } },
+      { actor: 'token:web', key: 'K', version: 1, detail: { reason: 'decrypt_failed', bulk: true } },
+    ]);
+    expect(d.metrics.get('keyturn_reads_total', { outcome: 'failed' })).toBe(2);
+    expect((await d.audit.verify()).ok).toBe(true);
+  });
+
   it('no value ever reaches the audit log', async () => {
     await d.put('prod', 'K', 'needle-value-123');
     await d.store.read(admin, 'prod', 'K');

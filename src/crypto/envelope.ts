@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { createDataKeyCache } from './data-key-cache.js';
 import type { EncryptionContext, KeyProvider, SealedValue, SecretIdentity } from './key-provider.js';
 
 const IV_LEN = 12;
@@ -17,12 +18,19 @@ export interface Envelope {
   open(identity: SecretIdentity, sealed: StoredSealedValue): Promise<Buffer>;
   /** Zeroes and forgets every cached data key. */
   clearCache(): void;
+  /** How many unwrapped data keys are in memory now (for tests and metrics; never the keys). */
+  cachedKeys(): number;
+  /** At shutdown: zeroes and forgets every cached data key and stops the sweep timer. */
+  close(): void;
 }
 
 export interface EnvelopeOptions {
   provider: KeyProvider;
   metrics?: Metrics;
-  /** How long an unwrapped data key stays in memory, from when it was unwrapped. Default 5 minutes. */
+  /**
+   * How long an unwrapped data key stays in memory, from when it was unwrapped. Default 5 minutes.
+   * A timer drops expired keys even when nothing is read (at least every TTL/2, at most every second).
+   */
   cacheTtlMs?: number;
   cacheMaxEntries?: number;
   now?: () => number;
@@ -52,27 +60,8 @@ export function createEnvelope(opts: EnvelopeOptions): Envelope {
   const ttl = opts.cacheTtlMs ?? 5 * 60_000;
   const maxEntries = opts.cacheMaxEntries ?? 10_000;
   const now = opts.now ?? Date.now;
-  // Insertion order is expiry order (fixed TTL, no refresh on hit), so the oldest entry is always first.
-  const cache = new Map<string, { key: Buffer; expiresAt: number }>();
+  const cache = createDataKeyCache({ ttlMs: ttl, maxEntries, now });
   metrics?.describe('keyturn_data_key_cache_total', 'Unwrapped data key cache lookups by result');
-
-  const drop = (k: string) => {
-    cache.get(k)?.key.fill(0);
-    cache.delete(k);
-  };
-  const sweep = () => {
-    const t = now();
-    for (const [k, entry] of cache) {
-      if (entry.expiresAt > t) break;
-      drop(k);
-    }
-  };
-  const remember = (k: string, key: Buffer) => {
-    if (ttl <= 0 || maxEntries <= 0) return;
-    drop(k);
-    cache.set(k, { key: Buffer.from(key), expiresAt: now() + ttl });
-    while (cache.size > maxEntries) drop(cache.keys().next().value as string);
-  };
 
   // Provider calls under way, by cache key: concurrent misses for one data key share one call. An entry
   // leaves when its call settles, so a failure is never remembered and the next miss asks again.
@@ -130,13 +119,13 @@ export function createEnvelope(opts: EnvelopeOptions): Envelope {
             `but keyturn is running with '${provider.name}'`,
         );
       }
-      sweep();
       const wrapped = Buffer.from(sealed.wrappedKey);
       // The identity is part of the cache key: a wrong identity must still go to the provider and fail there.
       const cacheKey = `${createHash('sha256').update(wrapped).digest('hex')}|${JSON.stringify(encryptionContext(identity))}`;
       const cached = cache.get(cacheKey);
       metrics?.inc('keyturn_data_key_cache_total', { result: cached ? 'hit' : 'miss' });
-      const dataKey = cached ? cached.key : await unwrap(cacheKey, wrapped, encryptionContext(identity));
+      // A cached key is used synchronously below, so no sweep can zero it while it is in use.
+      const dataKey = cached ?? await unwrap(cacheKey, wrapped, encryptionContext(identity));
 
       let plaintext: Buffer | undefined;
       try {
@@ -145,7 +134,7 @@ export function createEnvelope(opts: EnvelopeOptions): Envelope {
         decipher.setAuthTag(Buffer.from(sealed.tag));
         plaintext = decipher.update(Buffer.from(sealed.ciphertext));
         decipher.final();
-        if (!cached) remember(cacheKey, dataKey);
+        if (!cached) cache.remember(cacheKey, Buffer.alloc(dataKey.length, dataKey));
         return plaintext;
       } catch {
         plaintext?.fill(0); // unauthenticated bytes never leave
@@ -158,8 +147,8 @@ export function createEnvelope(opts: EnvelopeOptions): Envelope {
       }
     },
 
-    clearCache() {
-      for (const k of [...cache.keys()]) drop(k);
-    },
+    clearCache: () => cache.clear(),
+    cachedKeys: () => cache.size(),
+    close: () => cache.clear(),
   };
 }

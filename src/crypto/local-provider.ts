@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir } from '../db/data-dir-mode.js';
 import { AppError } from '../errors.js';
 import { canonicalJson, contextLabel } from './context.js';
 import type { KeyProvider } from './key-provider.js';
@@ -88,7 +89,7 @@ export function loadLocalMasterKey(opts: LoadLocalMasterKeyOptions): Buffer {
   }
 
   const file = path.join(opts.dataDir, 'master.key');
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(opts.dataDir);
   const created = createKeyFileOnce(file);
   const key = decodeKey(readFileSync(file, 'utf8'));
   if (!key) {

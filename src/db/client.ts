@@ -7,6 +7,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
+import { ensurePrivateDir, restrictTree } from './data-dir-mode.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -82,6 +83,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   if (needsDataDirLock(opts)) {
     // PGlite is single-process: take the directory before anything in it is opened or written.
     lock = opts.lock ?? lockDataDir(opts.dataDir);
+    ensurePrivateDir(opts.dataDir);
     location = join(opts.dataDir, 'pgdata');
   }
   let client: PGlite;
@@ -92,6 +94,11 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     lock?.release();
     throw err;
   }
+  // PGlite writes its files 0666: tighten them when opened and closed (the 0700 dirs guard them meanwhile).
+  const restrict = () => {
+    if (!location.startsWith('memory://')) restrictTree(location);
+  };
+  restrict();
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
@@ -103,6 +110,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     close: async () => {
       try {
         await client.close();
+        restrict();
       } finally {
         lock?.release();
       }

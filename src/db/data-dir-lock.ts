@@ -1,5 +1,6 @@
+import { ensurePrivateDir } from './data-dir-mode.js';
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Another live process holds the embedded data dir. */
@@ -35,7 +36,7 @@ interface Holder {
  * `dir` is used in the message exactly as the person gave it.
  */
 export function lockDataDir(dir: string): DataDirLock {
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const path = join(dir, LOCK_FILE);
   const me: Holder = { pid: process.pid, startTime: startTimeOf(process.pid) };
   const mine = format(me);
@@ -71,7 +72,7 @@ function held(path: string, mine: string): DataDirLock {
 /** Writes a complete file beside the lock and links it in: the lock never exists half written. */
 function placeAtomically(path: string, text: string): boolean {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(temp, text, { mode: 0o644 });
+  writeFileSync(temp, text, { mode: 0o600 });
   try {
     linkSync(temp, path);
     return true;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors.js';
 import { createMetrics } from '../../src/metrics.js';
+import { sweepIntervalMs } from '../../src/crypto/data-key-cache.js';
 import { createEnvelope } from '../../src/crypto/envelope.js';
 import type { EncryptionContext, KeyProvider, SecretIdentity } from '../../src/crypto/key-provider.js';
 import { createLocalKeyProvider } from '../../src/crypto/local-provider.js';
@@ -266,5 +267,28 @@ describe('identities', () => {
       expect((await failure(envelope.seal(bad, Buffer.from('v')))).code).toBe('invalid_input');
     }
     expect(calls.generate).toHaveLength(0);
+  });
+});
+
+describe('the data key cache over real time', () => {
+  it('with a short TTL and no reads, the cached key is gone once the TTL has passed', async () => {
+    const envelope = createEnvelope({ provider: createLocalKeyProvider(randomBytes(32)), cacheTtlMs: 50 });
+    const sealed = await envelope.seal(id, Buffer.from('value'));
+    await envelope.open(id, sealed);
+    expect(envelope.cachedKeys()).toBe(1);
+    // No read from here on: only the sweep timer can drop it (it runs about once a second).
+    const started = Date.now();
+    while (envelope.cachedKeys() > 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+    console.log(`cached data key dropped ${Date.now() - started} ms after the read (TTL 50 ms, swept every ${sweepIntervalMs(50)} ms)`);
+    expect(envelope.cachedKeys()).toBe(0);
+  });
+
+  it('close() forgets every cached key at once', async () => {
+    const envelope = createEnvelope({ provider: createLocalKeyProvider(randomBytes(32)) });
+    const sealed = await envelope.seal(id, Buffer.from('value'));
+    await envelope.open(id, sealed);
+    expect(envelope.cachedKeys()).toBe(1);
+    envelope.close();
+    expect(envelope.cachedKeys()).toBe(0);
   });
 });

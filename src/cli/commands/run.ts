@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { clientFromEnv, pathOf } from '../client.js';
-import { type Command, parse } from '../command.js';
+import { childEnv, refusalOf } from '../child-env.js';
+import { type Command, listOf, parse } from '../command.js';
 import { failure, usageError } from '../errors.js';
 import { invalidEnvNames } from '../output.js';
 import type { EnvironmentReply } from './secrets.js';
@@ -11,16 +12,27 @@ const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export const run: Command = {
   synopsis: 'run --env ENV -- CMD [ARGS...]',
   summary: "Run a command with an environment's secrets as variables",
-  details: `Secrets override variables of the same name. SIGINT, SIGTERM and SIGHUP are passed on
-to the command; keyturn exits with its exit code (128 + the signal number if a signal
-ended it; 127 if CMD was not found, 126 if it could not be started).
+  details: `Secrets override variables of the same name. The command does not get KEYTURN_TOKEN,
+KEYTURN_ADMIN_TOKEN or KEYTURN_MASTER_KEY: only the secrets, not the keys to read more.
+
+keyturn refuses to run (exit 2) when a secret is named like a variable that changes how
+programs are found or loaded (PATH, LD_*, DYLD_*, NODE_OPTIONS, PYTHONPATH, BASH_ENV, ...)
+or like keyturn's own settings (KEYTURN_*), so a write to the store cannot plant code:
+  --allow-var NAME,...  inject these names anyway (repeatable)
+
+SIGINT, SIGTERM and SIGHUP are passed on to the command; keyturn exits with its exit code
+(128 + the signal number if a signal ended it; 127 if CMD was not found, 126 if it could
+not be started).
 
 example:
   keyturn run --env prod -- node server.js`,
   async run(args) {
     const dashes = args.indexOf('--');
     if (dashes < 0) throw usageError(`put -- before the command to run (usage: keyturn ${run.synopsis})`);
-    const { values } = parse(run, args.slice(0, dashes), { env: { type: 'string' } });
+    const { values } = parse(run, args.slice(0, dashes), {
+      env: { type: 'string' },
+      'allow-var': { type: 'string', multiple: true },
+    });
     const [cmd, ...cmdArgs] = args.slice(dashes + 1);
     if (!values.env) throw usageError(`missing --env ENV (usage: keyturn ${run.synopsis})`);
     if (!cmd) throw usageError(`missing the command after -- (usage: keyturn ${run.synopsis})`);
@@ -29,8 +41,10 @@ example:
     const invalid = invalidEnvNames(secrets.map((s) => s.key));
     if (invalid.length) throw failure(`not valid environment variable names, not running ${cmd}: ${invalid.join(', ')}`);
 
-    const env = { ...process.env, ...Object.fromEntries(secrets.map((s) => [s.key, s.value])) };
-    return runChild(cmd, cmdArgs, env);
+    const refusal = refusalOf(secrets.map((s) => s.key), listOf(values['allow-var']));
+    if (refusal) throw usageError(`refusing to run ${cmd}: ${refusal}`);
+
+    return runChild(cmd, cmdArgs, childEnv(process.env, secrets));
   },
 };
 

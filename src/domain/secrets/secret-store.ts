@@ -8,7 +8,7 @@ import type { SealedValue } from '../../crypto/key-provider.js';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { type Principal, actorOf, mayReadEnvironment } from '../tokens/principal.js';
+import { type Principal, actorOf, readRefusal } from '../tokens/principal.js';
 import { assertEnvironment, assertKey, assertValue } from './secret-rules.js';
 
 /** The current state of a secret, without its value. */
@@ -107,6 +107,10 @@ const LEGACY_TAG_LOCK = 7_242_021;
 
 /** The audit action that records a version written by each operation. */
 export const WRITE_ACTIONS: Record<SecretOperation, string> = { create: 'secret.created', update: 'secret.updated', delete: 'secret.deleted' };
+
+/** Why a stored version did not open, as the audit entry names it; internals stay in the log. */
+const failureReason = (err: unknown) =>
+  err instanceof AppError && (err.code === 'kms_unavailable' || err.code === 'decrypt_failed') ? err.code : 'internal';
 
 export function createSecretStore(deps: SecretStoreDeps) {
   const { database, envelope, audit, metrics } = deps;
@@ -218,13 +222,22 @@ export function createSecretStore(deps: SecretStoreDeps) {
     return { version: result.version, fingerprint: change.fingerprint };
   }
 
-  async function denyUnlessAllowed(principal: Principal, environment: string, key: string | null) {
-    if (mayReadEnvironment(principal, environment)) return;
+  /** Refuses (and audits) a principal that may not read the environment: values and history alike. */
+  async function denyUnlessAllowed(principal: Principal, environment: string, key: string | null, what: 'value' | 'history' = 'value') {
+    const refusal = readRefusal(principal, environment);
+    if (!refusal) return;
+    const reason = refusal === 'no_read_scope' ? 'token lacks the read scope' : 'environment not allowed for this token';
     await audit.recordReads([
-      { actor: actorOf(principal), action: 'secret.read_denied', environment, key, detail: { reason: 'environment not allowed for this token' } },
+      { actor: actorOf(principal), action: 'secret.read_denied', environment, key, detail: { reason, ...(what === 'history' ? { history: true } : {}) } },
     ]);
     metrics?.inc('keyturn_reads_total', { outcome: 'denied' });
-    throw new AppError('forbidden', `Token "${principal.name}" may not read the ${environment} environment; ask an admin for a token that includes it.`);
+    const subject = what === 'history' ? `the history of ${environment}/${key}` : `the ${environment} environment`;
+    throw new AppError(
+      'forbidden',
+      refusal === 'no_read_scope'
+        ? `Token "${principal.name}" may not read ${subject}: it lacks the read scope; ask an admin for a token with --scope read.`
+        : `Token "${principal.name}" may not read ${subject}; ask an admin for a token that includes ${environment}.`,
+    );
   }
 
   async function openVersion(row: typeof secretVersions.$inferSelect): Promise<Buffer> {
@@ -237,6 +250,34 @@ export function createSecretStore(deps: SecretStoreDeps) {
       { environment: row.environment, key: row.key, version: row.version },
       { ciphertext: row.ciphertext!, iv: row.iv!, tag: row.tag!, wrappedKey: row.wrappedKey!, provider: row.keyProvider ?? undefined },
     );
+  }
+
+  /**
+   * Opens the versions a principal asked for. A version that does not open (KMS down, ciphertext that
+   * fails its check) is audited as a failed read, with the reason code, before the error goes back.
+   */
+  async function openForRead(principal: Principal, rows: (typeof secretVersions.$inferSelect)[], detail: Record<string, unknown> = {}) {
+    const opened = await Promise.allSettled(rows.map(openVersion));
+    const failed = rows.flatMap((r, i) => {
+      const o = opened[i];
+      return o.status === 'rejected' ? [{ row: r, reason: failureReason(o.reason) }] : [];
+    });
+    if (!failed.length) return opened.map((o) => (o as PromiseFulfilledResult<Buffer>).value);
+    for (const o of opened) if (o.status === 'fulfilled') o.value.fill(0);
+    const actor = actorOf(principal);
+    await audit.recordReads(
+      failed.map(({ row, reason }) => ({
+        actor,
+        action: 'secret.read_failed',
+        environment: row.environment,
+        key: row.key,
+        version: row.version,
+        fingerprint: row.fingerprint,
+        detail: { reason, ...detail },
+      })),
+    );
+    metrics?.inc('keyturn_reads_total', { outcome: 'failed' }, failed.length);
+    throw (opened.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason;
   }
 
   // Every live secret of an environment at its current version (readEnvironment).
@@ -270,7 +311,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
       const was = found ? ` (deleted in version ${found.v.version})` : '';
       throw notFound(`No secret ${environment}/${key}${was}.`);
     }
-    const value = await openVersion(found.v);
+    const [value] = await openForRead(principal, [found.v]);
     await audit.recordReads([
       { actor: actorOf(principal), action: 'secret.read', environment, key, version: found.v.version, fingerprint: found.v.fingerprint },
     ]);
@@ -283,7 +324,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
     assertEnvironment(environment);
     await denyUnlessAllowed(principal, environment, null);
     const rows = await currentVersions(environment);
-    const values = await Promise.all(rows.map((r) => openVersion(r.v)));
+    const values = await openForRead(principal, rows.map((r) => r.v), { bulk: true });
     const actor = actorOf(principal);
     await audit.recordReads(
       rows.length
@@ -297,9 +338,8 @@ export function createSecretStore(deps: SecretStoreDeps) {
   async function history(principal: Principal, environment: string, key: string): Promise<VersionInfo[]> {
     assertEnvironment(environment);
     assertKey(key);
-    if (!principal.admin && !(principal.environments === '*' || principal.environments.includes(environment))) {
-      throw new AppError('forbidden', `Token "${principal.name}" may not see the ${environment} environment.`);
-    }
+    // Fingerprints and who changed what are read access: the read scope, like the values.
+    await denyUnlessAllowed(principal, environment, key, 'history');
     const rows = await db
       .select({
         version: secretVersions.version,

@@ -26,5 +26,11 @@ export const actorOf = (p: Principal) => tokenActor(p.name);
  */
 export const recordedNamesOf = (actor: string): string[] => (actor === tokenActor(BOOTSTRAP_ADMIN) ? [actor, BOOTSTRAP_ADMIN] : [actor]);
 
-export const mayReadEnvironment = (p: Principal, environment: string) =>
-  p.scopes.includes('read') && (p.environments === '*' || p.environments.includes(environment));
+/** Why a principal may not read an environment (values or their history), or undefined when it may. */
+export function readRefusal(p: Principal, environment: string): 'no_read_scope' | 'environment_not_allowed' | undefined {
+  if (!p.scopes.includes('read')) return 'no_read_scope';
+  if (p.environments !== '*' && !p.environments.includes(environment)) return 'environment_not_allowed';
+  return undefined;
+}
+
+export const mayReadEnvironment = (p: Principal, environment: string) => readRefusal(p, environment) === undefined;
