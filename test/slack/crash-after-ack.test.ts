@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { freshDatabaseUrl } from '../support/db.js';
 import { modalValues } from '../support/slack-scenario.js';
 import { slackClient } from '../support/slack-requests.js';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.js';
-import { exitOf, spawnKeyturn, waitFor } from '../support/spawn.js';
+import { exitOf, freePort, spawnKeyturn, waitFor } from '../support/spawn.js';
 
 // Approvals come from a user group, so every decision first asks Slack who is in it: a slow answer
 // holds the decision open after its ack, which is where a crash used to lose it.
@@ -23,14 +22,6 @@ environments:
     approvers: [S0PLATFORM]
     required_approvals: 1
 `;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +7,7 @@ import { POLICY, modalValues, startSlackScenario, type SlackScenario } from '../
 import { slackClient } from '../support/slack-requests.js';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { waitFor } from '../support/spawn.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+import { freePort, waitFor } from '../support/spawn.js';
 
 let closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
