@@ -23,6 +23,8 @@ export interface HttpReceiverOptions {
   identity(): BotIdentity | undefined;
   /** Records (audits) a request from another workspace, which is refused. */
   onForeign(refusal: ForeignRefusal): Promise<void>;
+  /** Tells the person an interaction could not be recorded; returns what to answer Slack with. */
+  notRecorded(body: Record<string, any>, err: unknown): Promise<unknown>;
   /** SLACK_API_URL, when set: a refused clicker's response_url may point there (tests). */
   slackApiUrl?: string;
   nowS?: () => number;
@@ -133,7 +135,16 @@ export class SlackHttpReceiver implements Receiver {
       return;
     }
     // Recorded before the ack: whatever gets a 200 is replayed from here if this process dies.
-    const { id, fresh } = await this.opts.inbox.receive(raw, body);
+    let received: { id: string; fresh: boolean };
+    try {
+      received = await this.opts.inbox.receive(raw, body);
+    } catch (err) {
+      // Not recorded, so not done: the person is told so (with a reference), and that is what the 200 says.
+      metrics.inc('keyturn_slack_requests_refused_total', { reason: 'not_recorded' });
+      reply(res, await this.opts.notRecorded(body, err));
+      return;
+    }
+    const { id, fresh } = received;
     if (!fresh) {
       metrics.inc('keyturn_slack_requests_refused_total', { reason: 'repeated' });
       logger.warn({ inboxId: id, type: body.type ?? body.command }, 'ignored a Slack request received before (a replay or a duplicate delivery)');

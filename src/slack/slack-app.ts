@@ -13,6 +13,7 @@ import type { ForeignRefusal } from './foreign-workspace.js';
 import { type SlackIdentity, createSlackIdentity } from './identity.js';
 import type { SlackInbox } from './inbox/slack-inbox.js';
 import type { ListenerDeps } from './listener-deps.js';
+import { answerNotRecorded } from './not-recorded.js';
 import { SlackHttpReceiver } from './receiver.js';
 import { registerViews } from './views/index.js';
 
@@ -84,6 +85,7 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics,
     if (!id) throw new Error('keyturn has not identified its bot with Slack yet');
     return { botToken, botId: id.botId, botUserId: id.botUserId, teamId: id.teamId, enterpriseId: id.enterpriseId };
   };
+  const client = new WebClient(botToken, { ...clientOptions, logger: log });
   let app: App;
   let receiver: SlackHttpReceiver | undefined;
   if (config.SLACK_APP_TOKEN) {
@@ -96,11 +98,11 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics,
       inbox: edge.inbox,
       identity: identity.current,
       onForeign: edge.onForeign,
+      notRecorded: (body, err) => answerNotRecorded(body, err, { client, logger }),
       slackApiUrl: config.SLACK_API_URL,
     });
     app = new App({ authorize, receiver, logger: log, clientOptions, deferInitialization: true });
   }
-  const client = new WebClient(botToken, { ...clientOptions, logger: log });
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
 
