@@ -71,8 +71,8 @@ describe('keyturn on AWS KMS (through the real SDK, against a local KMS endpoint
     const exported = await s.api('/v1/audit/export');
     const failed = exported.text.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.action === 'secret.read_failed');
     expect(failed).toEqual([
-      expect.objectContaining({ actor: 'admin', environment: 'prod', key: 'COLD', version: 1, detail: { reason: 'kms_unavailable' } }),
-      expect.objectContaining({ actor: 'admin', environment: 'prod', key: 'COLD', version: 1, detail: { reason: 'kms_unavailable', bulk: true } }),
+      expect.objectContaining({ actor: 'token:admin', environment: 'prod', key: 'COLD', version: 1, detail: { reason: 'kms_unavailable' } }),
+      expect.objectContaining({ actor: 'token:admin', environment: 'prod', key: 'COLD', version: 1, detail: { reason: 'kms_unavailable', bulk: true } }),
     ]);
     expect((await s.api('/v1/audit/verify')).body.ok).toBe(true);
   });
@@ -95,8 +95,8 @@ describe('keyturn on AWS KMS (through the real SDK, against a local KMS endpoint
     try {
       await waitFor(() => child.output().includes('keyturn is listening') || child.exitCode !== null, 30_000);
       expect(child.output()).toContain('"kms":"aws-kms"');
-      // the fingerprint and audit-chain server keys come from KMS too
-      expect(count(kms, 'GenerateDataKey') - before).toBe(2);
+      // the fingerprint, audit-chain and version-mac server keys come from KMS too
+      expect(count(kms, 'GenerateDataKey') - before).toBe(3);
       expect(child.output()).not.toMatch(/trying keyturn out/i);
       child.kill('SIGTERM');
       expect((await exitOf(child)).code).toBe(0);

@@ -147,14 +147,19 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics,
       // Throws SlackTokenRejected only; an unreachable Slack leaves the start going.
       const known = await identity.connect();
       if (!known) logger.warn('Slack cannot be reached: keyturn starts anyway; Slack work waits in the outbox until it can');
-      void identity.whenKnown().then(async (id) => {
-        if (stopped) return;
-        logger.info({ mode, teamId: id.teamId, enterpriseId: id.enterpriseId }, 'slack connected');
-        every(REPLAY_EVERY_MS, () => replayUnfinished(false), 'replaying unfinished Slack interactions');
-        every(PRUNE_EVERY_MS, () => edge.inbox.prune(), 'pruning the Slack inbox');
-        await replayUnfinished(edge.singleProcess);
-        if (mode === 'socket') await app.start();
-      }).catch((err: unknown) => logger.error(errorFacts(err), 'Slack did not start'));
+      // Socket Mode with Slack reachable: a refused app token stops the start, as a refused bot token does.
+      if (known && mode === 'socket') await app.start();
+      void identity
+        .whenKnown()
+        .then(async (id) => {
+          if (stopped) return;
+          logger.info({ mode, teamId: id.teamId, enterpriseId: id.enterpriseId }, 'slack connected');
+          every(REPLAY_EVERY_MS, () => replayUnfinished(false), 'replaying unfinished Slack interactions');
+          every(PRUNE_EVERY_MS, () => edge.inbox.prune(), 'pruning the Slack inbox');
+          if (!known && mode === 'socket') await app.start();
+          await replayUnfinished(edge.singleProcess);
+        })
+        .catch((err: unknown) => logger.error(errorFacts(err), 'Slack did not start'));
     },
     async stop() {
       stopped = true;
