@@ -142,10 +142,14 @@ describe('the HTTP API', () => {
     expect((await s.api('/v1/secrets/prod/STRIPE_KEY', { method: 'DELETE' })).status).toBe(405);
   });
 
-  it('audit verify says the chain is intact', async () => {
+  it('audit verify says the chain is intact, and names the version tampered with above', async () => {
     const r = await s.api('/v1/audit/verify');
-    expect(r.body.ok).toBe(true);
+    expect(r.body.chainOk).toBe(true);
     expect(r.body.entries).toBeGreaterThan(5);
+    expect(r.body.ok).toBe(false);
+    expect(r.body.store.problems).toEqual([
+      { environment: 'prod', key: 'TAMPERED', version: 1, problem: expect.stringMatching(/not authenticated by keyturn’s server key/) },
+    ]);
   });
 
   it('health, readiness and metrics answer without a token', async () => {
