@@ -61,7 +61,8 @@ describe('through the API', () => {
   });
 });
 
-describe('through the CLI', () => {
+// Each CLI call starts node with tsx: slow on a busy machine, so these get room.
+describe('through the CLI', { timeout: 120_000 }, () => {
   it('keyturn request without --operation creates a missing secret, says so, and keyturn get reads it', async () => {
     const r = await cli(['request', 'dev', 'DB_PASSWORD', '--reason', 'first secret'], 'correct horse');
     expect(r).toMatchObject({ code: 0, stderr: 'keyturn: dev/DB_PASSWORD does not exist yet, so this asks to create it\n' });
