@@ -213,6 +213,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       metrics,
       now: opts.now,
       requestsPerHour: config.KEYTURN_REQUESTS_PER_HOUR,
+      approvalsUnavailable: () => (slack ? undefined : { why: 'Slack is not configured on this keyturn', fix: 'Set SLACK_BOT_TOKEN' }),
     });
     const sweep = createRequestSweep({ database, audit, events, groupMembers: membersOf, metrics, now: opts.now });
     const rotation = createRotationService({

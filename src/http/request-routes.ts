@@ -9,7 +9,8 @@ import type { Route } from './router.js';
 const newRequestBody = z.object({
   environment: z.string(),
   key: z.string(),
-  operation: z.enum(SECRET_OPERATIONS).default('update'),
+  // Left out: create when the secret does not exist, update when it does (the reply names which).
+  operation: z.enum(SECRET_OPERATIONS).optional(),
   value: z.string().optional(),
   reason: z.string(),
 });
@@ -68,7 +69,7 @@ export function requestRoutes(requests: RequestService): Route[] {
         const created = await requests.create({
           environment: b.environment,
           key: b.key,
-          operation: b.operation,
+          operation: b.operation ?? (await requests.operationFor(b.environment, b.key)),
           value: b.value === undefined ? undefined : Buffer.from(b.value, 'utf8'),
           reason: b.reason,
           requester: { kind: 'token', name: principal.name },

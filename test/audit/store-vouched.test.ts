@@ -6,14 +6,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { keyturn } from '../cli/keyturn.js';
 import { freshDatabaseUrl } from '../support/db.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { type SlackStandIn, slackEnv, startSlackStandIn } from '../support/slack-stand-in.js';
 
 let server: TestServer;
+let slack: SlackStandIn;
 beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyturn-vouch-'));
   writeFileSync(join(dir, 'policies.yml'), 'environments:\n  prod:\n    approvers: [U0BOB, U0CAROL]\n    required_approvals: 2\n');
-  server = await startTestServer({ KEYTURN_POLICY_FILE: join(dir, 'policies.yml') });
+  // Slack is there to ask approvers: without it, a request that needs approvals is refused.
+  slack = await startSlackStandIn();
+  server = await startTestServer({ KEYTURN_POLICY_FILE: join(dir, 'policies.yml'), ...slackEnv(slack) });
 });
-afterEach(() => server.close());
+afterEach(async () => {
+  await server.close();
+  await slack.close();
+});
 
 const verify = async () => (await server.api('/v1/audit/verify')).body;
 const run = (q: ReturnType<typeof sql>) => server.database.rows(q);

@@ -168,14 +168,14 @@ describe('keyturn request', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('sends the value from stdin exactly, with the reason, and prints the request id and status', async () => {
+  it('sends the value from stdin exactly, with the reason and no operation (the server picks), and prints the request id and status', async () => {
     reply = { status: 201, json: pending };
     const r = await keyturn(['request', 'prod', 'DB_PASSWORD', '--reason', 'rotate after incident'], { url, token: 't0k', input: 'new\nvalue\n' });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('request req_123 (update prod/DB_PASSWORD): pending, needs 2 approvals\n');
     expect(received.at(-1)).toEqual({
       auth: 'Bearer t0k',
-      body: { environment: 'prod', key: 'DB_PASSWORD', operation: 'update', value: 'new\nvalue\n', reason: 'rotate after incident' },
+      body: { environment: 'prod', key: 'DB_PASSWORD', value: 'new\nvalue\n', reason: 'rotate after incident' },
     });
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { type SlackStandIn, slackEnv, startSlackStandIn } from '../support/slack-stand-in.js';
 
 const POLICY = `
 environments:
@@ -16,16 +17,22 @@ environments:
 `;
 
 let server: TestServer;
+let slack: SlackStandIn;
 let requestOnly: string;
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'keyturn-leaks-'));
   writeFileSync(join(dir, 'policies.yml'), POLICY);
-  server = await startTestServer({ KEYTURN_POLICY_FILE: join(dir, 'policies.yml'), KEYTURN_REQUESTS_PER_HOUR: '5' });
+  // Slack is there to ask approvers: without it, a request that needs approvals is refused.
+  slack = await startSlackStandIn();
+  server = await startTestServer({ KEYTURN_POLICY_FILE: join(dir, 'policies.yml'), KEYTURN_REQUESTS_PER_HOUR: '5', ...slackEnv(slack) });
   const created = await server.api('/v1/tokens', { method: 'POST', body: { name: 'ci-requests', environments: ['prod'], scopes: ['request'] } });
   expect(created.status).toBe(201);
   requestOnly = created.body.token;
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  await slack.close();
+});
 
 const ask = (value: string, token = requestOnly, key = 'CARD_PIN', reason = 'guessing') =>
   server.api('/v1/requests', { method: 'POST', token, body: { environment: 'prod', key, operation: 'update', value, reason } });

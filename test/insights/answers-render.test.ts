@@ -8,7 +8,7 @@ import {
   renderSecretList,
   renderUserActivity,
 } from '../../src/slack/blocks/index.js';
-import { parseSecretCommand } from '../../src/slack/commands/parse-secret-command.js';
+import { SUBCOMMANDS, parseSecretCommand } from '../../src/slack/commands/parse-secret-command.js';
 
 const HOSTILE = 'see <!channel> <@U123> <!subteam^S1> <https://evil|click> & more';
 const RAW = ['<!channel>', '<@U123>', '<!subteam^S1>', '<https://evil|click>'];
@@ -174,6 +174,10 @@ describe('parsing /secret', () => {
       expect(parsed.kind).toBe('usage');
     },
   );
+
+  it('every subcommand listed (and named in the manifest) is one the parser understands', () => {
+    for (const sub of SUBCOMMANDS) expect(parseSecretCommand(`${sub} x`)).not.toHaveProperty('unknown');
+  });
 
   it('a name Slack did not resolve is echoed escaped', () => {
     const parsed = parseSecretCommand('audit @<!channel>');

@@ -1,15 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { type SlackStandIn, slackEnv, startSlackStandIn } from '../support/slack-stand-in.js';
 import { keyturn } from '../cli/keyturn.js';
 import { policyFile } from './support.js';
 
 /** The same answers through the API: audit for the admin token only, lists for tokens of that environment. */
 let s: TestServer;
+let slack: SlackStandIn;
 let web: string;
 let stagingApp: string;
 
 beforeAll(async () => {
-  s = await startTestServer({ KEYTURN_POLICY_FILE: policyFile() });
+  // Slack is there to ask approvers: without it, a request that needs approvals is refused.
+  slack = await startSlackStandIn();
+  s = await startTestServer({ KEYTURN_POLICY_FILE: policyFile(), ...slackEnv(slack) });
   await s.seed('prod', 'STRIPE_KEY', 'sk_live_NEEDLE_1');
   await s.seed('prod', 'STRIPE_KEY', 'sk_live_NEEDLE_2');
   await s.seed('prod', 'DB_PASSWORD', 'hunter2-NEEDLE');
@@ -17,7 +21,10 @@ beforeAll(async () => {
   stagingApp = (await s.api('/v1/tokens', { method: 'POST', body: { name: 'staging-app', environments: ['staging'] } })).body.token;
   for (let i = 0; i < 3; i++) expect((await s.api('/v1/secrets/prod/STRIPE_KEY', { token: web })).status).toBe(200);
 });
-afterAll(() => s?.close());
+afterAll(async () => {
+  await s?.close();
+  await slack?.close();
+});
 
 describe('GET /v1/audit/secrets/:env/:key and /v1/audit/keys/:key', () => {
   it('the admin token gets changes, readers and who could, with ISO dates and no values', async () => {

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { ACTION_IDS } from '../../src/slack/actions/index.js';
 import { ACTIONS } from '../../src/slack/blocks/index.js';
 import { COMMANDS } from '../../src/slack/commands/index.js';
+import { SUBCOMMANDS } from '../../src/slack/commands/parse-secret-command.js';
 import { VIEW_CALLBACK_IDS } from '../../src/slack/views/index.js';
 import { EVENTS } from '../../src/slack/events/index.js';
 import { freshDatabaseUrl } from '../support/db.js';
@@ -124,7 +125,11 @@ describe('the Slack app manifest', () => {
     const manifest = parse(readFileSync(join(ROOT, 'manifest.yml'), 'utf8'));
     const commands = manifest.features.slash_commands.map((c: { command: string }) => c.command);
     for (const c of COMMANDS) expect(commands).toContain(c);
-    expect(manifest.features.slash_commands[0].usage_hint).toContain('request');
+    const secret = manifest.features.slash_commands[0];
+    // Without escaping, Slack sends @alice as plain text and /secret audit @person cannot name anyone.
+    expect(secret.should_escape).toBe(true);
+    const hinted = secret.usage_hint.split('|').map((part: string) => part.trim().split(' ')[0]);
+    expect(new Set(hinted)).toEqual(new Set(SUBCOMMANDS));
     if (ACTION_IDS.length + VIEW_CALLBACK_IDS.length > 0) expect(manifest.settings.interactivity.is_enabled).toBe(true);
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
     for (const e of EVENTS) expect(manifest.settings.event_subscriptions.bot_events).toContain(e);

@@ -172,3 +172,13 @@ export async function startSlackStandIn(opts: StandInOptions = {}) {
   };
 }
 export type SlackStandIn = Awaited<ReturnType<typeof startSlackStandIn>>;
+
+/**
+ * keyturn's Slack settings pointing at a stand-in: requests that need approvals are refused while nobody can
+ * be asked, so tests that only need such a request pending start keyturn with these.
+ */
+export const slackEnv = (standIn: Pick<SlackStandIn, 'url'>) => ({
+  SLACK_BOT_TOKEN: 'xoxb-test',
+  SLACK_SIGNING_SECRET: 'signing-test',
+  SLACK_API_URL: standIn.url,
+});

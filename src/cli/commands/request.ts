@@ -10,7 +10,8 @@ export const request: Command = {
   summary: 'Ask approvers for a change (value on stdin)',
   details: `options:
   --reason TEXT     why: shown to the approvers
-  --operation OP    create, update (default) or delete
+  --operation OP    create, update or delete (default: create when the secret does
+                    not exist yet, update when it does)
   --json            print the server's answer as JSON
 
 The new value is read from stdin exactly as given (a trailing newline is part of it),
@@ -22,18 +23,18 @@ delete reads no value.`,
     const { values, positionals: [environment, key] } = parse(
       request,
       args,
-      { reason: { type: 'string' }, operation: { type: 'string', default: 'update' }, json: { type: 'boolean' } },
+      { reason: { type: 'string' }, operation: { type: 'string' }, json: { type: 'boolean' } },
       ['ENV', 'KEY'],
     );
-    const operation = values.operation!;
-    if (!OPERATIONS.includes(operation)) throw usageError(`--operation must be create, update or delete, not ${JSON.stringify(operation)}`);
+    const operation = values.operation;
+    if (operation !== undefined && !OPERATIONS.includes(operation)) throw usageError(`--operation must be create, update or delete, not ${JSON.stringify(operation)}`);
     const reason = values.reason?.trim();
     if (!reason) throw usageError(`missing --reason TEXT: approvers need to know why (usage: keyturn ${request.synopsis})`);
     const value = operation === 'delete' ? undefined : await readValue();
 
     let r: Record<string, unknown>;
     try {
-      r = await clientFromEnv().post('/v1/requests', { environment, key, operation, ...(value !== undefined ? { value } : {}), reason });
+      r = await clientFromEnv().post('/v1/requests', { environment, key, ...(operation ? { operation } : {}), ...(value !== undefined ? { value } : {}), reason });
     } catch (err) {
       // Only the router's "no such endpoint" means the feature is missing; other 404s are the server's word.
       if (err instanceof ApiError && err.status === 404 && err.message.startsWith('No such endpoint')) {
@@ -41,9 +42,11 @@ delete reads no value.`,
       }
       throw err;
     }
+    // The server chose: say so when it is not the update a person may have expected.
+    if (!operation && r.operation === 'create') process.stderr.write(`keyturn: ${environment}/${key} does not exist yet, so this asks to create it\n`);
     if (values.json) return write(formatJson(r));
     const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}` : '';
-    await write(`request ${r.id ?? '?'} (${operation} ${environment}/${key}): ${r.status ?? 'submitted'}${needs}\n`);
+    await write(`request ${r.id ?? '?'} (${r.operation ?? operation ?? 'update'} ${environment}/${key}): ${r.status ?? 'submitted'}${needs}\n`);
   },
 };
 

@@ -34,6 +34,12 @@ export interface RequestServiceDeps {
   now?: () => Date;
   /** How many requests one person or token may open per hour (default 30); refusals are audited. */
   requestsPerHour?: number;
+  /**
+   * Why nobody can be asked to approve right now (e.g. no chat to ask them in), with what would fix it;
+   * undefined when approvers can be asked. A request that needs approvals is refused then, instead of
+   * waiting for a decision that cannot come.
+   */
+  approvalsUnavailable?(): { why: string; fix: string } | undefined;
 }
 
 export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason';
@@ -115,6 +121,12 @@ export function createRequestService(deps: RequestServiceDeps) {
       problems.environment = `Unknown environment ${JSON.stringify(input.environment ?? '')}: the policy has ${deps.environments().join(', ') || 'none (add a policies.yml)'}.`;
       return problems;
     }
+    const unavailable = policy.requiredApprovals > 0 ? deps.approvalsUnavailable?.() : undefined;
+    if (unavailable) {
+      const n = policy.requiredApprovals;
+      problems.environment = `Nobody can approve this: ${unavailable.why}, and ${input.environment} needs ${n} approval${n === 1 ? '' : 's'}. ${unavailable.fix}, or use an environment that needs none.`;
+      return problems;
+    }
     if (input.requester?.kind === 'slack' && policy.approvers.every((a) => !a.startsWith('S'))) {
       const requesterId = input.requester.userId;
       const others = policy.approvers.filter((a) => a !== requesterId);
@@ -146,6 +158,12 @@ export function createRequestService(deps: RequestServiceDeps) {
     await db.transaction((tx) => audit.append(tx, [{ actor, action: 'request.refused', detail: { reason: 'rate limited', limit: requestsPerHour, window: '1h' } }]));
     metrics?.inc('keyturn_requests_refused_total', { reason: 'rate_limited' });
     return `You have opened ${n} requests in the last hour, the most keyturn allows (${requestsPerHour}); try again later, or ask an admin if you need more.`;
+  }
+
+  /** The operation a request means when it names none: create a secret that does not exist, else update it. */
+  async function operationFor(environment: string, key: string): Promise<'create' | 'update'> {
+    if (!isValidKey(key)) return 'update';
+    return (await store.head(environment, key)).live ? 'update' : 'create';
   }
 
   async function create(input: NewRequestInput): Promise<ChangeRequest> {
@@ -329,7 +347,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     return [...users];
   }
 
-  return { problemsWith, create, decide, refusal, get, listByIds };
+  return { problemsWith, operationFor, create, decide, refusal, get, listByIds };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;

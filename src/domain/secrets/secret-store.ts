@@ -78,8 +78,8 @@ export interface SecretStoreDeps {
 /** Says whether an operation makes sense against the current head, in words for a person. */
 export function operationProblem(op: SecretOperation, head: Pick<SecretHead, 'environment' | 'key' | 'live'>) {
   const name = `${head.environment}/${head.key}`;
-  if (op === 'create' && head.live) return `${name} already exists; ask for an update instead.`;
-  if (op !== 'create' && !head.live) return `${name} does not exist; ask to create it instead.`;
+  if (op === 'create' && head.live) return `${name} already exists; ask for an update instead (operation update).`;
+  if (op !== 'create' && !head.live) return `${name} does not exist yet; ask to create it instead (operation create).`;
   return undefined;
 }
 

@@ -17,6 +17,11 @@ export type SecretCommand =
   /** A known subcommand used wrongly: the message (mrkdwn, anything typed escaped) says how to use it. */
   | { kind: 'usage'; message: string };
 
+/** Every subcommand `/secret` knows; any other word gets the help. The manifest's usage_hint names them all. */
+export const SUBCOMMANDS = ['request', 'list', 'history', 'status', 'cancel', 'audit', 'help'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+const isSubcommand = (word: string): word is Subcommand => (SUBCOMMANDS as readonly string[]).includes(word);
+
 export const REQUEST_ID = /^req_[0-9a-f]{10}$/;
 
 const USAGE = {
@@ -55,10 +60,11 @@ export function parseSecretCommand(text: string): SecretCommand {
   const [word = '', ...args] = trimmed.split(/\s+/).filter(Boolean);
   const sub = word.toLowerCase();
   const rest = trimmed.slice(word.length);
+  if (sub === '') return { kind: 'help' };
+  if (!isSubcommand(sub)) return { kind: 'help', unknown: word };
   switch (sub) {
     case 'request':
       return { kind: 'request', environment: args[0], key: args[1] };
-    case '':
     case 'help':
       return { kind: 'help' };
     case 'list':
@@ -82,7 +88,5 @@ export function parseSecretCommand(text: string): SecretCommand {
       }
       return { kind: 'auditSecret', key: args[0] };
     }
-    default:
-      return { kind: 'help', unknown: word };
   }
 }
