@@ -21,7 +21,7 @@ import { createSecretStore } from './domain/secrets/secret-store.js';
 import { createTokenService } from './domain/tokens/token-service.js';
 import { apiRoutes } from './http/api-routes.js';
 import { healthRoutes } from './http/health-routes.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer, listenError } from './http/server.js';
 import { type Logger, createLogger } from './logger.js';
 import { type Metrics, createMetrics } from './metrics.js';
 import { existsSync } from 'node:fs';
@@ -263,7 +263,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     server.keepAliveTimeout = 65_000;
     const srv = server;
     await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
+      srv.once('error', (err) => reject(listenError(err, config.PORT, config.HOST)));
       srv.listen(config.PORT, config.HOST, () => resolve());
     });
     worker?.start();

@@ -88,6 +88,44 @@ describe('the HTTP API', () => {
     expect(list.body.tokens.map((t: { name: string }) => t.name)).not.toContain('ok');
   });
 
+  it('a past version is read with ?version=N, audited with that version like a current read', async () => {
+    const r = await s.api('/v1/secrets/prod/STRIPE_KEY?version=1', { token: webToken });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ environment: 'prod', key: 'STRIPE_KEY', version: 1, value: 'sk_live_first' });
+    expect((await s.api('/v1/secrets/prod/STRIPE_KEY?version=2', { token: webToken })).body.value).toBe(VALUE);
+    const entries = (await s.api('/v1/audit/export')).text.trim().split('\n').map((l) => JSON.parse(l));
+    const read = entries.filter((e) => e.action === 'secret.read' && e.actor === 'token:web' && e.key === 'STRIPE_KEY' && e.version === 1);
+    expect(read).toHaveLength(1);
+    expect(read[0].fingerprint).toMatch(/\S/);
+  });
+
+  it('a version that does not exist, or that deleted the secret, is a 404 saying so; a malformed one a 400', async () => {
+    await s.seed('prod', 'GONE', 'was here');
+    await s.services.store.writeSecret({ environment: 'prod', key: 'GONE', operation: 'delete', expectedVersion: 1 }, { actor: 'test', reason: 'gone' });
+    const tombstone = await s.api('/v1/secrets/prod/GONE?version=2', { token: webToken });
+    expect(tombstone.status).toBe(404);
+    expect(tombstone.body.error.message).toBe('prod/GONE version 2 is the one that deleted it and has no value; `keyturn history prod GONE` lists the others.');
+    expect((await s.api('/v1/secrets/prod/GONE?version=1', { token: webToken })).body.value).toBe('was here');
+    const missing = await s.api('/v1/secrets/prod/STRIPE_KEY?version=9', { token: webToken });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.message).toBe('No version 9 of prod/STRIPE_KEY; `keyturn history prod STRIPE_KEY` lists its versions.');
+    for (const bad of ['0', '-1', '1.5', 'two', '']) {
+      const r = await s.api(`/v1/secrets/prod/STRIPE_KEY?version=${bad}`, { token: webToken });
+      expect(r.status, bad).toBe(400);
+      expect(r.body.error.message).toMatch(/^Invalid version: a whole number from 1/);
+    }
+    const entries = (await s.api('/v1/audit/export')).text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.filter((e) => e.action === 'secret.read_missing' && e.actor === 'token:web').map((e) => [e.key, e.version])).toEqual([
+      ['GONE', 2],
+      ['STRIPE_KEY', 9],
+    ]);
+  });
+
+  it('a token reads no past version outside its environments', async () => {
+    const r = await s.api('/v1/secrets/staging/STRIPE_KEY?version=1', { token: webToken });
+    expect(r.status).toBe(403);
+  });
+
   it('history lists versions with fingerprints and never values', async () => {
     const r = await s.api('/v1/secrets/prod/STRIPE_KEY/versions', { token: webToken });
     expect(r.status).toBe(200);

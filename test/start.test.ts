@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,30 @@ describe('starting keyturn', () => {
     expect(code).toBe(1);
     expect(child.output()).toMatch(/^keyturn: cannot start: .*policies\.yml:4:\d+ environments\.prod\.required_approvals/m);
   });
+
+  it('a port already in use stops the start with one line that names PORT', async () => {
+    // Something else already listens on the port keyturn is told to use.
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const port = (other.address() as AddressInfo).port;
+    const fresh = await freshDatabaseUrl();
+    try {
+      const child = spawnKeyturn({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        KEYTURN_DATA_DIR: mkdtempSync(join(tmpdir(), 'keyturn-port-')),
+        ...(fresh.url ? { DATABASE_URL: fresh.url } : {}),
+      });
+      const { code } = await exitOf(child);
+      expect(code).toBe(1);
+      const lines = child.output().split('\n').filter((l) => l.startsWith('keyturn:'));
+      expect(lines).toEqual([`keyturn: cannot start: port ${port} on 127.0.0.1 is already in use (set PORT to another port)`]);
+    } finally {
+      other.close();
+      await fresh.drop();
+    }
+    // The start migrates before it listens, which takes a while on a busy machine: a generous ceiling.
+  }, 180_000);
 
   it('Slack settings that cannot work together stop the start', () => {
     expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/^SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN in HTTP mode/);

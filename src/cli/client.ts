@@ -29,7 +29,8 @@ export const pathOf = (...segments: string[]) => segments.map(encodeURIComponent
 
 /** Turns a server error into one line a person can act on. */
 export function describeApiError(err: ApiError): string {
-  if (err.status === 401) return `token refused: ${err.message}`;
+  // The CLI always sends a token (it stops earlier without one), so a 401 means that token is no good.
+  if (err.status === 401) return 'the server refused the token (unknown, expired or revoked); set KEYTURN_TOKEN to a valid token';
   if (err.status >= 500) return `keyturn server error (${err.status}): ${err.message}`;
   return err.message;
 }

@@ -14,13 +14,56 @@ export interface Command {
   subcommands?: Record<string, Command>;
 }
 
-export function helpText(cmd: Command): string {
-  const lines = [`usage: keyturn ${cmd.synopsis}`, '', cmd.summary];
-  if (cmd.subcommands) {
-    lines.push('', 'commands:');
-    for (const sub of Object.values(cmd.subcommands)) lines.push(`  keyturn ${sub.synopsis.padEnd(44)} ${sub.summary}`);
+/** Help is wrapped to fit a 100-column terminal. */
+export const HELP_WIDTH = 100;
+const SUMMARY_COLUMN = 40;
+
+/** Words of `text` in lines of at most `width` characters (a longer word gets a line to itself). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
   }
+  return lines;
+}
+
+/**
+ * `  SYNOPSIS   summary` rows with the summaries in one column, wrapped at HELP_WIDTH; a synopsis too long
+ * for its column gets a line of its own.
+ */
+export function commandRows(cmds: Command[], prefix = ''): string[] {
+  const pad = ' '.repeat(SUMMARY_COLUMN);
+  return cmds.flatMap((c) => {
+    const left = `  ${prefix}${c.synopsis}`;
+    const summary = wrap(c.summary, HELP_WIDTH - SUMMARY_COLUMN);
+    const first = left.length <= SUMMARY_COLUMN - 2 ? [`${left.padEnd(SUMMARY_COLUMN)}${summary.shift() ?? ''}`] : [left];
+    return [...first, ...summary.map((l) => pad + l)];
+  });
+}
+
+export function helpText(cmd: Command): string {
+  // A long synopsis continues on an indented line.
+  const usage = wrap(`usage: keyturn ${cmd.synopsis}`, HELP_WIDTH - 4).map((l, i) => (i ? `    ${l}` : l));
+  const lines = [...usage, '', ...wrap(cmd.summary, HELP_WIDTH)];
+  if (cmd.subcommands) lines.push('', 'commands:', ...commandRows(Object.values(cmd.subcommands), 'keyturn '));
   if (cmd.details) lines.push('', cmd.details.trim());
+  return lines.join('\n') + '\n';
+}
+
+/** `keyturn help`: every command and subcommand with its summary, then the environment it reads. */
+export function overview(commands: Record<string, Command>): string {
+  const all = Object.values(commands).flatMap((cmd) => (cmd.subcommands ? Object.values(cmd.subcommands) : [cmd]));
+  const lines = ['usage: keyturn COMMAND [ARGS...]', '', 'commands:', ...commandRows(all)];
+  lines.push(
+    '',
+    'environment:',
+    '  KEYTURN_URL    the keyturn server (default http://127.0.0.1:3000)',
+    '  KEYTURN_TOKEN  the API token to send',
+    '',
+    'Run keyturn COMMAND --help for its options. Exit codes: 0 ok, 1 failed, 2 wrong usage.',
+  );
   return lines.join('\n') + '\n';
 }
 

@@ -1,3 +1,4 @@
+import { stringify as stringifyYaml } from 'yaml';
 /** Names a shell and `process.env` accept; keyturn keys may also hold `.` and `-`. */
 export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -15,6 +16,16 @@ export function dotenvQuote(value: string): string {
 
 export const formatDotenv = (secrets: { key: string; value: string }[]) =>
   secrets.map((s) => `${s.key}=${dotenvQuote(s.value)}\n`).join('');
+
+/** A shell word that is the value exactly: single quotes, each `'` inside written as `'\\''`. */
+export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+export const formatShell = (secrets: { key: string; value: string }[]) =>
+  secrets.map((s) => `export ${s.key}=${shellQuote(s.value)}\n`).join('');
+
+/** A YAML mapping; values double-quoted so `yes`, `0123` or `null` stay strings and every byte is escaped. */
+export const formatYaml = (secrets: { key: string; value: string }[]) =>
+  secrets.length ? stringifyYaml(new Map(secrets.map((s) => [s.key, s.value])), { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 }) : '{}\n';
 
 export const formatJsonObject = (secrets: { key: string; value: string }[]) =>
   JSON.stringify(Object.fromEntries(secrets.map((s) => [s.key, s.value])), null, 2) + '\n';

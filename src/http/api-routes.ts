@@ -39,6 +39,14 @@ function checkpointOf(url: URL) {
   return checkpoint;
 }
 
+/** `?version=N`, when given: a past version of a secret. */
+function versionOf(url: URL): number | undefined {
+  const text = url.searchParams.get('version');
+  if (text === null) return undefined;
+  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw invalidInput('Invalid version: a whole number from 1; `keyturn history ENV KEY` lists them.');
+  return Number(text);
+}
+
 const tokenJson = (t: TokenInfo) => ({
   name: t.name,
   environments: t.environments,
@@ -62,8 +70,8 @@ export function apiRoutes({ store, tokens, audit, checkStore }: ApiDeps): Route[
       method: 'GET',
       path: '/v1/secrets/:env/:key',
       auth: 'token',
-      async handle({ principal, params }) {
-        const s = await store.read(principal, params.env, params.key);
+      async handle({ principal, params, url }) {
+        const s = await store.read(principal, params.env, params.key, versionOf(url));
         return {
           status: 200,
           json: { environment: s.environment, key: s.key, version: s.version, value: s.value.toString('utf8'), updatedAt: s.updatedAt.toISOString() },

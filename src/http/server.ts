@@ -61,7 +61,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         principal = await deps.tokens.authenticate(bearer);
         if (!principal) {
           metrics.inc('keyturn_auth_failures_total');
-          await send(res, errorReply(401, 'unauthorized', bearer ? 'The token was refused: it is unknown, revoked or expired.' : 'No token: send Authorization: Bearer <token> (KEYTURN_TOKEN for the CLI).'));
+          await send(res, errorReply(401, 'unauthorized', bearer ? 'This token is unknown, expired or revoked, so keyturn refused it; send a valid token (KEYTURN_TOKEN for the CLI).' : 'No token: send Authorization: Bearer <token> (KEYTURN_TOKEN for the CLI).'));
           return route.path;
         }
         if (route.auth === 'admin' && !principal.admin) {
@@ -95,4 +95,12 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         () => {},
       );
   });
+}
+
+/** A failed listen in words an operator acts on (the setting to change), instead of the bare errno. */
+export function listenError(err: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (err.code === 'EADDRINUSE') return new Error(`port ${port} on ${host} is already in use (set PORT to another port)`);
+  if (err.code === 'EACCES') return new Error(`port ${port} on ${host} needs privileges keyturn does not have (set PORT above 1023)`);
+  if (err.code === 'EADDRNOTAVAIL') return new Error(`${host} is not an address of this machine (set HOST, e.g. 127.0.0.1 or 0.0.0.0)`);
+  return err;
 }

@@ -47,6 +47,18 @@ describe('audit verify vouches for the store, not only for the log', () => {
     expect(cli.stdout).toContain('store does NOT match the audit log:\n  prod/PIN points at version 1, but the latest audited write is version 2');
   });
 
+  it('a past version altered in the database is not served by ?version=N either', async () => {
+    await server.seed('prod', 'PIN', '1111');
+    await server.seed('prod', 'PIN', '2222');
+    // Someone with database access pins version 1 on a request nobody approved.
+    await run(sql`update secret_versions set request_id = 'req_forged' where environment = 'prod' and key = 'PIN' and version = 1`);
+    const read = await server.api('/v1/secrets/prod/PIN?version=1');
+    expect(read.status).toBe(500);
+    expect(read.text).not.toContain('1111');
+    expect(read.body.error.message).toMatch(/version 1 failed its integrity check/);
+    expect((await server.api('/v1/secrets/prod/PIN?version=2')).body.value).toBe('2222');
+  });
+
   it('a pending request’s sealed value copied into the store is never served, and verify names it', async () => {
     await server.seed('prod', 'PIN', '1111');
     const opened = await server.api('/v1/requests', { method: 'POST', body: { environment: 'prod', key: 'PIN', operation: 'update', value: 'UNAPPROVED-9999', reason: 'nobody approves this' } });

@@ -17,7 +17,34 @@ describe('admin work with the keyturn CLI: audit and tokens', () => {
   it('audit verify reports an intact chain', async () => {
     const r = await cli(['audit', 'verify']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^audit chain intact: \d+ entries\nstore matches the audit log: \d+ versions\n$/);
+    expect(r.stdout).toMatch(/^audit chain intact: \d+ entries\nstore matches the audit log: 1 version\n$/);
+  });
+
+  it('audit verify --json prints the server answer, with the same exit code', async () => {
+    const r = await cli(['audit', 'verify', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, chainOk: true, store: { ok: true, versions: 1, problems: [] } });
+  });
+
+  it('token create --json prints the token with what it may do, for scripts', async () => {
+    const r = await cli(['token', 'create', '--name', 'ci-json', '--env', 'prod', '--scope', 'read,request', '--json']);
+    expect(r.code).toBe(0);
+    const t = JSON.parse(r.stdout);
+    expect(t).toMatchObject({ name: 'ci-json', environments: ['prod'], scopes: ['read', 'request'], revokedAt: null });
+    expect(t.token).toMatch(/\S{20,}/);
+    expect((await cli(['get', 'prod', 'DB_PASSWORD'], { token: t.token })).stdout).toBe('hunter2-prod');
+  });
+
+  it('whoami says which token KEYTURN_TOKEN is and what it may do', async () => {
+    const created = await cli(['token', 'create', '--name', 'whoami-web', '--env', 'prod,staging']);
+    const me = await cli(['whoami'], { token: created.stdout.trim() });
+    expect(me.code).toBe(0);
+    expect(me.stdout).toBe(`token:        whoami-web\nenvironments: prod, staging\nscopes:       read\nserver:       ${s.url}\n`);
+    const admin = await cli(['whoami', '--json']);
+    expect(JSON.parse(admin.stdout)).toEqual({ name: 'admin', admin: true, environments: '*', scopes: ['read', 'request'] });
+    const refused = await cli(['whoami'], { token: 'kt_not_a_token' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('keyturn: the server refused the token (unknown, expired or revoked); set KEYTURN_TOKEN to a valid token\n');
   });
 
   it('audit export streams one JSON entry per line', async () => {
@@ -54,7 +81,7 @@ describe('admin work with the keyturn CLI: audit and tokens', () => {
 
     const after = await cli(['get', 'prod', 'DB_PASSWORD'], { token });
     expect(after.code).toBe(1);
-    expect(after.stderr).toMatch(/^keyturn: token refused: /);
+    expect(after.stderr).toBe('keyturn: the server refused the token (unknown, expired or revoked); set KEYTURN_TOKEN to a valid token\n');
     expect(after.stdout).toBe('');
     expect((await cli(['token', 'list'])).stdout).toMatch(/\nbilling-web\s+revoked\s/);
   });
@@ -218,5 +245,29 @@ describe('keyturn request', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/^keyturn: pipe the new value in on stdin/);
     expect(received.length).toBe(before);
+  });
+});
+
+describe('keyturn audit verify, worded for a person', () => {
+  // A stand-in for GET /v1/audit/verify answering with a log of `entries` entries and a store of `versions`.
+  let answer = { entries: 1, versions: 1 };
+  const server = createServer((_req, res) => {
+    const { entries, versions } = answer;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ok: true, chainOk: true, entries, store: { ok: true, versions, problems: [] } }));
+  });
+  let url: string;
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('counts one entry and one version in the singular, more in the plural', async () => {
+    const one = await keyturn(['audit', 'verify'], { url, token: 't0k' });
+    expect(one.stdout).toBe('audit chain intact: 1 entry\nstore matches the audit log: 1 version\n');
+    answer = { entries: 2, versions: 0 };
+    const more = await keyturn(['audit', 'verify'], { url, token: 't0k' });
+    expect(more.stdout).toBe('audit chain intact: 2 entries\nstore matches the audit log: 0 versions\n');
   });
 });

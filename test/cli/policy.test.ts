@@ -37,7 +37,8 @@ describe('keyturn policy check FILE', () => {
   it('says so when the file is missing, and when FILE is not given', async () => {
     const missing = await keyturn(['policy', 'check', '/nonexistent/policies.yml']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/no policy file here/);
+    expect(missing.stderr).toBe('keyturn: policy file /nonexistent/policies.yml does not exist\n');
+    expect(missing.stdout).toBe('');
     const usage = await keyturn(['policy', 'check']);
     expect(usage.code).toBe(2);
   });

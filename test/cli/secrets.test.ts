@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { hasScript, keyturn, keyturnInTerminal } from './keyturn.js';
 
@@ -24,6 +25,18 @@ const TRICKY = {
   QUOTES: `say "hi" and 'bye'`,
   DOLLAR: 'costs $HOME and ${PATH} and $(whoami) and `id`',
   BACKSLASH: 'C:\\temp\\new \\n not a newline \\',
+};
+
+/** Values a shell or a YAML reader would change if they were not quoted properly. */
+const NASTY = {
+  ...TRICKY,
+  SPACES: '  leading and trailing  ',
+  SINGLE: "it's ''quoted'' '",
+  BOOLISH: 'yes',
+  NUMBERISH: '0123',
+  NULLISH: 'null',
+  YAMLISH: '- [a, b]: {c: d} # not a comment',
+  TAB_CR: 'a\tb\r\nc',
 };
 
 describe('reading secrets with the keyturn CLI', () => {
@@ -63,7 +76,7 @@ describe('reading secrets with the keyturn CLI', () => {
   it('a wrong token is refused', async () => {
     const r = await cli(['get', 'staging', 'QUOTES'], 'not-a-real-token');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^keyturn: token refused: /);
+    expect(r.stderr).toBe('keyturn: the server refused the token (unknown, expired or revoked); set KEYTURN_TOKEN to a valid token\n');
     expect(r.stderr.split('\n')).toHaveLength(2);
   });
 
@@ -125,8 +138,60 @@ describe('reading secrets with the keyturn CLI', () => {
     const r = await cli(['export', 'dev', '--format', 'json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ DB_URL: 'postgres://dev', 'my.dotted': 'a', 'with-dash': 'b' });
-    const bad = await cli(['export', 'dev', '--format', 'yaml']);
+    const bad = await cli(['export', 'dev', '--format', 'toml']);
     expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('keyturn: --format must be dotenv, json, yaml or shell, not "toml"\n');
+  });
+
+  it('export as shell is export lines that eval in bash back to the exact values', async () => {
+    for (const [k, v] of Object.entries(NASTY)) await s.seed('shell', k, v);
+    const r = await cli(['export', 'shell', '--format', 'shell']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(String.raw`export QUOTES='say "hi" and '\''bye'\'''` + '\n');
+    const dir = mkdtempSync(join(tmpdir(), 'keyturn-cli-'));
+    writeFileSync(join(dir, 'exports.sh'), r.stdout);
+    // eval, then print every value as JSON from a process that inherits them: nothing expanded, nothing run.
+    const print = 'console.log(JSON.stringify(Object.fromEntries(process.argv.slice(1).map((k) => [k, process.env[k]]))))';
+    const printed = await promisify(execFile)('bash', ['-c', `eval "$(cat exports.sh)"; exec "$0" -e "$1" ${Object.keys(NASTY).join(' ')}`, process.execPath, print], {
+      cwd: dir,
+    });
+    expect(JSON.parse(printed.stdout)).toEqual(NASTY);
+  });
+
+  it('export as shell refuses keys that are not shell names, unless told to skip them', async () => {
+    const refused = await cli(['export', 'dev', '--format', 'shell']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('keyturn: not valid shell names: my.dotted, with-dash (use --format json or yaml, or --skip-invalid to leave them out)\n');
+    const skipped = await cli(['export', 'dev', '--format', 'shell', '--skip-invalid']);
+    expect(skipped.stdout).toBe("export DB_URL='postgres://dev'\n");
+  });
+
+  it('export as yaml is a mapping a YAML reader reads back exactly, values that look like other types included', async () => {
+    for (const [k, v] of Object.entries(NASTY)) await s.seed('yaml', k, v);
+    await s.seed('yaml', 'my.dotted', 'a');
+    const r = await cli(['export', 'yaml', '--format', 'yaml']);
+    expect(r.code).toBe(0);
+    expect(parseYaml(r.stdout)).toEqual({ ...NASTY, 'my.dotted': 'a' });
+    expect(r.stdout).toContain('BOOLISH: "yes"\n');
+  });
+
+  it('get --version N prints a past value; --json prints it with its version', async () => {
+    await s.seed('past', 'TOKEN', 'one');
+    await s.seed('past', 'TOKEN', 'two');
+    const old = await cli(['get', 'past', 'TOKEN', '--version', '1']);
+    expect(old.code).toBe(0);
+    expect(old.stdout).toBe('one');
+    const json = await cli(['get', 'past', 'TOKEN', '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ environment: 'past', key: 'TOKEN', version: 2, value: 'two' });
+    expect(JSON.parse((await cli(['get', 'past', 'TOKEN', '--version', '1', '--json'])).stdout)).toMatchObject({ version: 1, value: 'one' });
+
+    const missing = await cli(['get', 'past', 'TOKEN', '--version', '7']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('keyturn: No version 7 of past/TOKEN; `keyturn history past TOKEN` lists its versions.\n');
+    const bad = await cli(['get', 'past', 'TOKEN', '--version', 'latest']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('keyturn: --version must be a version number from 1, not "latest" (keyturn history past TOKEN lists them)\n');
   });
 
   it('history lists versions and never a value', async () => {

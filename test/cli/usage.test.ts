@@ -2,12 +2,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { helpText, overview } from '../../src/cli/command.js';
+import { commands } from '../../src/cli/commands/index.js';
 import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
+import { ROOT } from '../support/spawn.js';
 import { freshDatabaseUrl, onPostgres } from '../support/db.js';
 import { keyturn } from './keyturn.js';
 
 const COMMANDS = [
-  ['get'], ['export'], ['run'], ['history'], ['request'], ['migrate'],
+  ['get'], ['export'], ['run'], ['history'], ['request'], ['migrate'], ['whoami'], ['completion'], ['version'],
   ['audit'], ['audit', 'verify'], ['audit', 'checkpoint'], ['audit', 'export'],
   ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'],
 ];
@@ -41,10 +44,41 @@ describe('finding your way around the keyturn CLI', () => {
     expect((await keyturn(['toString'])).code).toBe(2);
     const option = await keyturn(['get', 'prod', 'KEY', '--verbose']);
     expect(option.code).toBe(2);
-    expect(option.stderr).toMatch(/^keyturn: Unknown option '--verbose' \(usage: keyturn get ENV KEY\)\n$/);
+    expect(option.stderr).toMatch(/^keyturn: Unknown option '--verbose' \(usage: keyturn get ENV KEY \[--version N\] \[--json\]\)\n$/);
     const none = await keyturn([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^usage: keyturn COMMAND/);
+  });
+
+  it('a mistyped command gets a "did you mean", and still exits 2', async () => {
+    const typo = await keyturn(['hsitory', 'prod', 'KEY']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe('keyturn: unknown command "hsitory"; did you mean "history"?\n');
+    const sub = await keyturn(['token', 'craete', '--name', 'x']);
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toBe('keyturn: unknown command "token craete"; did you mean "token create"?\n');
+    // Too short to be a typo of anything: no guess.
+    expect((await keyturn(['rm'])).stderr).toBe('keyturn: unknown command "rm" (keyturn help lists them)\n');
+  });
+
+  it('keyturn version, -v and --version print the version from package.json', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const args of [['version'], ['-v'], ['--version']]) {
+      const r = await keyturn(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toBe(`keyturn ${version}\n`);
+    }
+  });
+
+  it('no line of the overview or of any command’s --help is wider than 100 columns', () => {
+    // The texts main prints for `keyturn help` and `keyturn COMMAND [SUB] --help` (one process each would be slow).
+    const every = Object.entries(commands).flatMap(([name, c]) => [
+      [name, helpText(c)],
+      ...Object.entries(c.subcommands ?? {}).map(([sub, s]) => [`${name} ${sub}`, helpText(s)]),
+    ]);
+    for (const [name, text] of [['help', overview(commands)], ...every]) {
+      expect(text.split('\n').filter((l) => l.length > 100), `keyturn ${name} --help`).toEqual([]);
+    }
   });
 });
 

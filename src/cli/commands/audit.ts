@@ -19,17 +19,19 @@ interface Checkpoint {
 }
 
 const verify: Command = {
-  synopsis: 'audit verify [--checkpoint SEQ:HASH]',
+  synopsis: 'audit verify [--checkpoint SEQ:HASH] [--json]',
   summary: 'Check the audit hash chain (admin)',
   details: `Checks the hash chain, and that the audit log accounts for every version in the store (each
-authenticated, audited and, when it came from a request, approved). Exits 0 when both hold, 1 otherwise.
+authenticated, audited and, when it came from a request, approved). Exits 0 when both hold,
+1 otherwise.
 
 options:
   --checkpoint SEQ:HASH  also check that the log still reaches this checkpoint (from \`keyturn audit
                          checkpoint\` or a digest) with that hash: entries deleted from the end are
-                         found only this way`,
+                         found only this way
+  --json                 print the server's answer as JSON (the exit code is the same)`,
   async run(args) {
-    const { values } = parse(verify, args, { checkpoint: { type: 'string' } });
+    const { values } = parse(verify, args, { checkpoint: { type: 'string' }, json: { type: 'boolean' } });
     let query = '';
     if (values.checkpoint !== undefined) {
       const checkpoint = parseCheckpoint(values.checkpoint);
@@ -37,11 +39,15 @@ options:
       query = `?checkpoint=${encodeURIComponent(checkpointText(checkpoint))}`;
     }
     const r = await clientFromEnv().get<VerifyReply>(`/v1/audit/verify${query}`);
+    if (values.json) {
+      await write(formatJson(r));
+      return r.ok ? 0 : 1;
+    }
     const p = r.firstProblem;
-    if (r.chainOk ?? r.ok) await write(`audit chain intact: ${r.entries} entries${query ? ', reaching the checkpoint' : ''}\n`);
+    if (r.chainOk ?? r.ok) await write(`audit chain intact: ${plural(r.entries, 'entry', 'entries')}${query ? ', reaching the checkpoint' : ''}\n`);
     else if (p?.problem === 'truncated' || p?.problem === 'diverged') await write(`audit log FAILS the checkpoint: ${p.message}\n`);
     else await write(`audit chain BROKEN at entry ${p?.seq ?? '?'}: ${p?.message ?? 'no details from the server'}\n`);
-    if (r.store?.ok) await write(`store matches the audit log: ${r.store.versions} versions\n`);
+    if (r.store?.ok) await write(`store matches the audit log: ${plural(r.store.versions, 'version')}\n`);
     else if (r.store) {
       await write('store does NOT match the audit log:\n');
       for (const f of r.store.problems) await write(`  ${f.environment}/${f.key}${f.version !== undefined ? ` version ${f.version}` : ''} ${f.problem}\n`);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { PolicyError, environmentNames, loadPolicyFile } from '../../domain/policies/index.js';
 import { type Command, parse } from '../command.js';
 import { failure } from '../errors.js';
@@ -10,6 +11,7 @@ const check: Command = {
 problem, FILE:LINE:COLUMN field: what is wrong, and exits 1. keyturn runs the same check at start.`,
   async run(args) {
     const { positionals } = parse(check, args, {}, ['FILE']);
+    if (!existsSync(positionals[0])) throw failure(`policy file ${positionals[0]} does not exist`);
     try {
       const policy = await loadPolicyFile(positionals[0]);
       const lines = environmentNames(policy).map((env) => {

@@ -1,11 +1,17 @@
 import { clientFromEnv, pathOf } from '../client.js';
 import { type Command, parse } from '../command.js';
 import { failure, usageError } from '../errors.js';
-import { formatDotenv, formatJson, formatJsonObject, formatTable, invalidEnvNames, shortTime, write } from '../output.js';
+import { formatDotenv, formatJson, formatJsonObject, formatShell, formatTable, formatYaml, invalidEnvNames, shortTime, write } from '../output.js';
 
 interface SecretReply {
+  environment: string;
+  key: string;
+  version: number;
   value: string;
+  updatedAt: string;
 }
+
+const FORMATS = ['dotenv', 'json', 'yaml', 'shell'] as const;
 export interface EnvironmentReply {
   environment: string;
   secrets: { key: string; version: number; value: string }[];
@@ -24,36 +30,50 @@ interface VersionsReply {
 }
 
 export const get: Command = {
-  synopsis: 'get ENV KEY',
-  summary: 'Print the current value of a secret',
+  synopsis: 'get ENV KEY [--version N] [--json]',
+  summary: 'Print the current (or a past) value of a secret',
   details: `The value is printed exactly; a newline follows only when stdout is a terminal,
-so $(keyturn get prod DB_PASSWORD) and pipes get the exact bytes.`,
+so $(keyturn get prod DB_PASSWORD) and pipes get the exact bytes.
+
+options:
+  --version N  a past version (keyturn history ENV KEY lists them); the read is audited as usual
+  --json       print {"environment", "key", "version", "value", "updatedAt"}`,
   async run(args) {
-    const { positionals: [env, key] } = parse(get, args, {}, ['ENV', 'KEY']);
-    const s = await clientFromEnv().get<SecretReply>(`/v1/secrets/${pathOf(env, key)}`);
+    const { values, positionals: [env, key] } = parse(get, args, { version: { type: 'string' }, json: { type: 'boolean' } }, ['ENV', 'KEY']);
+    const version = values.version;
+    if (version !== undefined && !/^[1-9][0-9]{0,8}$/.test(version)) {
+      throw usageError(`--version must be a version number from 1, not ${JSON.stringify(version)} (keyturn history ${env} ${key} lists them)`);
+    }
+    const s = await clientFromEnv().get<SecretReply>(`/v1/secrets/${pathOf(env, key)}${version ? `?version=${version}` : ''}`);
+    if (values.json) return write(formatJson(s));
     await write(process.stdout.isTTY ? `${s.value}\n` : s.value);
   },
 };
 
 export const exportCmd: Command = {
-  synopsis: 'export ENV [--format dotenv|json] [--skip-invalid]',
-  summary: 'Print all secrets of an environment (dotenv or JSON)',
+  synopsis: 'export ENV [--format dotenv|json|yaml|shell] [--skip-invalid]',
+  summary: 'Print all secrets of an environment (dotenv, JSON, YAML or shell)',
   details: `options:
-  --format dotenv|json  dotenv (default): KEY="value" lines, escaped for dotenv parsers and sh;
-                        json: one object {"KEY": "value"}
-  --skip-invalid        dotenv only: leave out keys that are not shell names (with "." or "-")
-                        instead of refusing`,
+  --format FORMAT  dotenv (default): KEY="value" lines, escaped for dotenv parsers and sh;
+                   json: one object {"KEY": "value"};
+                   yaml: a mapping KEY: "value", every value double-quoted;
+                   shell: export KEY='value' lines, for eval "$(keyturn export ENV --format shell)"
+  --skip-invalid   dotenv and shell: leave out keys that are not shell names (with "." or "-")
+                   instead of refusing`,
   async run(args) {
     const { values, positionals: [env] } = parse(exportCmd, args, { format: { type: 'string', default: 'dotenv' }, 'skip-invalid': { type: 'boolean' } }, ['ENV']);
-    if (values.format !== 'dotenv' && values.format !== 'json') throw usageError(`--format must be dotenv or json, not ${JSON.stringify(values.format)}`);
+    const format = FORMATS.find((f) => f === values.format);
+    if (!format) throw usageError(`--format must be ${FORMATS.slice(0, -1).join(', ')} or ${FORMATS.at(-1)}, not ${JSON.stringify(values.format)}`);
     const { secrets } = await clientFromEnv().get<EnvironmentReply>(`/v1/secrets/${pathOf(env)}`);
-    if (values.format === 'json') return write(formatJsonObject(secrets));
+    if (format === 'json') return write(formatJsonObject(secrets));
+    if (format === 'yaml') return write(formatYaml(secrets));
     const invalid = invalidEnvNames(secrets.map((s) => s.key));
     if (invalid.length && !values['skip-invalid']) {
-      throw failure(`not valid dotenv names: ${invalid.join(', ')} (use --format json, or --skip-invalid to leave them out)`);
+      throw failure(`not valid ${format} names: ${invalid.join(', ')} (use --format json or yaml, or --skip-invalid to leave them out)`);
     }
-    if (invalid.length) process.stderr.write(`keyturn: left out keys that are not valid dotenv names: ${invalid.join(', ')}\n`);
-    await write(formatDotenv(secrets.filter((s) => !invalid.includes(s.key))));
+    if (invalid.length) process.stderr.write(`keyturn: left out keys that are not valid ${format} names: ${invalid.join(', ')}\n`);
+    const valid = secrets.filter((s) => !invalid.includes(s.key));
+    await write(format === 'shell' ? formatShell(valid) : formatDotenv(valid));
   },
 };
 

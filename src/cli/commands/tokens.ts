@@ -14,13 +14,14 @@ interface TokenInfo {
 }
 
 const create: Command = {
-  synopsis: 'token create --name NAME --env ENV[,ENV...] [--ttl 30d] [--scope read,request]',
+  synopsis: 'token create --name NAME --env ENV[,ENV...] [--ttl 30d] [--scope read,request] [--json]',
   summary: 'Create an API token and print it (shown only once)',
   details: `options:
   --name NAME      the token's name, used in the audit log
   --env ENV,...    environments it may read (repeatable)
   --ttl DURATION   lifetime such as 30d or 12h (the server's default otherwise)
   --scope S,...    read and/or request (default: read)
+  --json           print the token with its name, environments, scopes and expiry as JSON
 
 The token alone goes to stdout, so KEYTURN_TOKEN=$(keyturn token create ...) works.`,
   async run(args) {
@@ -29,6 +30,7 @@ The token alone goes to stdout, so KEYTURN_TOKEN=$(keyturn token create ...) wor
       env: { type: 'string', multiple: true },
       ttl: { type: 'string' },
       scope: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
     });
     const environments = listOf(values.env);
     if (!values.name) throw usageError(`missing --name NAME (usage: keyturn ${create.synopsis})`);
@@ -40,7 +42,7 @@ The token alone goes to stdout, so KEYTURN_TOKEN=$(keyturn token create ...) wor
       ...(scopes.length ? { scopes } : {}),
       ...(values.ttl ? { ttl: values.ttl } : {}),
     });
-    await write(`${t.token}\n`);
+    await write(values.json ? formatJson(t) : `${t.token}\n`);
     process.stderr.write(
       `token "${t.name}" for ${t.environments.join(', ')} (${t.scopes.join(', ')}), expires ${shortTime(t.expiresAt)}. ` +
         'It is shown only this once: store it now.\n',

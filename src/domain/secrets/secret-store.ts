@@ -105,6 +105,14 @@ const currentVersionJoin = and(
 const LEGACY_TAGGED = 'store.versions_authenticated';
 const LEGACY_TAG_LOCK = 7_242_021;
 
+/** Why a read found nothing: no such secret or version, or the version found is the one that deleted it. */
+function missingMessage(environment: string, key: string, asked: number | undefined, deletedIn: number | undefined): string {
+  const name = `${environment}/${key}`;
+  if (asked === undefined) return `No secret ${name}${deletedIn ? ` (deleted in version ${deletedIn})` : ''}.`;
+  if (deletedIn) return `${name} version ${asked} is the one that deleted it and has no value; \`keyturn history ${environment} ${key}\` lists the others.`;
+  return `No version ${asked} of ${name}; \`keyturn history ${environment} ${key}\` lists its versions.`;
+}
+
 /** The audit action that records a version written by each operation. */
 export const WRITE_ACTIONS: Record<SecretOperation, string> = { create: 'secret.created', update: 'secret.updated', delete: 'secret.deleted' };
 
@@ -299,17 +307,29 @@ export function createSecretStore(deps: SecretStoreDeps) {
     .where(and(eq(secrets.environment, sql.placeholder('environment')), eq(secrets.key, sql.placeholder('key'))))
     .prepare('keyturn_current_version');
 
-  /** Reads the current value; answered only after the read is in the audit log. */
-  async function read(principal: Principal, environment: string, key: string) {
+  // read() of a past version: one row of a secret's history, by its number.
+  const versionOf = (environment: string, key: string, version: number) =>
+    db
+      .select({ v: secretVersions })
+      .from(secretVersions)
+      .where(and(eq(secretVersions.environment, environment), eq(secretVersions.key, key), eq(secretVersions.version, version)));
+
+  /**
+   * Reads the current value, or the given past version; answered only after the read is in the audit log.
+   * A version that deleted the secret has no value: it is not found, like a missing one.
+   */
+  async function read(principal: Principal, environment: string, key: string, version?: number) {
     assertEnvironment(environment);
     assertKey(key);
+    if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
+      throw invalidInput('A version is a whole number from 1; `keyturn history ENV KEY` lists them.');
+    }
     await denyUnlessAllowed(principal, environment, key);
-    const [found] = await currentVersionOf.execute({ environment, key });
+    const [found] = version === undefined ? await currentVersionOf.execute({ environment, key }) : await versionOf(environment, key, version);
     if (!found || found.v.operation === 'delete') {
-      await audit.recordReads([{ actor: actorOf(principal), action: 'secret.read_missing', environment, key }]);
+      await audit.recordReads([{ actor: actorOf(principal), action: 'secret.read_missing', environment, key, version: version ?? null }]);
       metrics?.inc('keyturn_reads_total', { outcome: 'not_found' });
-      const was = found ? ` (deleted in version ${found.v.version})` : '';
-      throw notFound(`No secret ${environment}/${key}${was}.`);
+      throw notFound(missingMessage(environment, key, version, found?.v.version));
     }
     const [value] = await openForRead(principal, [found.v]);
     await audit.recordReads([

@@ -1,0 +1,31 @@
+import type { Command } from '../command.js';
+import { audit } from './audit.js';
+import { completionCommand } from './completion.js';
+import { list } from './list.js';
+import { migrate } from './migrate.js';
+import { policy } from './policy.js';
+import { request } from './request.js';
+import { status } from './requests.js';
+import { run } from './run.js';
+import { exportCmd, get, history } from './secrets.js';
+import { token } from './tokens.js';
+import { version } from './version.js';
+import { whoami } from './whoami.js';
+
+/** Every top-level command, in help order: help, dispatch and completion all read this one table. */
+export const commands: Record<string, Command> = {
+  get,
+  export: exportCmd,
+  run,
+  history,
+  list,
+  request,
+  status,
+  whoami,
+  audit,
+  token,
+  migrate,
+  policy,
+  completion: completionCommand(() => commands),
+  version,
+};
