@@ -12,7 +12,8 @@ export interface ReadyLine {
   pid: number;
 }
 
-export const TEAM = 'T0BENCH';
+// The workspace the Slack stand-in's auth.test names: keyturn refuses payloads from any other.
+export const TEAM = 'T1';
 export const APPROVAL_CHANNEL = 'C0BENCH';
 /** The requester: a person who is not an approver. */
 export const REQUESTER = 'U0REQUESTER';
