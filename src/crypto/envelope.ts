@@ -54,7 +54,6 @@ export function createEnvelope(opts: EnvelopeOptions): Envelope {
   const now = opts.now ?? Date.now;
   // Insertion order is expiry order (fixed TTL, no refresh on hit), so the oldest entry is always first.
   const cache = new Map<string, { key: Buffer; expiresAt: number }>();
-  metrics?.describe('keyturn_data_key_cache_total', 'Unwrapped data key cache lookups by result');
 
   const drop = (k: string) => {
     cache.get(k)?.key.fill(0);

@@ -87,8 +87,8 @@ describe('runDue: a schedule fires only in the minutes it matches', () => {
     }
     expect(quarter.fired).toEqual(['2025-03-03T08:00:00.000Z', '2025-03-03T08:15:00.000Z', '2025-03-03T08:30:00.000Z']);
     expect(digest.fired).toEqual(['2025-03-03T08:00:00.000Z']);
-    expect(metrics.get('keyturn_job_runs_total', { job: 'expire-requests', outcome: 'ran' })).toBe(3);
-    expect(metrics.render()).toContain('# TYPE keyturn_job_runs_total counter');
+    expect(await metrics.get('keyturn_job_runs_total', { job: 'expire-requests', outcome: 'ran' })).toBe(3);
+    expect(await metrics.render()).toContain('# TYPE keyturn_job_runs_total counter');
   });
 
   it('a fire is recorded in job_runs with its runner and finish time', async () => {
@@ -123,9 +123,9 @@ describe('a failing job', () => {
     const rows = await jobRuns();
     expect(rows.map((r) => r.error)).toEqual(['Slack channel C0SECOPS not found', null]);
     expect(rows.every((r) => r.finished_at !== null)).toBe(true);
-    expect(metrics.get('keyturn_job_runs_total', { job: 'rotation-reminders', outcome: 'failed' })).toBe(1);
-    expect(metrics.get('keyturn_job_runs_total', { job: 'rotation-reminders', outcome: 'ran' })).toBe(1);
-    expect(metrics.get('keyturn_job_runs_total', { job: 'rotation-reminders', outcome: 'skipped' })).toBe(1);
+    expect(await metrics.get('keyturn_job_runs_total', { job: 'rotation-reminders', outcome: 'failed' })).toBe(1);
+    expect(await metrics.get('keyturn_job_runs_total', { job: 'rotation-reminders', outcome: 'ran' })).toBe(1);
+    expect(await metrics.get('keyturn_job_runs_total', { job: 'rotation-reminders', outcome: 'skipped' })).toBe(1);
     const failure = logs.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'scheduled job failed');
     expect(failure).toMatchObject({ level: 50, job: 'rotation-reminders', fireAt: '2025-03-03T09:00:00.000Z', error: 'Slack channel C0SECOPS not found' });
   });
@@ -267,7 +267,7 @@ describe('start and stop with the node-cron clock', () => {
     s.start();
     expect(() => clock.tick('2025-03-03T07:01:00Z')).not.toThrow();
     await s.stop();
-    expect(metrics.get('keyturn_job_runs_total', { job: 'broken', outcome: 'failed' })).toBe(2);
+    expect(await metrics.get('keyturn_job_runs_total', { job: 'broken', outcome: 'failed' })).toBe(2);
   });
 
   it('with the real node-cron: start creates one task, stop destroys it and leaves no timer behind', async () => {
