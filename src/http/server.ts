@@ -39,6 +39,8 @@ interface Seen {
   params?: Record<string, string>;
   /** The authenticated token's name (never the token). */
   tokenName?: string;
+  /** A /v1 request: logged at info; anything else (probes, Slack) at debug. */
+  api?: boolean;
 }
 
 const errorReply = (status: number, code: string, message: string, reference?: string): Reply => ({
@@ -53,6 +55,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   /** Answers one request, noting on `seen` what the access log and metrics say about it. */
   async function handle(req: IncomingMessage, res: ServerResponse, seen: Seen): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://keyturn');
+    seen.api = url.pathname.startsWith('/v1/');
     if (url.pathname === '/slack/events' && deps.slack) {
       seen.route = '/slack/events';
       deps.slack(req, res);
@@ -90,8 +93,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   }
 
   /**
-   * The HTTP metrics and a debug line for every request. The route is the pattern (an unknown path is
-   * `unknown`, so scanners cannot grow the label set); no query string, no body.
+   * One access line per /v1 request at info, and the HTTP metrics for every request. The route is the
+   * pattern (an unknown path is `unknown`, so scanners cannot grow the label set); no query string,
+   * no body. Probes (/healthz, /readyz, /metrics) and Slack's requests go to debug.
    */
   function record(req: IncomingMessage, res: ServerResponse, seen: Seen, started: bigint) {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -109,7 +113,8 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       ms: Math.round(seconds * 10_000) / 10,
       tokenName: seen.tokenName ?? 'none',
     };
-    logger.debug(line, 'http request');
+    if (seen.api) logger.info(line, 'api request');
+    else logger.debug(line, 'http request');
   }
 
   return createServer((req, res) => {
