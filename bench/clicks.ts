@@ -130,14 +130,12 @@ function startChild(name: string, script: string, env: Record<string, string>, e
   children.push(child);
   eachLine(proc.stderr, (line) => {
     try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string };
-      if (typeof entry.level === 'number') {
-        if (entry.level === 40) {
-          child.warnings.set(entry.msg ?? '', (child.warnings.get(entry.msg ?? '') ?? 0) + 1);
-          return;
-        }
-        if (entry.level >= 50) child.errors++;
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'warn') {
+        child.warnings.set(entry.msg ?? '', (child.warnings.get(entry.msg ?? '') ?? 0) + 1);
+        return;
       }
+      if (entry.level === 'error' || entry.level === 'fatal') child.errors++;
     } catch {
       /* not a log line */
     }

@@ -132,8 +132,8 @@ function forwardChildOutput(c: ChildProcess) {
   };
   lines(c.stdout, (line) => {
     try {
-      const entry = JSON.parse(line) as { level?: number; msg?: string };
-      if (entry.level === 40) {
+      const entry = JSON.parse(line) as { level?: string; msg?: string };
+      if (entry.level === 'warn') {
         childWarnings.set(entry.msg ?? '', (childWarnings.get(entry.msg ?? '') ?? 0) + 1);
         return;
       }

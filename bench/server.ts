@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { startKeyturn } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { total } from '../src/metrics.js';
 import { startFakeKms } from '../test/support/fake-kms.js';
 
 export interface KmsCounts {
@@ -185,29 +184,31 @@ for (const key of keys) {
 const kmsAfterSeed = countKms();
 const { token } = await k.services.tokens.create({ name: 'bench-reader', environments: [ENVIRONMENT], scopes: ['read'] }, 'bench-seed');
 
-const kmsFromMetrics = (): KmsCounts => {
-  const g = total(k.metrics, 'keyturn_kms_calls_total', { operation: 'GenerateDataKey' });
-  const d = total(k.metrics, 'keyturn_kms_calls_total', { operation: 'Decrypt' });
-  return { GenerateDataKey: g, Decrypt: d, other: total(k.metrics, 'keyturn_kms_calls_total') - g - d };
+const kmsFromMetrics = async (): Promise<KmsCounts> => {
+  const g = await k.metrics.get('keyturn_kms_calls_total', { operation: 'GenerateDataKey' });
+  const d = await k.metrics.get('keyturn_kms_calls_total', { operation: 'Decrypt' });
+  return { GenerateDataKey: g, Decrypt: d, other: (await k.metrics.get('keyturn_kms_calls_total')) - g - d };
 };
 
-function stats(): ServerStats {
+async function stats(): Promise<ServerStats> {
+  // Taken before the first await: the caller may reset the trace right after calling.
   const cpu = process.cpuUsage();
-  const readsOk = k.metrics.get('keyturn_reads_total', { outcome: 'ok' });
+  const trace = traceSummary();
+  const readsOk = await k.metrics.get('keyturn_reads_total', { outcome: 'ok' });
   return {
     type: 'stats',
     fakeKms: countKms(),
-    keyturnKms: kmsFromMetrics(),
+    keyturnKms: await kmsFromMetrics(),
     readsOk,
-    readsOther: total(k.metrics, 'keyturn_reads_total') - readsOk,
-    versionsWritten: total(k.metrics, 'keyturn_secret_versions_written_total'),
+    readsOther: (await k.metrics.get('keyturn_reads_total')) - readsOk,
+    versionsWritten: await k.metrics.get('keyturn_secret_versions_written_total'),
     dataKeyCache: {
-      hit: k.metrics.get('keyturn_data_key_cache_total', { result: 'hit' }),
-      miss: k.metrics.get('keyturn_data_key_cache_total', { result: 'miss' }),
+      hit: await k.metrics.get('keyturn_data_key_cache_total', { result: 'hit' }),
+      miss: await k.metrics.get('keyturn_data_key_cache_total', { result: 'miss' }),
     },
     cpu: { user: cpu.user, sys: cpu.system },
     rssBytes: process.memoryUsage().rss,
-    trace: traceSummary(),
+    trace,
   };
 }
 
@@ -227,8 +228,9 @@ async function shutdown(code: number) {
 
 process.on('message', (msg: { type?: string; resetTrace?: boolean }) => {
   if (msg?.type === 'stats') {
-    send(stats());
+    const reply = stats();
     if (msg.resetTrace) resetTrace();
+    void reply.then(send);
   }
   else if (msg?.type === 'verify') {
     // The whole audit chain, checked the way GET /v1/audit/verify does it.
@@ -250,7 +252,7 @@ const ready: ReadyMessage = {
   versionsPerSecret,
   kmsAfterStart,
   kmsAfterSeed,
-  versionsWritten: total(k.metrics, 'keyturn_secret_versions_written_total'),
+  versionsWritten: await k.metrics.get('keyturn_secret_versions_written_total'),
   poolMax: config.DATABASE_POOL_MAX,
 };
 send(ready);

@@ -89,15 +89,6 @@ export interface Keyturn {
   stop(): Promise<void>;
 }
 
-function describeMetrics(metrics: Metrics) {
-  metrics.describe('keyturn_http_requests_total', 'HTTP requests answered, by method and status');
-  metrics.describe('keyturn_reads_total', 'Secret reads, by outcome');
-  metrics.describe('keyturn_kms_calls_total', 'Key provider (KMS) calls, by operation and outcome');
-  metrics.describe('keyturn_audit_appends_total', 'Audit entries appended, by action');
-  metrics.describe('keyturn_secret_versions_written_total', 'Secret versions written, by operation');
-  metrics.describe('keyturn_auth_failures_total', 'Requests refused for a missing or bad token');
-}
-
 /** The bootstrap admin token: from the setting, else one generated once into the data dir. */
 function adminToken(config: Config, logger: Logger): string {
   if (config.KEYTURN_ADMIN_TOKEN) return config.KEYTURN_ADMIN_TOKEN;
@@ -136,7 +127,6 @@ async function keyProvider(config: Config, logger: Logger, metrics: Metrics, opt
 export async function startKeyturn(config: Config, opts: StartOptions = {}): Promise<Keyturn> {
   const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
   const metrics = createMetrics();
-  describeMetrics(metrics);
   const storage = {
     url: config.DATABASE_URL,
     dataDir: opts.pgliteDir ?? config.KEYTURN_DATA_DIR,

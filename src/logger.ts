@@ -42,6 +42,8 @@ export function createLogger(level = 'info', destination?: DestinationStream): L
       level,
       base: { service: 'keyturn' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // "level":"info" rather than 30: readable in any log viewer without pino's table.
+      formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

@@ -1,67 +1,85 @@
+import { performance } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { type CounterName, type GaugeName, type HistogramName, type LabelsOf, type SeriesName, catalogue } from './metrics-catalogue.js';
+
 /**
- * A small Prometheus registry: counters and one latency histogram are all keyturn exposes, so a
- * dependency would buy little. Label values are names (operation, environment, status), never values.
+ * keyturn's metrics on prom-client. Each instance has its own registry holding every series of the
+ * catalogue (tests run many instances in one process, so prom-client's global registry is never used).
  */
-type Labels = Record<string, string>;
-
-const labelKey = (labels: Labels) =>
-  Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
-    .join(',');
-
 export interface Metrics {
-  inc(name: string, labels?: Labels, by?: number): void;
-  get(name: string, labels?: Labels): number;
-  describe(name: string, help: string, type?: 'counter' | 'gauge'): void;
-  set(name: string, labels: Labels, value: number): void;
-  render(): string;
+  inc<N extends CounterName>(name: N, labels?: LabelsOf<N>, by?: number): void;
+  set<N extends GaugeName>(name: N, labels: LabelsOf<N>, value: number): void;
+  observe<N extends HistogramName>(name: N, labels: LabelsOf<N>, seconds: number): void;
+  /** Starts a clock now; calling the result observes the seconds since into the histogram. */
+  startTimer<N extends HistogramName>(name: N): StopTimer<N>;
+  /**
+   * A counter's or gauge's value summed over the label sets that match `labels` (all of them when
+   * none are given); for a histogram, how many observations were made.
+   */
+  get<N extends SeriesName>(name: N, labels?: Partial<LabelsOf<N>>): Promise<number>;
+  /** The Prometheus text exposition: keyturn's series, then the process and Node.js ones. */
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+type Series = Counter | Gauge | Histogram;
+/** Labels are required where the series has any. */
+type StopTimer<N extends HistogramName> = [keyof LabelsOf<N>] extends [never] ? () => void : (labels: LabelsOf<N>) => void;
+
+/**
+ * Process and Node.js metrics (CPU, memory, event loop lag, GC) describe the process, not an instance:
+ * collected once into a registry of their own, so starting many instances does not add a GC observer
+ * and an event loop monitor each.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
 export function createMetrics(): Metrics {
-  const values = new Map<string, Map<string, number>>();
-  const meta = new Map<string, { help: string; type: string }>();
-  const series = (name: string) => {
-    let s = values.get(name);
-    if (!s) values.set(name, (s = new Map()));
-    return s;
-  };
-  return {
-    describe(name, help, type = 'counter') {
-      meta.set(name, { help, type });
-      series(name);
-    },
-    inc(name, labels = {}, by = 1) {
-      const s = series(name);
-      const k = labelKey(labels);
-      s.set(k, (s.get(k) ?? 0) + by);
+  const registry = new Registry();
+  const processWide = processMetrics();
+  const series = new Map<SeriesName, Series>();
+  for (const [name, spec] of Object.entries(catalogue) as [SeriesName, (typeof catalogue)[SeriesName]][]) {
+    const config = { name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };
+    series.set(
+      name,
+      spec.type === 'counter' ? new Counter(config) : spec.type === 'gauge' ? new Gauge(config) : new Histogram({ ...config, buckets: [...spec.buckets] }),
+    );
+  }
+  const counter = (name: CounterName) => series.get(name) as Counter;
+  const histogram = (name: HistogramName) => series.get(name) as Histogram;
+
+  const metrics: Metrics = {
+    inc(name, labels = {} as never, by = 1) {
+      counter(name).inc(labels, by);
     },
     set(name, labels, value) {
-      series(name).set(labelKey(labels), value);
+      (series.get(name) as Gauge).set(labels, value);
     },
-    get(name, labels = {}) {
-      return values.get(name)?.get(labelKey(labels)) ?? 0;
+    observe(name, labels, seconds) {
+      histogram(name).observe(labels, Math.max(0, seconds));
     },
-    render() {
-      const out: string[] = [];
-      for (const [name, s] of values) {
-        const m = meta.get(name);
-        if (m) out.push(`# HELP ${name} ${m.help}`, `# TYPE ${name} ${m.type}`);
-        for (const [k, v] of s) out.push(k ? `${name}{${k}} ${v}` : `${name} ${v}`);
-      }
-      return out.join('\n') + '\n';
+    startTimer(name) {
+      const started = performance.now();
+      return ((labels = {}) => metrics.observe(name, labels as never, (performance.now() - started) / 1000)) as StopTimer<typeof name>;
     },
+    async get(name, labels = {}) {
+      const { values } = await series.get(name)!.get();
+      const wanted = catalogue[name].type === 'histogram' ? `${name}_count` : name;
+      const match = Object.entries(labels as Record<string, string>);
+      return values
+        .filter((v) => ((v as { metricName?: string }).metricName ?? name) === wanted && match.every(([k, want]) => String(v.labels[k]) === want))
+        .reduce((sum, v) => sum + v.value, 0);
+    },
+    async render() {
+      return (await registry.metrics()) + (await processWide.metrics());
+    },
+    contentType: registry.contentType,
   };
-}
-
-/** Sum of a counter over all label sets, e.g. every KMS call whatever the operation. */
-export function total(metrics: Metrics, name: string, match: Labels = {}): number {
-  const text = metrics.render();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    if (!Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
+  return metrics;
 }

@@ -29,7 +29,7 @@ export function createAwsKmsKeyProvider(opts: AwsKmsKeyProviderOptions): KeyProv
       requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
     });
   const { keyId, metrics } = opts;
-  // keyturn_kms_calls_total counts logical calls (after the SDK's retries); app.ts describes it.
+  // keyturn_kms_calls_total counts logical calls (after the SDK's retries).
 
   async function call<T>(operation: Operation, context: EncryptionContext, send: () => Promise<T>): Promise<T> {
     try {

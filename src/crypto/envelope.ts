@@ -61,7 +61,6 @@ export function createEnvelope(opts: EnvelopeOptions): Envelope {
   const maxEntries = opts.cacheMaxEntries ?? 10_000;
   const now = opts.now ?? Date.now;
   const cache = createDataKeyCache({ ttlMs: ttl, maxEntries, now });
-  metrics?.describe('keyturn_data_key_cache_total', 'Unwrapped data key cache lookups by result');
 
   // Provider calls under way, by cache key: concurrent misses for one data key share one call. An entry
   // leaves when its call settles, so a failure is never remembered and the next miss asks again.

@@ -31,7 +31,7 @@ export function healthRoutes(deps: HealthDeps): Route[] {
       method: 'GET',
       path: '/metrics',
       auth: 'none',
-      handle: async () => ({ status: 200, text: deps.metrics.render(), contentType: 'text/plain; version=0.0.4' }),
+      handle: async () => ({ status: 200, text: await deps.metrics.render(), contentType: deps.metrics.contentType }),
     },
   ];
 }

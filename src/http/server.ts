@@ -33,6 +33,16 @@ function send(res: ServerResponse, reply: Reply): Promise<void> | void {
   }
 }
 
+interface Seen {
+  /** The matched route's pattern, e.g. /v1/secrets/:env/:key. */
+  route: string;
+  params?: Record<string, string>;
+  /** The authenticated token's name (never the token). */
+  tokenName?: string;
+  /** A /v1 request: logged at info; anything else (probes, Slack) at debug. */
+  api?: boolean;
+}
+
 const errorReply = (status: number, code: string, message: string, reference?: string): Reply => ({
   status,
   json: { error: { code, message, ...(reference ? { reference } : {}) } },
@@ -42,11 +52,14 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   const routes: CompiledRoute[] = deps.routes.map(compileRoute);
   const { logger, metrics } = deps;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<string> {
+  /** Answers one request, noting on `seen` what the access log and metrics say about it. */
+  async function handle(req: IncomingMessage, res: ServerResponse, seen: Seen): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://keyturn');
+    seen.api = url.pathname.startsWith('/v1/');
     if (url.pathname === '/slack/events' && deps.slack) {
+      seen.route = '/slack/events';
       deps.slack(req, res);
-      return 'slack';
+      return;
     }
     let pathMatched = false;
     for (const route of routes) {
@@ -54,6 +67,8 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       if (!params) continue;
       pathMatched = true;
       if (route.method !== req.method) continue;
+      seen.route = route.path;
+      seen.params = params;
       let principal;
       if (route.auth !== 'none') {
         const header = req.headers.authorization ?? '';
@@ -62,38 +77,59 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         if (!principal) {
           metrics.inc('keyturn_auth_failures_total');
           await send(res, errorReply(401, 'unauthorized', bearer ? 'This token is unknown, expired or revoked, so keyturn refused it; send a valid token (KEYTURN_TOKEN for the CLI).' : 'No token: send Authorization: Bearer <token> (KEYTURN_TOKEN for the CLI).'));
-          return route.path;
+          return;
         }
+        seen.tokenName = principal.name;
         if (route.auth === 'admin' && !principal.admin) {
           await send(res, errorReply(403, 'forbidden', 'This needs the admin token.'));
-          return route.path;
+          return;
         }
       }
       const reply = await route.handle({ req, url, params, principal: principal!, body: () => readJsonBody(req) });
       await send(res, reply);
-      return route.path;
+      return;
     }
     await send(res, pathMatched ? errorReply(405, 'method_not_allowed', `${req.method} is not allowed here.`) : errorReply(404, 'not_found', `No such endpoint: ${url.pathname}`));
-    return 'unknown';
+  }
+
+  /**
+   * One access line per /v1 request at info, and the HTTP metrics for every request. The route is the
+   * pattern (an unknown path is `unknown`, so scanners cannot grow the label set); no query string,
+   * no body. Probes (/healthz, /readyz, /metrics) and Slack's requests go to debug.
+   */
+  function record(req: IncomingMessage, res: ServerResponse, seen: Seen, started: bigint) {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    // A client that hung up before the answer was written: nginx's 499, not a 200 nobody received.
+    const status = String(res.writableFinished ? res.statusCode : 499);
+    const method = req.method ?? '';
+    metrics.inc('keyturn_http_requests_total', { method, status });
+    metrics.observe('keyturn_http_request_duration_seconds', { method, route: seen.route, status }, seconds);
+    const line = {
+      method,
+      route: seen.route,
+      ...(seen.params?.env !== undefined ? { environment: seen.params.env } : {}),
+      ...(seen.params?.key !== undefined ? { key: seen.params.key } : {}),
+      status: Number(status),
+      ms: Math.round(seconds * 10_000) / 10,
+      tokenName: seen.tokenName ?? 'none',
+    };
+    if (seen.api) logger.info(line, 'api request');
+    else logger.debug(line, 'http request');
   }
 
   return createServer((req, res) => {
     const started = process.hrtime.bigint();
-    handle(req, res)
+    const seen: Seen = { route: 'unknown' };
+    // On close, not when handle() returns: Slack's requests and streamed replies finish later.
+    res.once('close', () => record(req, res, seen, started));
+    handle(req, res, seen)
       .catch((err: unknown) => {
         const shown = publicError(err, logger, { path: req.url?.split('?')[0] });
         if (!res.headersSent) return send(res, errorReply(shown.status, shown.code, shown.message, shown.reference));
         res.destroy();
         return undefined;
       })
-      .then(
-        () => {
-          const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          metrics.inc('keyturn_http_requests_total', { method: req.method ?? '', status: String(res.statusCode) });
-          logger.debug({ method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms }, 'http');
-        },
-        () => {},
-      );
+      .catch(() => {});
   });
 }
 

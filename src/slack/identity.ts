@@ -64,7 +64,6 @@ export function createSlackIdentity(opts: IdentityOptions): SlackIdentity {
   let resolveKnown!: (id: BotIdentity) => void;
   const known = new Promise<BotIdentity>((r) => (resolveKnown = r));
 
-  metrics.describe('keyturn_slack_connected', 'Whether Slack answered auth.test for the bot token (1) or not yet (0)', 'gauge');
   const setState = (s: SlackState) => {
     state = s;
     metrics.set('keyturn_slack_connected', {}, s === 'connected' ? 1 : 0);

@@ -59,7 +59,8 @@ export class SlackHttpReceiver implements Receiver {
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const work = this.process(req, res).catch((err: unknown) => {
+    const acked = this.opts.metrics.startTimer('keyturn_slack_ack_seconds');
+    const work = this.process(req, res, acked).catch((err: unknown) => {
       this.opts.logger.error(errorFacts(err), 'slack request failed');
       if (!res.headersSent) {
         res.writeHead(500);
@@ -70,7 +71,8 @@ export class SlackHttpReceiver implements Receiver {
     void work.finally(() => this.inflight.delete(work));
   };
 
-  private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `acked` observes the time since the request arrived, when an interaction is acknowledged. */
+  private async process(req: IncomingMessage, res: ServerResponse, acked: () => void): Promise<void> {
     const { logger, metrics } = this.opts;
     if (req.method !== 'POST') {
       res.writeHead(405, { allow: 'POST' });
@@ -151,7 +153,7 @@ export class SlackHttpReceiver implements Receiver {
       reply(res, undefined);
       return;
     }
-    await this.dispatch(id, body, { res, retryNum: numberHeader(req, 'x-slack-retry-num'), retryReason: header(req, 'x-slack-retry-reason') });
+    await this.dispatch(id, body, { res, acked, retryNum: numberHeader(req, 'x-slack-retry-num'), retryReason: header(req, 'x-slack-retry-reason') });
   }
 
   /** Replays an interaction whose process died before handling it; nobody waits for an ack now. */
@@ -159,7 +161,11 @@ export class SlackHttpReceiver implements Receiver {
     await this.dispatch(id, body, undefined);
   }
 
-  private async dispatch(id: string, body: Record<string, any>, http: { res: ServerResponse; retryNum?: number; retryReason?: string } | undefined) {
+  private async dispatch(
+    id: string,
+    body: Record<string, any>,
+    http: { res: ServerResponse; acked: () => void; retryNum?: number; retryReason?: string } | undefined,
+  ) {
     const { logger, metrics } = this.opts;
     let acked = false;
     const respond = (response?: unknown) => {
@@ -169,6 +175,7 @@ export class SlackHttpReceiver implements Receiver {
       if (!http) return;
       reply(http.res, response);
       metrics.inc('keyturn_slack_acks_total');
+      http.acked();
     };
     const timer = setTimeout(() => {
       if (!acked) logger.warn({ type: body.type ?? body.command }, 'no ack within 2.5 s; answered empty');

@@ -65,8 +65,8 @@ describe('secrets sealed with AWS KMS, through the real SDK against a local KMS'
     ]);
     expect((await envelope.open(id, sealed)).equals(SECRET)).toBe(true);
     expect(targets()).toEqual(['GenerateDataKey', 'Decrypt']);
-    expect(metrics.get('keyturn_kms_calls_total', { operation: 'GenerateDataKey', outcome: 'ok' })).toBe(1);
-    expect(metrics.get('keyturn_kms_calls_total', { operation: 'Decrypt', outcome: 'ok' })).toBe(1);
+    expect(await metrics.get('keyturn_kms_calls_total', { operation: 'GenerateDataKey', outcome: 'ok' })).toBe(1);
+    expect(await metrics.get('keyturn_kms_calls_total', { operation: 'Decrypt', outcome: 'ok' })).toBe(1);
   });
 
   it('calls Decrypt once for two reads, and again once the cached data key has expired', async () => {
@@ -126,7 +126,7 @@ describe('values that were tampered with or moved do not open under AWS KMS', ()
       `KMS refused to decrypt the data key for prod/${other.key} v${other.version} (wrong key or encryption context)`,
     );
     expect(fake.calls.at(-1)).toEqual({ target: 'TrentService.Decrypt', context: expect.objectContaining({ key: other.key, version: String(other.version) }) });
-    expect(metrics.get('keyturn_kms_calls_total', { operation: 'Decrypt', outcome: 'error' })).toBe(1);
+    expect(await metrics.get('keyturn_kms_calls_total', { operation: 'Decrypt', outcome: 'error' })).toBe(1);
   });
 
   it('refuses a data key wrapped under another KMS key', async () => {
@@ -144,7 +144,7 @@ describe('when KMS throttles or is unavailable', () => {
     const sealed = await envelope.seal(id, SECRET);
     expect(targets()).toEqual(['GenerateDataKey', 'GenerateDataKey', 'GenerateDataKey']);
     expect((await envelope.open(id, sealed)).equals(SECRET)).toBe(true);
-    expect(metrics.get('keyturn_kms_calls_total', { operation: 'GenerateDataKey', outcome: 'ok' })).toBe(1);
+    expect(await metrics.get('keyturn_kms_calls_total', { operation: 'GenerateDataKey', outcome: 'ok' })).toBe(1);
   }, 20_000);
 
   it('gives up on endless throttling with kms_unavailable, after the configured attempts', async () => {
@@ -156,7 +156,7 @@ describe('when KMS throttles or is unavailable', () => {
     expect(err.message).toMatch(/^AWS KMS is unavailable \(ThrottlingException\): Rate exceeded/);
     expect(err.message).toMatch(/AWS_ENDPOINT_URL_KMS, AWS_REGION and credentials; nothing was written\.$/);
     expect(targets()).toEqual(['GenerateDataKey', 'GenerateDataKey', 'GenerateDataKey']);
-    expect(metrics.get('keyturn_kms_calls_total', { operation: 'GenerateDataKey', outcome: 'error' })).toBe(1);
+    expect(await metrics.get('keyturn_kms_calls_total', { operation: 'GenerateDataKey', outcome: 'error' })).toBe(1);
     expectNoKeyMaterial(err.message, SECRET);
   }, 20_000);
 

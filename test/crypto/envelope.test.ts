@@ -158,8 +158,8 @@ describe('the data key cache', () => {
     await envelope.open(id, sealed);
     expect(calls.decrypt).toHaveLength(2);
 
-    expect(metrics.get('keyturn_data_key_cache_total', { result: 'miss' })).toBe(2);
-    expect(metrics.get('keyturn_data_key_cache_total', { result: 'hit' })).toBe(2);
+    expect(await metrics.get('keyturn_data_key_cache_total', { result: 'miss' })).toBe(2);
+    expect(await metrics.get('keyturn_data_key_cache_total', { result: 'hit' })).toBe(2);
   });
 
   it('keeps at most cacheMaxEntries keys, dropping the oldest', async () => {
@@ -210,7 +210,7 @@ describe('the data key cache', () => {
     expect(calls.decrypt).toHaveLength(1);
     expect(unwrapped).toHaveLength(1);
     expect(unwrapped[0].equals(Buffer.alloc(32))).toBe(true);
-    expect(metrics.get('keyturn_data_key_cache_total', { result: 'miss' })).toBe(20);
+    expect(await metrics.get('keyturn_data_key_cache_total', { result: 'miss' })).toBe(20);
     // Cached now: no further call.
     await envelope.open(id, sealed);
     expect(calls.decrypt).toHaveLength(1);

@@ -25,7 +25,7 @@ describe('an unexpected failure behind the API', () => {
 
     const logged = s.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.reference === reference);
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ level: 50, code: '42P01', path: '/v1/secrets/prod/STRIPE_KEY/versions' });
+    expect(logged[0]).toMatchObject({ level: 'error', code: '42P01', path: '/v1/secrets/prod/STRIPE_KEY/versions' });
     expect(logged[0].message ?? logged[0].msg).toBeTruthy();
     const line = JSON.stringify(logged[0]);
     expect(line).not.toMatch(/Failed query|params|select /i);

@@ -51,8 +51,8 @@ async function twoReplicasFireTogether(a: ReturnType<typeof replica>, b: ReturnT
   for (const [fireAt, by] of runs) expect({ fireAt, runs: by.length }).toEqual({ fireAt, runs: 1 });
   const ran = (m: ReturnType<typeof createMetrics>) => m.get('keyturn_job_runs_total', { job: 'rotation-reminders', outcome: 'ran' });
   const skipped = (m: ReturnType<typeof createMetrics>) => m.get('keyturn_job_runs_total', { job: 'rotation-reminders', outcome: 'skipped' });
-  expect(ran(a.metrics) + ran(b.metrics)).toBe(40);
-  expect(skipped(a.metrics) + skipped(b.metrics)).toBe(40);
+  expect((await ran(a.metrics)) + (await ran(b.metrics))).toBe(40);
+  expect((await skipped(a.metrics)) + (await skipped(b.metrics))).toBe(40);
 
   const rows = await database.rows<{ n: number | string; unfinished: number | string }>(
     sql`select count(*) as n, count(*) filter (where finished_at is null) as unfinished from job_runs`,

@@ -135,7 +135,7 @@ describe('the outbox', () => {
     const rows = await db.rows<{ status: string; last_error: string }>(sql`select status, last_error from outbox order by id`);
     expect(rows.map((r) => r.status)).toEqual(['dead', 'sent']);
     expect(texts('chat.postMessage', 'C9')).toEqual(['after']);
-    expect(metrics.get('keyturn_outbox_dead_total')).toBeGreaterThanOrEqual(1);
+    expect(await metrics.get('keyturn_outbox_dead_total')).toBeGreaterThanOrEqual(1);
     expect(logs.text()).toMatch(/gave up delivering a Slack message/);
   });
 

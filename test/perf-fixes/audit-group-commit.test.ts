@@ -58,8 +58,8 @@ describe('the read-audit group commit', () => {
     await Promise.all([log.recordReads([read('erin', 'D')]), log.recordReads([read('erin', 'E')])]);
     expect(await seqs(database)).toEqual(oneTo(8));
     expect(await log.verify()).toEqual({ ok: true, entries: 8 });
-    expect(metrics.get('keyturn_audit_appends_total', { action: 'secret.read' })).toBe(5);
-    expect(metrics.get('keyturn_audit_appends_total', { action: 'secret.updated' })).toBe(2);
+    expect(await metrics.get('keyturn_audit_appends_total', { action: 'secret.read' })).toBe(5);
+    expect(await metrics.get('keyturn_audit_appends_total', { action: 'secret.updated' })).toBe(2);
   });
 
   it('a rolled-back writer leaves no gap and no stale link', async () => {
@@ -113,7 +113,7 @@ describe('the read-audit group commit', () => {
     // 1 read, 3 rivals (one before each optimistic attempt), then the batch via the locked transaction.
     expect(rows.map((r) => r.actor)).toEqual(['alice', 'rival', 'rival', 'rival', 'alice', 'alice']);
     expect(await log.verify()).toEqual({ ok: true, entries: 6 });
-    expect(metrics.get('keyturn_audit_appends_total', { action: 'secret.read' })).toBe(2);
+    expect(await metrics.get('keyturn_audit_appends_total', { action: 'secret.read' })).toBe(2);
     // The head learnt from the locked append is right: the next batch goes straight in.
     await log.recordReads([read('alice', 'D')]);
     expect(await seqs(database)).toEqual(oneTo(10));

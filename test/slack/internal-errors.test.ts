@@ -27,7 +27,7 @@ describe('an approver clicks Approve while keyturn cannot use its database', () 
     expect(told).not.toMatch(/Failed query|select|params|req_/i);
     const reference = /ref_[0-9a-f]{8}/.exec(told)![0];
     const logged = t.server.logs.lines.map((l) => JSON.parse(l)).find((l) => l.reference === reference);
-    expect(logged).toMatchObject({ level: 50, requestId: id, user: 'U0BOB' });
+    expect(logged).toMatchObject({ level: 'error', requestId: id, user: 'U0BOB' });
     expect(JSON.stringify(logged)).not.toMatch(/Failed query|select |params/i);
   });
 });

@@ -261,6 +261,7 @@ export function createRequestService(deps: RequestServiceDeps) {
    * transaction that holds the request's row lock, so clicks, retries and replicas count once.
    */
   async function decide(input: { requestId: string; userId: string; teamId: string; decision: Decision; comment?: string }): Promise<DecisionOutcome> {
+    const committed = metrics?.startTimer('keyturn_decision_commit_seconds');
     const commentProblem = input.comment === undefined ? undefined : textProblem('reason', input.comment);
     if (commentProblem) return { kind: 'refused', message: commentProblem };
     const before = await load(input.requestId);
@@ -309,6 +310,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       changed = true;
       return { kind: 'recorded', request: updated };
     });
+    committed?.({ outcome: outcome.kind });
     if (changed) events.committed?.();
     return outcome;
   }

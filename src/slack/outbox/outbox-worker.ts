@@ -41,10 +41,6 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   let running: Promise<number> | undefined;
   let stopped = true;
 
-  metrics.describe('keyturn_outbox_delivered_total', 'Slack messages delivered from the outbox, by kind');
-  metrics.describe('keyturn_outbox_failures_total', 'Failed Slack delivery attempts, by kind of failure');
-  metrics.describe('keyturn_outbox_dead_total', 'Slack messages given up on (dead-lettered)');
-
   /** Claims the head row of each target that is due, holding each with a lease. */
   async function claim(): Promise<Row[]> {
     const t = now();
@@ -121,6 +117,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       lastSent.set(row.target, now().getTime());
       await settle(row, { status: 'sent', sentAt: now(), lastError: null }, message);
       metrics.inc('keyturn_outbox_delivered_total', { kind: row.kind });
+      metrics.observe('keyturn_outbox_delivery_seconds', { kind: row.kind }, (now().getTime() - row.createdAt.getTime()) / 1000);
     } catch (err) {
       const failure = classify(err);
       metrics.inc('keyturn_outbox_failures_total', { failure: failure.kind });
@@ -149,7 +146,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   async function gauges() {
     const counts = await database.rows<{ status: string; n: number }>(sql`select status, count(*)::int as n from outbox where status <> 'sent' group by status`);
     metrics.set('keyturn_outbox_pending', {}, counts.find((c) => c.status === 'pending')?.n ?? 0);
-    metrics.set('keyturn_outbox_dead', {}, counts.find((c) => c.status === 'dead')?.n ?? 0);
+    metrics.set('keyturn_outbox_dead_letters', {}, counts.find((c) => c.status === 'dead')?.n ?? 0);
   }
 
   function schedule(ms: number) {
@@ -179,8 +176,6 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     deliverDue,
     start() {
       stopped = false;
-      metrics.describe('keyturn_outbox_pending', 'Slack messages waiting in the outbox', 'gauge');
-      metrics.describe('keyturn_outbox_dead', 'Slack messages dead-lettered in the outbox', 'gauge');
       schedule(0);
     },
     /** Wakes the worker now (after a transaction that wrote to the outbox). */
