@@ -148,7 +148,7 @@ describe('the versioned store', () => {
       { actor: 'token:web', key: 'K', version: 1, detail: { reason: 'decrypt_failed' } },
       { actor: 'token:web', key: 'K', version: 1, detail: { reason: 'decrypt_failed', bulk: true } },
     ]);
-    expect(d.metrics.get('keyturn_reads_total', { outcome: 'failed' })).toBe(2);
+    expect(await d.metrics.get('keyturn_reads_total', { outcome: 'failed' })).toBe(2);
     expect((await d.audit.verify()).ok).toBe(true);
   });
 
