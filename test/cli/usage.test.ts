@@ -26,7 +26,8 @@ describe('finding your way around the keyturn CLI', () => {
     }
   });
 
-  it('--help on each command prints its usage and exits 0, without needing a server', async () => {
+  // One process per command (about 25), all at once: on two cores that takes longer than one test usually may.
+  it('--help on each command prints its usage and exits 0, without needing a server', { timeout: 120_000 }, async () => {
     const results = await Promise.all(COMMANDS.map((c) => keyturn([...c, '--help'])));
     results.forEach((r, i) => {
       expect(r.code, COMMANDS[i].join(' ')).toBe(0);
