@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import { renderNoticeModalUpdate } from './blocks/index.js';
 
 /** A Slack request from a workspace (or org) other than the bot's own: refused, audited, answered. */
 export interface ForeignRefusal {
@@ -16,15 +17,7 @@ export function foreignRefusalResponse(refusal: ForeignRefusal): unknown {
     case 'command':
       return { response_type: 'ephemeral', text: SENTENCE };
     case 'submission':
-      return {
-        response_action: 'update',
-        view: {
-          type: 'modal',
-          title: { type: 'plain_text', text: 'keyturn' },
-          close: { type: 'plain_text', text: 'Close' },
-          blocks: [{ type: 'section', text: { type: 'plain_text', text: SENTENCE } }],
-        },
-      };
+      return renderNoticeModalUpdate(SENTENCE);
     default:
       return undefined;
   }

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.js';
 import { publicError } from '../public-error.js';
-import { ACTIONS, VIEWS } from './blocks/index.js';
+import { ACTIONS, VIEWS, renderNoticeModalUpdate } from './blocks/index.js';
 
 // What a person's interaction was, in the words of "Your … was not recorded".
 const ACTION_NOUNS: Record<string, string> = { [ACTIONS.approve]: 'approval', [ACTIONS.deny]: 'denial', [ACTIONS.snooze]: 'snooze', [ACTIONS.rotateNow]: 'click' };
@@ -21,7 +21,7 @@ export async function answerNotRecorded(body: Record<string, any>, err: unknown,
   if (typeof body.command === 'string') return { response_type: 'ephemeral', text: `That was not done. ${shown.message}` };
   if (body.type === 'view_submission') {
     const noun = VIEW_NOUNS[body.view?.callback_id] ?? 'submission';
-    return modalUpdate(`Your ${noun} was not recorded. ${shown.message}`);
+    return renderNoticeModalUpdate(`Your ${noun} was not recorded. ${shown.message}`);
   }
   if (body.type === 'block_actions' && user) {
     const noun = ACTION_NOUNS[action?.action_id] ?? 'click';
@@ -34,13 +34,3 @@ export async function answerNotRecorded(body: Record<string, any>, err: unknown,
   }
   return undefined;
 }
-
-const modalUpdate = (text: string) => ({
-  response_action: 'update',
-  view: {
-    type: 'modal',
-    title: { type: 'plain_text', text: 'keyturn' },
-    close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'plain_text', text } }],
-  },
-});

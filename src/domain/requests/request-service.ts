@@ -103,8 +103,9 @@ export function createRequestService(deps: RequestServiceDeps) {
     const limited = input.requester && opts.rateLimit !== false ? await rateLimitRefusal(input.requester) : undefined;
     if (limited) return { reason: limited };
     const reason = (input.reason ?? '').trim();
+    const badText = textProblem('reason', reason);
     if (!reason) problems.reason = 'Say why this change is needed.';
-    else if (textProblem('reason', reason)) problems.reason = textProblem('reason', reason);
+    else if (badText) problems.reason = badText;
     else if (reason.length > REASON_MAX) problems.reason = `The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`;
     if (!input.operation || !(SECRET_OPERATIONS as readonly string[]).includes(input.operation)) {
       problems.operation = 'Choose create, update or delete.';

@@ -34,3 +34,4 @@ export {
   rotationRef,
   snoozeValue,
 } from './rotation.js';
+export { renderNoticeModalUpdate } from './notice-modal.js';
