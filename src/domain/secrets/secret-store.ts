@@ -103,6 +103,7 @@ const currentVersionJoin = and(
 
 // Once per installation: versions from before authentication were tagged (see authenticateLegacyVersions).
 const LEGACY_TAGGED = 'store.versions_authenticated';
+const LEGACY_TAGGER = 'keyturn';
 const LEGACY_TAG_LOCK = 7_242_021;
 
 /** Why a read found nothing: no such secret or version, or the version found is the one that deleted it. */
@@ -250,8 +251,8 @@ export function createSecretStore(deps: SecretStoreDeps) {
 
   async function openVersion(row: typeof secretVersions.$inferSelect): Promise<Buffer> {
     if (!isAuthentic(deps.versionKey, row)) {
-      // Written by someone without the server key (straight into the database): never served.
-      metrics?.inc('keyturn_reads_total', { outcome: 'unauthentic' });
+      // Written by someone without the server key (straight into the database): never served. Counted and
+      // audited as a failed read by openForRead, like any version that does not open.
       throw new AppError('decrypt_failed', `${row.environment}/${row.key} version ${row.version} failed its integrity check and was not served; run \`keyturn audit verify\` and tell an operator.`);
     }
     return envelope.open(
@@ -387,7 +388,12 @@ export function createSecretStore(deps: SecretStoreDeps) {
   async function authenticateLegacyVersions(): Promise<number> {
     return db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${LEGACY_TAG_LOCK})`);
-      const [done] = await tx.select({ seq: auditEntries.seq }).from(auditEntries).where(eq(auditEntries.action, LEGACY_TAGGED)).limit(1);
+      // By actor too: the actor index keeps this look-up from scanning the whole log at every start.
+      const [done] = await tx
+        .select({ seq: auditEntries.seq })
+        .from(auditEntries)
+        .where(and(eq(auditEntries.actor, LEGACY_TAGGER), eq(auditEntries.action, LEGACY_TAGGED)))
+        .limit(1);
       if (done) return 0;
       const rows = await tx.select().from(secretVersions).where(isNull(secretVersions.mac));
       for (const r of rows) {
@@ -396,7 +402,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
           .set({ mac: versionMac(deps.versionKey, r) })
           .where(and(eq(secretVersions.environment, r.environment), eq(secretVersions.key, r.key), eq(secretVersions.version, r.version)));
       }
-      await audit.append(tx, [{ actor: 'keyturn', action: LEGACY_TAGGED, detail: { versions: rows.length } }]);
+      await audit.append(tx, [{ actor: LEGACY_TAGGER, action: LEGACY_TAGGED, detail: { versions: rows.length } }]);
       return rows.length;
     });
   }
