@@ -2,6 +2,7 @@ import { and, asc, count, countDistinct, desc, eq, gt, gte, inArray, isNull, or,
 import type { Database } from '../../db/client.js';
 import { apiTokens, auditEntries, changeRequests, reviews, secretVersions, secrets } from '../../db/schema/index.js';
 import { invalidInput, notFound } from '../../errors.js';
+import { DAY } from '../../duration.js';
 import { type Policy, resolvePolicy, rotationIntervalFor } from '../policies/index.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { ChangeRequest } from '../requests/request-types.js';
@@ -63,7 +64,6 @@ function limitOf(opts: QueryOptions): number {
   return Math.min(n, MAX_LIMIT);
 }
 
-const DAY = 86_400_000;
 
 export function createInsightService(deps: InsightServiceDeps) {
   const db = deps.database.db;

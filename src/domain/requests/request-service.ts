@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, count, eq, gt, inArray } from 'drizzle-orm';
+import { and, count, eq, gt } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { type Decision, type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
 import { KEY_RULE, MAX_VALUE_BYTES, VALUE_RULE, isValidKey } from '../secrets/secret-rules.js';
@@ -7,6 +7,7 @@ import { AppError, invalidInput, notFound } from '../../errors.js';
 import { textProblem } from '../text-rules.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
+import { HOUR } from '../../duration.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
 import { tokenActor } from '../tokens/principal.js';
@@ -17,7 +18,6 @@ import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
 
 export const REASON_MAX = 1_000;
-const HOUR_MS = 3_600_000;
 
 export interface RequestServiceDeps {
   database: Database;
@@ -150,7 +150,7 @@ export function createRequestService(deps: RequestServiceDeps) {
    */
   async function rateLimitRefusal(requester: NewRequestInput['requester']): Promise<string | undefined> {
     const actor = actorOf(requester);
-    const since = new Date(now().getTime() - HOUR_MS);
+    const since = new Date(now().getTime() - HOUR);
     const [{ n }] = await db
       .select({ n: count() })
       .from(changeRequests)
@@ -332,12 +332,6 @@ export function createRequestService(deps: RequestServiceDeps) {
     return refusalFor(found.request, clicker, groups);
   }
 
-  async function listByIds(ids: string[]): Promise<ChangeRequest[]> {
-    if (ids.length === 0) return [];
-    const rows = await db.select().from(changeRequests).where(inArray(changeRequests.id, ids));
-    return Promise.all(rows.map(async (r) => (await load(r.id))!.request));
-  }
-
   /** The approval channel, or every approver's user id with groups expanded, never the requester. */
   async function approverTargets(snapshot: PolicySnapshot, requesterUserId: string | null): Promise<string[]> {
     if (snapshot.approvalChannel) return [snapshot.approvalChannel];
@@ -350,7 +344,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     return [...users];
   }
 
-  return { problemsWith, operationFor, create, decide, refusal, get, listByIds };
+  return { problemsWith, operationFor, create, decide, refusal, get };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;

@@ -11,8 +11,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { type Policy, resolvePolicy, rotationIntervalFor } from '../policies/index.js';
 import { isValidEnvironment, isValidKey } from '../secrets/secret-rules.js';
 import type { RotationItem, RotationStatus } from './rotation-status.js';
+import { DAY } from '../../duration.js';
 
-const DAY = 86_400_000;
 
 /** How long a reminder may be put off, in days: bounded, so a snooze cannot silence a rotation for good. */
 export const SNOOZE_DAYS = [1, 3, 7, 14] as const;

@@ -5,8 +5,8 @@ import type { RenderedMessage } from './approval-message.js';
 import { LIMITS, actorText, context, durationText, header, plural, section } from './common.js';
 import { ACTIONS } from './ids.js';
 import { code, mentionApprover, slackDate, truncatePlain } from './mrkdwn.js';
+import { DAY } from '../../duration.js';
 
-const DAY = 86_400_000;
 /** Items drawn with their buttons; the rest are counted. 2 blocks each keeps a message well under 50. */
 export const MAX_ROTATION_ITEMS_SHOWN = 15;
 const MAX_OWNERS_SHOWN = 10;
