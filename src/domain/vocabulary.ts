@@ -9,14 +9,15 @@
 const REQUEST_ID = /^req_[0-9a-f]{10}$/;
 export const isRequestId = (text: string) => REQUEST_ID.test(text);
 
+export const KEY_MAX_LENGTH = 128;
 // A key's characters after the first. `-` closes each class, so appending `*` (for patterns) stays literal.
 const KEY_CHARS = 'A-Za-z0-9_.';
 /** A key and an environment without anchors, for patterns that join names (a button's `env/KEY`). */
-export const KEY_SOURCE = `[A-Za-z_][${KEY_CHARS}-]{0,127}`;
+export const KEY_SOURCE = `[A-Za-z_][${KEY_CHARS}-]{0,${KEY_MAX_LENGTH - 1}}`;
 export const ENVIRONMENT_SOURCE = '[a-z0-9-]{1,64}';
 const KEY = new RegExp(`^${KEY_SOURCE}$`);
 const ENVIRONMENT = new RegExp(`^${ENVIRONMENT_SOURCE}$`);
-const KEY_GLOB = new RegExp(`^[${KEY_CHARS}*-]{1,128}$`);
+const KEY_GLOB = new RegExp(`^[${KEY_CHARS}*-]{1,${KEY_MAX_LENGTH}}$`);
 
 export const KEY_RULE =
   'a key name is letters, digits, "_", "." or "-", starts with a letter or "_", and is at most 128 characters';

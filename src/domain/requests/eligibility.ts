@@ -32,6 +32,3 @@ export function refusalFor(
   }
   return undefined;
 }
-
-export const approvalsOf = (request: Pick<ChangeRequest, 'reviews'>) =>
-  request.reviews.filter((r) => r.decision === 'approve').length;

@@ -12,7 +12,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
 import { tokenActor } from '../tokens/principal.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
-import { approverGroups, approvalsOf, refusalFor } from './eligibility.js';
+import { approverGroups, refusalFor } from './eligibility.js';
+import { quorumMet } from './quorum.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
@@ -303,7 +304,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       let latest: Row = row;
       if (input.decision === 'deny') {
         latest = await close(tx, row, 'denied', `slack:${input.userId}`, comment ?? 'Denied without a reason.');
-      } else if (approvalsOf({ reviews: decided }) >= row.policy.requiredApprovals) {
+      } else if (quorumMet({ reviews: decided, policy: row.policy })) {
         latest = await apply(tx, row);
       }
       const updated = toChangeRequest(latest, decided);

@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../../db/client.js';
 import { changeRequests } from '../../db/schema/index.js';
 import type { Metrics } from '../../metrics.js';
 import { HOUR } from '../../duration.js';
+import { isChannelId } from '../vocabulary.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type RequestRow, checkedRequestRow, loadRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
@@ -75,7 +76,7 @@ export function createRequestSweep(deps: SweepDeps) {
 
   async function escalate(row: RequestRow, t: Date) {
     const to = row.policy.escalateTo ?? [];
-    const targets = [...to.filter((id) => /^[CG]/.test(id)), ...(await expandUsers(to.filter((id) => !/^[CG]/.test(id))))];
+    const targets = [...to.filter(isChannelId), ...(await expandUsers(to.filter((id) => !isChannelId(id))))];
     return whilePending(row.id, async (tx, locked, request) => {
       const [marked] = await tx
         .update(changeRequests)

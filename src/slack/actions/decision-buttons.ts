@@ -1,10 +1,11 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
 import { ACTIONS, renderDenyModal } from '../blocks/index.js';
+import { isRequestId } from '../../domain/vocabulary.js';
 import { publicError } from '../../public-error.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 
-const requestId = z.string().regex(/^req_[0-9a-f]{10}$/);
+const requestId = z.string().refine(isRequestId);
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 

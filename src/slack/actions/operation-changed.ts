@@ -1,15 +1,14 @@
 import type { App, BlockAction, StaticSelectAction } from '@slack/bolt';
 import { ACTIONS, readRequestModal, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
-
-const OPERATIONS = ['create', 'update', 'delete'] as const;
+import { SECRET_OPERATIONS } from '../../domain/vocabulary.js';
 
 /** Choosing "delete" in the request modal removes the value field; choosing again brings it back. */
 export function registerOperationChanged(app: App, deps: ListenerDeps) {
   app.action<BlockAction<StaticSelectAction>>(ACTIONS.operationChanged, async ({ ack, body, action, client }) => {
     await ack();
     if (!body.view) return;
-    const chosen = OPERATIONS.find((o) => o === action.selected_option?.value) ?? 'update';
+    const chosen = SECRET_OPERATIONS.find((o) => o === action.selected_option?.value) ?? 'update';
     const current = readRequestModal(body.view.state?.values ?? {});
     await client.views.update({
       view_id: body.view.id,

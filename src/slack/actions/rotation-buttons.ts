@@ -2,12 +2,10 @@ import type { AllMiddlewareArgs, App, BlockAction, BlockElementAction, SlackActi
 import { z } from 'zod';
 import { ACTIONS, refFromBlockId, renderRequestModal, renderSnoozeOutcome } from '../blocks/index.js';
 import { publicError } from '../../public-error.js';
+import { ENVIRONMENT_SOURCE as ENV, KEY_SOURCE as KEY } from '../../domain/vocabulary.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 
 type ActionArgs = SlackActionMiddlewareArgs<BlockAction<BlockElementAction>> & AllMiddlewareArgs;
-
-const ENV = '[a-z0-9-]{1,64}';
-const KEY = '[A-Za-z_][A-Za-z0-9_.-]{0,127}';
 
 /** `env/KEY`, as Rotate now carries it: only names keyturn could hold. */
 const secretRef = z

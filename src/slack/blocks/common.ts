@@ -1,4 +1,5 @@
 import type { ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
+import { approvalsOf } from '../../domain/requests/quorum.js';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { code, escapeMrkdwn, mentionApprover, mentionUser, truncatePlain } from './mrkdwn.js';
 
@@ -69,11 +70,9 @@ export function approversText(ids: readonly string[], max = 20): string {
 export const changeText = (r: Pick<ChangeRequest, 'operation' | 'environment' | 'key'>) =>
   `${escapeMrkdwn(r.operation)} ${code(r.environment)} / ${code(r.key)}`;
 
-export const approvalsSoFar = (r: Pick<ChangeRequest, 'reviews'>) => r.reviews.filter((v) => v.decision === 'approve').length;
-
 /** "1 of 2 approvals", or that none are needed. */
 export const tallyText = (r: Pick<ChangeRequest, 'reviews' | 'policy'>) =>
-  r.policy.requiredApprovals > 0 ? `${approvalsSoFar(r)} of ${r.policy.requiredApprovals} approvals` : 'no approval needed';
+  r.policy.requiredApprovals > 0 ? `${approvalsOf(r)} of ${r.policy.requiredApprovals} approvals` : 'no approval needed';
 
 /** A span of time, coarse: "3d 4h", "23h", "45 min", "less than a minute". */
 export function durationText(ms: number): string {

@@ -5,6 +5,7 @@ import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 import { generateSecretValue } from '../../domain/rotation/generated-value.js';
 import { publicError } from '../../public-error.js';
 import { isWellFormedText, textProblem } from '../../domain/text-rules.js';
+import type { SecretOperation } from '../../domain/vocabulary.js';
 
 /**
  * The request modal is submitted: problems are shown in the modal itself; a good request is
@@ -20,7 +21,7 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
     const input = {
       environment: fields.environment,
       key: fields.key?.trim(),
-      operation: fields.operation as 'create' | 'update' | 'delete',
+      operation: fields.operation as SecretOperation,
       value: generating && !typed?.length ? Buffer.from(generateSecretValue(), 'utf8') : typed,
       reason: fields.reason ?? '',
       requester: { kind: 'slack' as const, ...clicker },
