@@ -2,6 +2,7 @@ import type { ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
 import { approvalsOf } from '../../domain/requests/quorum.js';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { code, escapeMrkdwn, mentionApprover, mentionUser, truncatePlain } from './mrkdwn.js';
+import { MINUTE } from '../../duration.js';
 
 /** Slack's limits, in characters, for the fields these renderers fill. */
 export const LIMITS = {
@@ -76,7 +77,7 @@ export const tallyText = (r: Pick<ChangeRequest, 'reviews' | 'policy'>) =>
 
 /** A span of time, coarse: "3d 4h", "23h", "45 min", "less than a minute". */
 export function durationText(ms: number): string {
-  const minutes = Math.floor(ms / 60_000);
+  const minutes = Math.floor(ms / MINUTE);
   if (minutes < 1) return 'less than a minute';
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
