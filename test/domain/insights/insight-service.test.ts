@@ -119,6 +119,20 @@ describe('secretActivity: who changed, read and could read a secret', () => {
   });
 });
 
+describe('audit answers are asked for by someone who may see them', () => {
+  it('a service token is refused, even one that may read the environment; a person the policy does not name too', async () => {
+    const web = tokenCaller(reader('web', 'prod'));
+    await expect(insights().secretActivity(web, 'prod', 'STRIPE_KEY')).rejects.toMatchObject({ code: 'forbidden', message: 'This needs the admin token.' });
+    await expect(insights().userActivity(web, 'U0BOB')).rejects.toMatchObject({ code: 'forbidden', message: 'This needs the admin token.' });
+    const mallory = { kind: 'slack' as const, userId: 'U0MALLORY', teamId: 'T1' };
+    await expect(insights().userActivity(mallory, 'U0BOB')).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/you are not one of them/) });
+    // Refused before the question is looked at: a bad key says nothing to someone who may not ask.
+    await expect(insights().secretActivity(mallory, 'prod', 'bad key')).rejects.toMatchObject({ code: 'forbidden' });
+    const sam = { kind: 'slack' as const, userId: 'U0SAM', teamId: 'T1' };
+    expect(await insights().userActivity(sam, 'U0BOB')).toMatchObject({ actor: 'slack:U0BOB' });
+  });
+});
+
 describe('userActivity: what a person or token requested, decided and read', () => {
   it('lists requests made, decisions with the request status now, and reads grouped by secret', async () => {
     await d.put('prod', 'STRIPE_KEY', 'v');
@@ -193,6 +207,20 @@ describe('listSecrets: keys, versions, last change and rotation, never values', 
     const all = await insights().listSecrets(asAdmin);
     expect(all.secrets.map((s) => `${s.environment}/${s.key}`)).toEqual(['dev/FLAG', 'prod/DB_PASSWORD', 'prod/STRIPE_API_KEY']);
     expect(all.secrets[0].rotation).toBeNull();
+  });
+
+  it('a token lists only environments it may list: the one it names is refused, all of them means its own', async () => {
+    await d.put('prod', 'DB_PASSWORD', 'NEEDLE-1');
+    await d.put('dev', 'FLAG', 'NEEDLE-2');
+    const web = tokenCaller(reader('web', 'prod'));
+    expect((await insights().listSecrets(web, 'prod')).total).toBe(1);
+    await expect(insights().listSecrets(web, 'dev')).rejects.toMatchObject({
+      code: 'forbidden',
+      message: 'Token "web" may not see the dev environment; ask an admin for a token that includes it.',
+    });
+    expect((await insights().listSecrets(web)).secrets.map((s) => `${s.environment}/${s.key}`)).toEqual(['prod/DB_PASSWORD']);
+    const alice = { kind: 'slack' as const, userId: 'U0ALICE', teamId: 'T1' };
+    expect((await insights().listSecrets(alice)).total).toBe(2);
   });
 
   it('an environment the policy does not name says so', async () => {
