@@ -27,7 +27,7 @@ export type Ask =
 export type Action = Ask['action'];
 
 /** Why a caller may not do what it asked; the data the sentence needs, never prose (but see not_auditor). */
-export type Refusal =
+export type AccessRefusal =
   | { code: 'no_scope'; scope: TokenScope }
   | { code: 'environment_not_allowed'; environment: string }
   | { code: 'admin_only' }
@@ -40,9 +40,10 @@ export type Refusal =
 const SCOPE_NEEDED: Partial<Record<Action, TokenScope>> = { read: 'read', request: 'request' };
 
 /**
- * The environments a token may act on for an action: '*' for all, else a list (empty when it lacks the
- * scope). The one statement of the environment rule: checks of one environment and filters of many
- * (listing, "which tokens could read this") both derive from it.
+ * Where a token may do an action: '*' everywhere (for an action with no environment: that it may), else
+ * the environments it may (none when it lacks the scope). The one statement of the token rule: the check
+ * of one environment below and the filters over many (listing, "which tokens could read this") derive
+ * from it.
  */
 export function environmentsFor(p: Principal, action: Action): '*' | readonly string[] {
   // The bootstrap admin may do everything; a service token what its scopes and environments allow.
@@ -54,13 +55,13 @@ export function environmentsFor(p: Principal, action: Action): '*' | readonly st
 }
 
 /** Why a token may not do what it asks, or undefined when it may. */
-export function tokenRefusal(p: Principal, ask: Ask): Refusal | undefined {
-  if (p.admin) return undefined;
-  if (ask.action === 'audit' || ask.action === 'administer') return { code: 'admin_only' };
+export function tokenRefusal(p: Principal, ask: Ask): AccessRefusal | undefined {
+  const allowed = environmentsFor(p, ask.action);
+  if (allowed === '*') return undefined;
+  if (!('environment' in ask)) return { code: 'admin_only' };
   const scope = SCOPE_NEEDED[ask.action];
   if (scope && !p.scopes.includes(scope)) return { code: 'no_scope', scope };
-  const allowed = environmentsFor(p, ask.action);
-  if (allowed !== '*' && !allowed.includes(ask.environment)) return { code: 'environment_not_allowed', environment: ask.environment };
+  if (!allowed.includes(ask.environment)) return { code: 'environment_not_allowed', environment: ask.environment };
   return undefined;
 }
 
@@ -72,7 +73,7 @@ export const tokenMay = (p: Principal, ask: Ask) => tokenRefusal(p, ask) === und
  * open requests (who approves is the policy's), see a request and list an environment; values are for
  * tokens; managing tokens and the log is for the admin token.
  */
-function personRefusal(ask: Exclude<Ask, { action: 'audit' }>): Refusal | undefined {
+function personRefusal(ask: Exclude<Ask, { action: 'audit' }>): AccessRefusal | undefined {
   if (ask.action === 'read') return { code: 'tokens_only' };
   if (ask.action === 'administer') return { code: 'admin_only' };
   return undefined;
@@ -84,7 +85,7 @@ export interface AccessDeps {
 }
 
 /** Why a caller may not do what it asks, or undefined when it may. */
-export async function refusalOf(caller: Caller, ask: Ask, deps: AccessDeps = {}): Promise<Refusal | undefined> {
+export async function refusalOf(caller: Caller, ask: Ask, deps: AccessDeps = {}): Promise<AccessRefusal | undefined> {
   if (caller.kind === 'token') return tokenRefusal(caller.principal, ask);
   if (ask.action !== 'audit') return personRefusal(ask);
   if (!deps.auditAccess) throw new Error('audit access for a person asked without the policy to decide it');
@@ -95,7 +96,7 @@ export async function refusalOf(caller: Caller, ask: Ask, deps: AccessDeps = {})
 const nameOf = (caller: Caller) => (caller.kind === 'token' ? caller.principal.name : caller.userId);
 
 /** The sentence for a refusal: what was refused and what to do about it. */
-export function refusalMessage(caller: Caller, ask: Ask, refusal: Refusal): string {
+export function refusalMessage(caller: Caller, ask: Ask, refusal: AccessRefusal): string {
   const who = `Token "${nameOf(caller)}"`;
   switch (refusal.code) {
     case 'admin_only':
@@ -127,7 +128,7 @@ const readSubject = (ask: Extract<Ask, { action: 'read' }>) =>
   ask.historyOf !== undefined ? `the history of ${ask.environment}/${ask.historyOf}` : `the ${ask.environment} environment`;
 
 /** The one way a refusal leaves the domain: a 403 with its sentence. */
-export const refusalError = (caller: Caller, ask: Ask, refusal: Refusal) => new AppError('forbidden', refusalMessage(caller, ask, refusal));
+export const refusalError = (caller: Caller, ask: Ask, refusal: AccessRefusal) => new AppError('forbidden', refusalMessage(caller, ask, refusal));
 
 /** Throws the refusal, if any: what every domain call that acts for a caller runs first. */
 export async function enforce(caller: Caller, ask: Ask, deps?: AccessDeps): Promise<void> {
