@@ -9,6 +9,7 @@ import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
+import { type Caller, enforce } from '../access/permissions.js';
 import { tokenActor } from '../tokens/principal.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
 import { approverGroups, approvalsOf, refusalFor } from './eligibility.js';
@@ -47,7 +48,7 @@ export type Problems = Partial<Record<RequestField, string>>;
 
 const newRequestId = (idempotencyKey?: string) =>
   `req_${idempotencyKey ? createHash('sha256').update(`request:${idempotencyKey}`).digest('hex').slice(0, 10) : randomBytes(5).toString('hex')}`;
-const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : tokenActor(r.name));
+const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : tokenActor(r.principal.name));
 
 type Row = RequestRow;
 
@@ -59,10 +60,17 @@ export function createRequestService(deps: RequestServiceDeps) {
 
   const load = (id: string, on: Queryable = db, lock = false) => loadRequest(on, id, lock);
 
-  async function get(id: string): Promise<ChangeRequest> {
+  async function find(id: string): Promise<ChangeRequest> {
     const found = await load(id);
     if (!found) throw notFound(`No request ${JSON.stringify(id)}.`);
     return found.request;
+  }
+
+  /** A request as the caller may see it: not found is an error with the id, another environment a refusal. */
+  async function get(caller: Caller, id: string): Promise<ChangeRequest> {
+    const request = await find(id);
+    await enforce(caller, { action: 'seeRequest', environment: request.environment });
+    return request;
   }
 
   const close = (tx: Queryable, row: Row, to: RequestStatus, actor: string, outcome: string, extra: { appliedVersion?: number } = {}) =>
@@ -168,9 +176,10 @@ export function createRequestService(deps: RequestServiceDeps) {
   }
 
   async function create(input: NewRequestInput): Promise<ChangeRequest> {
+    await enforce(input.requester, { action: 'request', environment: input.environment });
     const id = newRequestId(input.idempotencyKey);
     // Handled before (a replayed submission): the request it created is the answer.
-    if (input.idempotencyKey && (await load(id))) return get(id);
+    if (input.idempotencyKey && (await load(id))) return find(id);
     const limited = await rateLimitRefusal(input.requester);
     if (limited) throw new AppError('rate_limited', limited);
     const problems = await problemsWith(input, { rateLimit: false });
@@ -251,10 +260,10 @@ export function createRequestService(deps: RequestServiceDeps) {
       }
       return true;
     });
-    if (!inserted) return get(id);
+    if (!inserted) return find(id);
     events.committed?.();
     metrics?.inc('keyturn_requests_created_total', { environment: change.environment });
-    return get(id);
+    return find(id);
   }
 
   /**

@@ -1,10 +1,9 @@
 import type { Queryable } from '../../db/client.js';
+import type { Caller } from '../access/permissions.js';
 import type { Decision, PolicySnapshot, RequestStatus, SecretOperation } from '../../db/schema/index.js';
 
-/** Who asked: a person in Slack, or a workload through the API. */
-export type Requester =
-  | { kind: 'slack'; userId: string; teamId: string }
-  | { kind: 'token'; name: string };
+/** Who asked: a person in Slack, or a workload through the API (what it may ask: domain/access/permissions). */
+export type Requester = Caller;
 
 export interface Review {
   reviewer: string;

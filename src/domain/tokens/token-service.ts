@@ -1,12 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { TOKEN_SCOPES, type TokenScope, apiTokens } from '../../db/schema/index.js';
+import { TOKEN_SCOPES, apiTokens } from '../../db/schema/index.js';
 import { DURATION_RULE, parseDuration } from '../../duration.js';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { isValidEnvironment } from '../secrets/secret-rules.js';
-import { BOOTSTRAP_ADMIN, type Principal } from './principal.js';
+import { BOOTSTRAP_ADMIN, type Principal, servicePrincipal } from './principal.js';
 
 export const TOKEN_NAME_RULE = 'a token name is letters, digits, "_", "." or "-", starting with a letter or digit, at most 64 characters';
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -66,9 +66,7 @@ export function createTokenService(deps: TokenServiceDeps) {
         .from(apiTokens)
         .where(and(eq(apiTokens.tokenHash, hex), isNull(apiTokens.revokedAt)));
       hit = {
-        principal: row
-          ? { name: row.name, admin: false, environments: row.environments, scopes: row.scopes as TokenScope[] }
-          : undefined,
+        principal: row ? servicePrincipal(row) : undefined,
         expiresAt: row?.expiresAt ? row.expiresAt.getTime() : null,
         checkedAt: t,
       };

@@ -48,7 +48,7 @@ export function registerDecisionButtons(app: App, deps: ListenerDeps) {
     onButton(async (id, clicker, { body, client }, tell) => {
       const refusal = await deps.requests.refusal(id, clicker);
       if (refusal) return void (await tell(refusal));
-      await client.views.open({ trigger_id: body.trigger_id, view: renderDenyModal(await deps.requests.get(id)) });
+      await client.views.open({ trigger_id: body.trigger_id, view: renderDenyModal(await deps.requests.get({ kind: 'slack', ...clicker }, id)) });
     }, deps, 'denial'),
   );
 }
