@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/client.js';
 import type { Decision, PolicySnapshot, RequestStatus, SecretOperation } from '../../db/schema/index.js';
+import type { DecisionRefusal } from './eligibility.js';
 
 /** Who asked: a person in Slack, or a workload through the API. */
 export type Requester =
@@ -60,7 +61,8 @@ export type Refusal = { kind: 'refused'; message: string };
 export type DecisionOutcome =
   | { kind: 'recorded'; request: ChangeRequest }
   | { kind: 'closed'; request: ChangeRequest }
-  | Refusal;
+  /** Worded at the edge: `slack/blocks/refusals.ts`. */
+  | { kind: 'refused'; refusal: DecisionRefusal };
 
 /**
  * Told inside the transaction that creates or changes a request, so whatever it records (messages

@@ -35,3 +35,4 @@ export {
   snoozeValue,
 } from './rotation.js';
 export { renderNoticeModalUpdate } from './notice-modal.js';
+export { decisionRefusalText, snoozeRefusalText } from './refusals.js';
