@@ -55,9 +55,6 @@ export interface NewRequestInput {
   idempotencyKey?: string;
 }
 
-/** Why a click did not count, in words for the person who clicked. */
-export type Refusal = { kind: 'refused'; message: string };
-
 export type DecisionOutcome =
   | { kind: 'recorded'; request: ChangeRequest }
   | { kind: 'closed'; request: ChangeRequest }

@@ -2,6 +2,7 @@
  * The sentences for the domain's refusal codes: one map per kind of refusal, so the domain says which
  * rule refused and only this file says how to put it to a person in Slack.
  */
+import type { CancelRefusal } from '../../domain/requests/request-cancel.js';
 import type { DecisionRefusal } from '../../domain/requests/eligibility.js';
 import { SNOOZE_DAYS, type SnoozeRefusal } from '../../domain/rotation/rotation-reminder.js';
 import { escapeMrkdwn, mentionApprover } from './mrkdwn.js';
@@ -42,5 +43,15 @@ export function snoozeRefusalText(r: SnoozeRefusal): string {
       return `Only the rotation owners of ${secretName(r)} (${r.owners.length ? mentions(r.owners) : 'none named'}) and its approvers (${r.approvers.length ? mentions(r.approvers) : 'none named'}) may snooze its reminder. Nothing changed.`;
     case 'no_secret':
       return `There is no secret ${secretName(r)}; nothing to snooze.`;
+  }
+}
+
+/** Why `/secret cancel` changed nothing. Plain text: the caller escapes it, as the id is what was typed. */
+export function cancelRefusalText(r: CancelRefusal): string {
+  switch (r.code) {
+    case 'no_such_request':
+      return `There is no request ${r.requestId}; check the id in the request's message.`;
+    case 'not_your_request':
+      return `Only the person who asked for a change can cancel it, and request ${r.requestId} is not yours; nothing changed. An approver can deny it instead.`;
   }
 }
