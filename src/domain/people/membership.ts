@@ -26,24 +26,20 @@ export const isNamed = (ids: readonly string[], userId: string) => ids.some((id)
 export async function lookUpGroups(ids: readonly string[], membersOf: MembersOf): Promise<GroupLookups> {
   const groups = groupsIn(ids);
   const settled = await Promise.allSettled(groups.map((g) => membersOf(g)));
-  return new Map(groups.map((g, i) => {
-    const s = settled[i];
-    return [g, s.status === 'fulfilled' ? { members: s.value } : { failed: s.reason }] as const;
-  }));
+  return new Map(groups.map((g, i) => [g, settled[i].status === 'fulfilled' ? { members: settled[i].value } : { failed: settled[i].reason }]));
 }
 
 /** The groups among `ids` whose lookup failed or was not made: who is in them is unknown. */
 export const uncheckedGroups = (ids: readonly string[], lookups: GroupLookups): string[] =>
   groupsIn(ids).filter((g) => !lookups.has(g) || 'failed' in lookups.get(g)!);
 
-/** The first failure among `ids`' groups (a group not looked up at all is one too), to throw. */
-function failureAmong(ids: readonly string[], lookups: GroupLookups): unknown {
+/** Throws the first failure among `ids`' groups (a group not looked up at all is one too). */
+function throwIfUnknown(ids: readonly string[], lookups: GroupLookups): void {
   for (const g of groupsIn(ids)) {
     const found = lookups.get(g);
-    if (!found) return new Error(`user group ${g} was not looked up before asking who is in it`);
-    if ('failed' in found) return found.failed;
+    if (!found) throw new Error(`user group ${g} was not looked up before asking who is in it`);
+    if ('failed' in found) throw found.failed;
   }
-  return undefined;
 }
 
 /**
@@ -56,18 +52,16 @@ export function isAmong(ids: readonly string[], userId: string, lookups: GroupLo
     const found = lookups.get(g);
     if (found && 'members' in found && found.members.includes(userId)) return true;
   }
-  const failure = failureAmong(ids, lookups);
-  if (failure !== undefined) throw failure;
+  throwIfUnknown(ids, lookups);
   return false;
 }
 
 /** Every user in `ids`, groups expanded, each once; throws if any group's lookup failed. */
 export function usersAmong(ids: readonly string[], lookups: GroupLookups): string[] {
-  const failure = failureAmong(ids, lookups);
-  if (failure !== undefined) throw failure;
+  throwIfUnknown(ids, lookups);
   const users = new Set<string>();
   for (const id of ids) {
-    const found = lookups.get(id);
+    const found = isGroupId(id) ? lookups.get(id) : undefined;
     if (!isGroupId(id)) users.add(id);
     else if (found && 'members' in found) found.members.forEach((u) => users.add(u));
   }
