@@ -25,6 +25,10 @@ describe('who is among a list of users and user groups', () => {
   it('a failed lookup is an error when the answer depends on it: never "not a member", never "everyone"', async () => {
     await expect(isMember(['U0BOB', 'S0DOWN'], 'U0MALLORY', membersOf)).rejects.toBe(DOWN);
     await expect(expandToUsers(['U0BOB', 'S0DOWN', 'S0SRE'], membersOf)).rejects.toBe(DOWN);
+    // Even a lookup that fails without saying why is unknown, not "no".
+    let rejected = false;
+    await isMember(['S0MUTE'], 'U0MALLORY', () => Promise.reject(undefined)).catch(() => (rejected = true));
+    expect(rejected).toBe(true);
     // A yes found elsewhere stands.
     expect(await isMember(['U0BOB', 'S0DOWN'], 'U0BOB', membersOf)).toBe(true);
     expect(await isMember(['S0DOWN', 'S0SRE'], 'U0SAM', membersOf)).toBe(true);
