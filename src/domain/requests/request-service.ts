@@ -12,7 +12,9 @@ import type { ResolvedPolicy } from '../policies/index.js';
 import { type Caller, enforce } from '../access/permissions.js';
 import { tokenActor } from '../tokens/principal.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
-import { approverGroups, approvalsOf, refusalFor } from './eligibility.js';
+import { isGroupId } from '../policies/policy-fields.js';
+import { expandToUsers } from '../people/membership.js';
+import { type DecisionRefusal, approvalsOf, groupsFor, refusalFor } from './eligibility.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
@@ -136,7 +138,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       problems.environment = `Nobody can approve this: ${unavailable.why}, and ${input.environment} needs ${n} approval${n === 1 ? '' : 's'}. ${unavailable.fix}, or use an environment that needs none.`;
       return problems;
     }
-    if (input.requester?.kind === 'slack' && policy.approvers.every((a) => !a.startsWith('S'))) {
+    if (input.requester?.kind === 'slack' && !policy.approvers.some(isGroupId)) {
       const requesterId = input.requester.userId;
       const others = policy.approvers.filter((a) => a !== requesterId);
       if (new Set(others).size < policy.requiredApprovals) {
@@ -273,10 +275,11 @@ export function createRequestService(deps: RequestServiceDeps) {
   async function decide(input: { requestId: string; userId: string; teamId: string; decision: Decision; comment?: string }): Promise<DecisionOutcome> {
     const committed = metrics?.startTimer('keyturn_decision_commit_seconds');
     const commentProblem = input.comment === undefined ? undefined : textProblem('reason', input.comment);
-    if (commentProblem) return { kind: 'refused', message: commentProblem };
+    if (commentProblem) return { kind: 'refused', refusal: { code: 'bad_comment', problem: commentProblem } };
     const before = await load(input.requestId);
-    if (!before) return { kind: 'refused', message: 'That request no longer exists.' };
-    const groups = await expandGroups(before.request);
+    if (!before) return { kind: 'refused', refusal: { code: 'no_such_request' } };
+    // Group membership is a Slack lookup: done before any row lock is taken.
+    const groups = await groupsFor(before.request, input, deps.groupMembers);
 
     let changed = false;
     const outcome = await db.transaction(async (tx): Promise<DecisionOutcome> => {
@@ -290,7 +293,7 @@ export function createRequestService(deps: RequestServiceDeps) {
         return { kind: 'closed', request: expired };
       }
       const refusal = refusalFor(found.request, input, groups);
-      if (refusal) return { kind: 'refused', message: refusal };
+      if (refusal) return { kind: 'refused', refusal };
 
       const comment = input.comment?.trim().slice(0, REASON_MAX) || null;
       const [review] = await tx
@@ -325,20 +328,11 @@ export function createRequestService(deps: RequestServiceDeps) {
     return outcome;
   }
 
-  // Group membership is a Slack lookup: done before any row lock is taken.
-  async function expandGroups(request: ChangeRequest) {
-    const groups = new Map<string, readonly string[]>();
-    for (const g of approverGroups(request.policy.approvers)) groups.set(g, await deps.groupMembers(g));
-    return groups;
-  }
-
   /** Why this user may not decide now (no lock; `decide` checks again), or undefined. */
-  async function refusal(requestId: string, clicker: { userId: string; teamId: string }): Promise<string | undefined> {
+  async function refusal(requestId: string, clicker: { userId: string; teamId: string }): Promise<DecisionRefusal | undefined> {
     const found = await load(requestId);
-    if (!found) return 'That request no longer exists.';
-    if (found.request.status !== 'pending') return `This request is already ${found.request.status}; nothing changed.`;
-    const groups = await expandGroups(found.request);
-    return refusalFor(found.request, clicker, groups);
+    if (!found) return { code: 'no_such_request' };
+    return refusalFor(found.request, clicker, await groupsFor(found.request, clicker, deps.groupMembers));
   }
 
   async function listByIds(ids: string[]): Promise<ChangeRequest[]> {
@@ -350,13 +344,7 @@ export function createRequestService(deps: RequestServiceDeps) {
   /** The approval channel, or every approver's user id with groups expanded, never the requester. */
   async function approverTargets(snapshot: PolicySnapshot, requesterUserId: string | null): Promise<string[]> {
     if (snapshot.approvalChannel) return [snapshot.approvalChannel];
-    const users = new Set<string>();
-    for (const id of snapshot.approvers) {
-      if (id.startsWith('S')) (await deps.groupMembers(id)).forEach((u) => users.add(u));
-      else users.add(id);
-    }
-    if (requesterUserId) users.delete(requesterUserId);
-    return [...users];
+    return (await expandToUsers(snapshot.approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
   }
 
   return { problemsWith, operationFor, create, decide, refusal, get, listByIds };
