@@ -1,8 +1,8 @@
+import { tokenCaller } from '../domain/access/permissions.js';
 import type { InsightService } from '../domain/insights/insight-service.js';
 import type { QueryOptions } from '../domain/insights/insight-types.js';
-import { assertEnvironment } from '../domain/secrets/secret-rules.js';
 import { DURATION_RULE, parseDuration } from '../duration.js';
-import { AppError, invalidInput } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import type { Route } from './router.js';
 
 /** `?since=30d` (a duration back from now) or `?since=2025-01-31T00:00:00Z`, and `?limit=N`. */
@@ -34,31 +34,25 @@ export function insightRoutes(insights: InsightService): Route[] {
       method: 'GET',
       path: '/v1/audit/secrets/:env/:key',
       auth: 'admin',
-      handle: async ({ params, url }) => ({ status: 200, json: await insights.secretActivity(params.env, params.key, queryOptions(url)) }),
+      handle: async ({ principal, params, url }) => ({ status: 200, json: await insights.secretActivity(tokenCaller(principal), params.env, params.key, queryOptions(url)) }),
     },
     {
       method: 'GET',
       path: '/v1/audit/keys/:key',
       auth: 'admin',
-      handle: async ({ params, url }) => ({ status: 200, json: await insights.secretActivity(undefined, params.key, queryOptions(url)) }),
+      handle: async ({ principal, params, url }) => ({ status: 200, json: await insights.secretActivity(tokenCaller(principal), undefined, params.key, queryOptions(url)) }),
     },
     {
       method: 'GET',
       path: '/v1/audit/users/:id',
       auth: 'admin',
-      handle: async ({ params, url }) => ({ status: 200, json: await insights.userActivity(params.id, queryOptions(url)) }),
+      handle: async ({ principal, params, url }) => ({ status: 200, json: await insights.userActivity(tokenCaller(principal), params.id, queryOptions(url)) }),
     },
     {
       method: 'GET',
       path: '/v1/environments/:env/secrets',
       auth: 'token',
-      async handle({ principal, params }) {
-        assertEnvironment(params.env);
-        if (!principal.admin && principal.environments !== '*' && !principal.environments.includes(params.env)) {
-          throw new AppError('forbidden', `Token "${principal.name}" may not see the ${params.env} environment; ask an admin for a token that includes it.`);
-        }
-        return { status: 200, json: await insights.listSecrets(params.env) };
-      },
+      handle: async ({ principal, params }) => ({ status: 200, json: await insights.listSecrets(tokenCaller(principal), params.env) }),
     },
   ];
 }

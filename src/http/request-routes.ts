@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { SECRET_OPERATIONS } from '../db/schema/index.js';
 import type { RequestService } from '../domain/requests/request-service.js';
 import type { ChangeRequest } from '../domain/requests/request-types.js';
-import { type Principal, mayReadEnvironment } from '../domain/tokens/principal.js';
-import { AppError, invalidInput } from '../errors.js';
+import { tokenCaller, tokenMay } from '../domain/access/permissions.js';
+import type { Principal } from '../domain/tokens/principal.js';
+import { invalidInput } from '../errors.js';
 import type { Route } from './router.js';
 
 const newRequestBody = z.object({
@@ -28,7 +29,7 @@ export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
   operation: r.operation,
   baseVersion: r.baseVersion,
   appliedVersion: r.appliedVersion,
-  diff: mayReadEnvironment(viewer, r.environment)
+  diff: tokenMay(viewer, { action: 'read', environment: r.environment })
     ? { oldLength: r.oldLength, newLength: r.newLength, oldFingerprint: r.oldFingerprint, newFingerprint: r.newFingerprint }
     : { oldLength: r.oldLength, newLength: r.newLength, oldFingerprint: null, newFingerprint: null },
   requester: r.requester,
@@ -41,15 +42,6 @@ export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
   expiresAt: r.expiresAt.toISOString(),
   closedAt: r.closedAt?.toISOString() ?? null,
 });
-
-function mayRequest(p: Principal, environment: string) {
-  if (!p.scopes.includes('request')) {
-    throw new AppError('forbidden', `Token "${p.name}" may not open requests; create one with --scope request.`);
-  }
-  if (p.environments !== '*' && !p.environments.includes(environment)) {
-    throw new AppError('forbidden', `Token "${p.name}" may not open requests for ${environment}.`);
-  }
-}
 
 /** Machines open the same kind of request people do in Slack; approval still happens in Slack. */
 export function requestRoutes(requests: RequestService): Route[] {
@@ -65,14 +57,13 @@ export function requestRoutes(requests: RequestService): Route[] {
           throw invalidInput(`Invalid request body: ${i.path.join('.') || 'body'} ${i.message}.`);
         }
         const b = parsed.data;
-        mayRequest(principal, b.environment);
         const created = await requests.create({
           environment: b.environment,
           key: b.key,
           operation: b.operation ?? (await requests.operationFor(b.environment, b.key)),
           value: b.value === undefined ? undefined : Buffer.from(b.value, 'utf8'),
           reason: b.reason,
-          requester: { kind: 'token', name: principal.name },
+          requester: tokenCaller(principal),
         });
         return { status: 201, json: requestJson(created, principal) };
       },
@@ -82,10 +73,7 @@ export function requestRoutes(requests: RequestService): Route[] {
       path: '/v1/requests/:id',
       auth: 'token',
       async handle({ principal, params }) {
-        const r = await requests.get(params.id);
-        if (!principal.admin && principal.environments !== '*' && !principal.environments.includes(r.environment)) {
-          throw new AppError('forbidden', `Token "${principal.name}" may not see requests for ${r.environment}.`);
-        }
+        const r = await requests.get(tokenCaller(principal), params.id);
         return { status: 200, json: requestJson(r, principal) };
       },
     },

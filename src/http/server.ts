@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Logger } from 'pino';
+import { refusalMessage, tokenCaller, tokenRefusal } from '../domain/access/permissions.js';
 import type { TokenService } from '../domain/tokens/token-service.js';
 import type { Metrics } from '../metrics.js';
 import { publicError } from '../public-error.js';
@@ -80,8 +81,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
           return;
         }
         seen.tokenName = principal.name;
-        if (route.auth === 'admin' && !principal.admin) {
-          await send(res, errorReply(403, 'forbidden', 'This needs the admin token.'));
+        // Admin routes (tokens, the log, audit answers): the one rule of what a token may do says who passes.
+        const ask = { action: 'administer' } as const;
+        const refusal = route.auth === 'admin' ? tokenRefusal(principal, ask) : undefined;
+        if (refusal) {
+          await send(res, errorReply(403, 'forbidden', refusalMessage(tokenCaller(principal), ask, refusal)));
           return;
         }
       }

@@ -1,47 +1,67 @@
 import type { Database } from '../db/client.js';
+import { type MembersOf, isAmong, isNamed, lookUpGroups, uncheckedGroups } from '../domain/people/membership.js';
 import type { RequestQueries } from '../domain/requests/request-queries.js';
 import { type OwnedRotation, renderAppHome } from './blocks/app-home.js';
 import { enqueueHome } from './outbox/outbox-writer.js';
+
+/** Due rotations a user owns, and the owner groups Slack would not list. */
+export interface OwnedRotations {
+  rotations: OwnedRotation[];
+  uncheckedGroups: string[];
+}
 
 export interface AppHomeDeps {
   database: Database;
   queries: RequestQueries;
   /** Rotations the user owns that are due; absent until rotation reminders are configured. */
-  rotationsOwnedBy?(userId: string): Promise<OwnedRotation[]>;
+  rotationsOwnedBy?(userId: string): Promise<OwnedRotations>;
   kick?(): void;
 }
 
-/** The due rotations whose owners name this user, directly or through a user group. */
+/**
+ * The due rotations whose owners name this user, directly or through a user group. An item whose answer
+ * hangs on a group Slack would not list is left out and the group returned in `uncheckedGroups`: the Home
+ * then says what it could not check, rather than passing the item off as "not yours" or failing whole.
+ */
 export async function ownedRotations(
   status: { dueSecrets(): Promise<(OwnedRotation & { owners: string[] })[]> },
-  groupMembers: (groupId: string) => Promise<readonly string[]>,
+  groupMembers: MembersOf,
   userId: string,
-): Promise<OwnedRotation[]> {
+): Promise<OwnedRotations> {
   const items = await status.dueSecrets();
-  const owned: OwnedRotation[] = [];
+  const groups = await lookUpGroups(items.filter((i) => !isNamed(i.owners, userId)).flatMap((i) => i.owners), groupMembers);
+  const rotations: OwnedRotation[] = [];
+  const unchecked = new Set<string>();
   for (const item of items) {
-    let mine = item.owners.includes(userId);
-    for (const g of item.owners.filter((o) => o.startsWith('S'))) {
-      if (mine) break;
-      mine = (await groupMembers(g).catch(() => [] as readonly string[])).includes(userId);
+    let mine: boolean;
+    try {
+      mine = isAmong(item.owners, userId, groups);
+    } catch (err) {
+      const failed = uncheckedGroups(item.owners, groups);
+      if (failed.length === 0) throw err;
+      failed.forEach((g) => unchecked.add(g));
+      continue;
     }
-    if (mine) owned.push({ environment: item.environment, key: item.key, state: item.state, dueAt: item.dueAt });
+    if (mine) rotations.push({ environment: item.environment, key: item.key, state: item.state, dueAt: item.dueAt });
   }
-  return owned;
+  return { rotations, uncheckedGroups: [...unchecked] };
 }
 
 /** Draws a user's App Home from current state and sends it through the outbox. */
 export function createAppHome(deps: AppHomeDeps) {
   return {
-    async refresh(user: { userId: string; teamId: string }) {
-      const [awaiting, mine, rotations] = await Promise.all([
+    /** Returns the user groups Slack would not list (the Home says so too), for the caller to log. */
+    async refresh(user: { userId: string; teamId: string }): Promise<{ uncheckedGroups: string[] }> {
+      const [awaiting, mine, owned] = await Promise.all([
         deps.queries.awaitingDecision(user),
         deps.queries.requestedBy(user.userId),
-        deps.rotationsOwnedBy?.(user.userId) ?? Promise.resolve([]),
+        deps.rotationsOwnedBy?.(user.userId) ?? Promise.resolve({ rotations: [], uncheckedGroups: [] }),
       ]);
-      const view = renderAppHome({ awaiting, mine, rotations });
+      const uncheckedGroups = [...new Set([...awaiting.uncheckedGroups, ...owned.uncheckedGroups])];
+      const view = renderAppHome({ awaiting: awaiting.requests, mine, rotations: owned.rotations, uncheckedGroups });
       await deps.database.db.transaction((tx) => enqueueHome(tx, user.userId, view));
       deps.kick?.();
+      return { uncheckedGroups };
     },
   };
 }

@@ -61,6 +61,42 @@ describe('through the API', () => {
   });
 });
 
+describe('what a token may ask', () => {
+  const token = async (name: string, environments: string[], scopes: string[]) =>
+    (await s.api('/v1/tokens', { method: 'POST', body: { name, environments, scopes } })).body.token as string;
+  const askAs = (bearer: string, environment: string, key: string) =>
+    s.api('/v1/requests', { method: 'POST', token: bearer, body: { environment, key, operation: 'create', value: 'v', reason: 'r' } });
+
+  it('a read-only token may not open requests, and one for prod may not open them for dev; nothing is created', async () => {
+    const reader = await token('dev-reader', ['dev'], ['read']);
+    const prodOpener = await token('prod-opener', ['prod'], ['request']);
+    const before = (await createdRequests()).length;
+    const noScope = await askAs(reader, 'dev', 'REFUSED_A');
+    expect(noScope.status).toBe(403);
+    expect(noScope.body.error).toEqual({ code: 'forbidden', message: 'Token "dev-reader" may not open requests; create one with --scope request.' });
+    const elsewhere = await askAs(prodOpener, 'dev', 'REFUSED_B');
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.body.error).toEqual({ code: 'forbidden', message: 'Token "prod-opener" may not open requests for dev.' });
+    expect((await createdRequests()).length).toBe(before);
+    expect((await s.api('/v1/secrets/dev/REFUSED_A')).status).toBe(404);
+  });
+
+  it('a request is seen by any token for its environment (fingerprints only with read), and by no other', async () => {
+    const opener = await token('dev-opener', ['dev'], ['request']);
+    const reader = await token('dev-reader-2', ['dev'], ['read']);
+    const prodOpener = await token('prod-opener-2', ['prod'], ['request']);
+    const created = await askAs(opener, 'dev', 'SEEN_KEY');
+    expect(created.status).toBe(201);
+    const path = `/v1/requests/${created.body.id}`;
+    expect((await s.api(path, { token: opener })).body.diff).toMatchObject({ newLength: 1, newFingerprint: null });
+    expect((await s.api(path, { token: reader })).body.diff.newFingerprint).toMatch(/^[0-9a-f]{8}$/);
+    const refused = await s.api(path, { token: prodOpener });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe('Token "prod-opener-2" may not see requests for dev.');
+    expect((await s.api('/v1/requests/req_0000000000', { token: prodOpener })).status).toBe(404);
+  });
+});
+
 // Each CLI call starts node with tsx: slow on a busy machine, so these get room.
 describe('through the CLI', { timeout: 120_000 }, () => {
   it('keyturn request without --operation creates a missing secret, says so, and keyturn get reads it', async () => {

@@ -85,4 +85,43 @@ rotation:
     }
     expect(JSON.stringify(await homeOf('U0CAROL'))).toContain('None of your secrets is due for rotation');
   });
+
+  it('a group Slack will not list hides nothing silently: the Home is drawn and names the group it could not check', async () => {
+    await t.close();
+    let clock = Date.now();
+    t = await startSlackScenario({
+      now: () => new Date(clock),
+      groups: { S0PAY: ['U0ERIN'] }, // S0GONE is not a group Slack can list
+      policy: `
+environments:
+  prod:
+    approvers: [U0BOB, U0CAROL]
+    required_approvals: 1
+rotation:
+  channel: C0SECOPS
+  schedule: "0 9 * * 1-5"
+  environments: { prod: 90d }
+  rules:
+    - keys: "*_API_KEY"
+      every: 30d
+      owners: [U0BOB, S0GONE]
+    - keys: "*_TOKEN"
+      every: 30d
+      owners: [S0PAY]
+`,
+    });
+    await t.server.seed('prod', 'STRIPE_API_KEY', 'x');
+    await t.server.seed('prod', 'GITHUB_TOKEN', 'y');
+    clock += 40 * 24 * 3_600_000;
+
+    // Erin owns the token through S0PAY; whether she owns the API key is unknown, and the Home says so.
+    const erin = JSON.stringify(await homeOf('U0ERIN'));
+    expect(erin).toContain('GITHUB_TOKEN');
+    expect(erin).not.toContain('STRIPE_API_KEY');
+    expect(erin).toContain('Slack would not list the members of <!subteam^S0GONE>');
+    // Bob is named directly: nothing depends on the group, so nothing is missing.
+    const bob = JSON.stringify(await homeOf('U0BOB'));
+    expect(bob).toContain('STRIPE_API_KEY');
+    expect(bob).not.toContain('S0GONE');
+  });
 });

@@ -2,7 +2,8 @@
  * People in the policy who are gone from Slack, and approval rules they leave unable to reach quorum.
  * Users named directly are reported by name; user groups are expanded only to count who could approve.
  */
-import { isGroupId, isUserId } from '../policies/policy-fields.js';
+import { isUserId } from '../policies/policy-fields.js';
+import { lookUpGroups, uncheckedGroups, usersAmong } from '../people/membership.js';
 import type { Logger } from '../../logger.js';
 import type { Policy } from '../policies/index.js';
 import { type DeactivatedPerson, type DigestGap, type PeopleDirectory, type PolicyRole, type QuorumProblem, roleText } from './digest-types.js';
@@ -54,19 +55,15 @@ export async function checkPeople(
   const gaps: DigestGap[] = [];
   const settings = approvalSettings(policy);
 
-  // Each group once, each person once (the directory caches too, but a digest should not lean on it).
-  const groups = new Map<string, readonly string[] | undefined>();
-  for (const id of new Set(settings.flatMap((s) => s.approvers.filter(isGroupId)))) {
-    try {
-      groups.set(id, await directory.groupMembers(id));
-    } catch (err) {
-      groups.set(id, undefined);
-      logger?.warn({ group: id, error: (err as Error).message }, 'digest: could not list a user group; its quorum is not checked');
-      gaps.push({ what: `user group ${id}`, why: 'Slack would not list its members, so the quorum of the settings it approves for was not checked' });
-    }
+  // Each group once, all together; each person once (the directory caches too, but a digest should not lean on it).
+  const groups = await lookUpGroups(settings.flatMap((s) => s.approvers), (g) => directory.groupMembers(g));
+  for (const [id, found] of groups) {
+    if (!('failed' in found)) continue;
+    logger?.warn({ group: id, error: (found.failed as Error).message }, 'digest: could not list a user group; its quorum is not checked');
+    gaps.push({ what: `user group ${id}`, why: 'Slack would not list its members, so the quorum of the settings it approves for was not checked' });
   }
   const named = namedUsers(policy);
-  const people = new Set([...named.keys(), ...[...groups.values()].flatMap((m) => m ?? [])]);
+  const people = new Set([...named.keys(), ...[...groups.values()].flatMap((m) => ('members' in m ? m.members : []))]);
   const gone = new Set<string>();
   await Promise.all(
     [...people].map(async (id) => {
@@ -81,8 +78,9 @@ export async function checkPeople(
 
   const quorum: QuorumProblem[] = [];
   for (const s of settings) {
-    if (s.approvers.some((id) => isGroupId(id) && groups.get(id) === undefined)) continue;
-    const everyone = new Set(s.approvers.flatMap((id) => (isGroupId(id) ? [...groups.get(id)!] : [id])));
+    // Who is in a group Slack would not list is unknown: that setting is a gap above, not a quorum problem.
+    if (uncheckedGroups(s.approvers, groups).length) continue;
+    const everyone = new Set(usersAmong(s.approvers, groups));
     const active = [...everyone].filter((id) => !gone.has(id));
     if (active.length >= s.required) continue;
     quorum.push({

@@ -1,8 +1,6 @@
-import { AppError } from '../../errors.js';
+import { type MembersOf, isMember } from '../people/membership.js';
 import type { Policy } from '../policies/index.js';
 import type { AuditAccess } from './insight-types.js';
-
-const isGroup = (id: string) => id.startsWith('S');
 
 /** Everyone the policy names as an approver, of any environment or rule: user and group ids. */
 export function policyApprovers(policy: Policy): string[] {
@@ -24,22 +22,13 @@ export const AUDIT_REFUSAL =
 export async function auditAccess(
   policy: Policy | undefined,
   userId: string,
-  groupMembers: (groupId: string) => Promise<readonly string[]>,
+  groupMembers: MembersOf,
 ): Promise<AuditAccess> {
   if (!policy) {
     return { allowed: false, message: 'keyturn has no policy file loaded, so nobody is named to see audit answers; ask an admin to add one.' };
   }
   if (policy.admins.includes(userId)) return { allowed: true };
-  const approvers = policyApprovers(policy);
-  if (approvers.some((id) => !isGroup(id) && id === userId)) return { allowed: true };
-  // Looked up together, so a policy with several groups still answers well within Slack's 3 s.
-  const lookups = await Promise.allSettled(approvers.filter(isGroup).map((group) => groupMembers(group)));
-  if (lookups.some((l) => l.status === 'fulfilled' && l.value.includes(userId))) return { allowed: true };
-  const failed = lookups.find((l): l is PromiseRejectedResult => l.status === 'rejected');
-  if (failed) {
-    throw failed.reason instanceof AppError
-      ? failed.reason
-      : new AppError('internal', 'Could not look up Slack user groups to check who may see audit answers; try again in a minute.');
-  }
+  // Groups are looked up together (`membership.ts`), so a policy with several still answers within Slack's 3 s.
+  if (await isMember(policyApprovers(policy), userId, groupMembers)) return { allowed: true };
   return { allowed: false, message: AUDIT_REFUSAL };
 }

@@ -9,9 +9,9 @@ import type { ChangeRequest } from '../requests/request-types.js';
 import { assertEnvironment, assertKey } from '../secrets/secret-rules.js';
 import { isUserId, isValidTokenName } from '../vocabulary.js';
 import { auditAccess } from './audit-access.js';
-import { BOOTSTRAP_ADMIN, recordedNamesOf, tokenActor } from '../tokens/principal.js';
+import { BOOTSTRAP_ADMIN, recordedNamesOf, servicePrincipal, tokenActor } from '../tokens/principal.js';
+import { type Caller, enforce, environmentsFor, tokenMay } from '../access/permissions.js';
 import type {
-  AuditAccess,
   EnvironmentActivity,
   ListedSecret,
   QueryOptions,
@@ -67,6 +67,8 @@ function limitOf(opts: QueryOptions): number {
 export function createInsightService(deps: InsightServiceDeps) {
   const db = deps.database.db;
   const now = deps.now ?? (() => new Date());
+  // Who may see audit answers in Slack: the policy's admins and approvers, groups looked up now.
+  const access = { auditAccess: (userId: string) => auditAccess(deps.policy(), userId, deps.groupMembers) };
 
   async function current(environment: string, key: string): Promise<SecretCurrent | null> {
     const [row] = await db
@@ -143,19 +145,16 @@ export function createInsightService(deps: InsightServiceDeps) {
     const policy = deps.policy();
     const resolved = policy ? resolvePolicy(policy, environment, key) : undefined;
     const at = now();
-    const tokens = await db
-      .select({ name: apiTokens.name, expiresAt: apiTokens.expiresAt })
+    // Every live token, asked the same question a read asks (permissions), so this answer cannot drift from it.
+    const live = await db
+      .select({ name: apiTokens.name, environments: apiTokens.environments, scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt })
       .from(apiTokens)
-      .where(
-        and(
-          isNull(apiTokens.revokedAt),
-          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, at)),
-          sql`${environment} = any(${apiTokens.environments})`,
-          sql`'read' = any(${apiTokens.scopes})`,
-        ),
-      )
-      .orderBy(asc(apiTokens.name))
-      .limit(MAX_LISTED);
+      .where(and(isNull(apiTokens.revokedAt), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, at))))
+      .orderBy(asc(apiTokens.name));
+    const tokens = live
+      .filter((t) => tokenMay(servicePrincipal(t), { action: 'read', environment }))
+      .slice(0, MAX_LISTED)
+      .map(({ name, expiresAt }) => ({ name, expiresAt }));
     return {
       inPolicy: resolved !== undefined,
       approvers: resolved?.approvers ?? [],
@@ -169,7 +168,8 @@ export function createInsightService(deps: InsightServiceDeps) {
    * Who changed a secret (and who approved each change), who read it (grouped by reader), and who
    * could: in one environment, or in each environment where the key exists.
    */
-  async function secretActivity(environment: string | undefined, key: string, opts: QueryOptions = {}): Promise<SecretActivity> {
+  async function secretActivity(caller: Caller, environment: string | undefined, key: string, opts: QueryOptions = {}): Promise<SecretActivity> {
+    await enforce(caller, { action: 'audit' }, access);
     assertKey(key);
     if (environment !== undefined) assertEnvironment(environment);
     const limit = limitOf(opts);
@@ -208,7 +208,8 @@ export function createInsightService(deps: InsightServiceDeps) {
   }
 
   /** What one person (or token) requested, decided and read. `who`: see `auditSubject`. */
-  async function userActivity(who: string, opts: QueryOptions = {}): Promise<UserActivity> {
+  async function userActivity(caller: Caller, who: string, opts: QueryOptions = {}): Promise<UserActivity> {
+    await enforce(caller, { action: 'audit' }, access);
     const { actor, userId } = auditSubject(who);
     const limit = limitOf(opts);
     const since = opts.since;
@@ -280,14 +281,22 @@ export function createInsightService(deps: InsightServiceDeps) {
     };
   }
 
-  /** Live secrets (never values) with their version, last change and when rotation is due. */
-  async function listSecrets(environment?: string): Promise<SecretListing> {
-    if (environment !== undefined) assertEnvironment(environment);
+  /**
+   * Live secrets (never values) with their version, last change and when rotation is due: of one
+   * environment the caller may list, or of every environment it may list.
+   */
+  async function listSecrets(caller: Caller, environment?: string): Promise<SecretListing> {
+    if (environment !== undefined) {
+      assertEnvironment(environment);
+      await enforce(caller, { action: 'listEnvironment', environment });
+    }
+    const allowed = environment === undefined && caller.kind === 'token' ? environmentsFor(caller.principal, 'listEnvironment') : '*';
     const policy = deps.policy();
     const where = and(
       eq(secrets.deleted, false),
       gt(secrets.currentVersion, 0),
       environment !== undefined ? eq(secrets.environment, environment) : undefined,
+      allowed === '*' ? undefined : allowed.length ? inArray(secrets.environment, [...allowed]) : sql`false`,
     );
     const [rows, [{ total }]] = await Promise.all([
       db
@@ -316,12 +325,9 @@ export function createInsightService(deps: InsightServiceDeps) {
   }
 
   /** A request's state and safe diff (never the value); not found is an error with the id. */
-  const requestStatus = (id: string): Promise<ChangeRequest> => deps.requests.get(id.trim());
+  const requestStatus = (caller: Caller, id: string): Promise<ChangeRequest> => deps.requests.get(caller, id.trim());
 
-  /** May this Slack user see audit answers (admins and approvers named in the policy)? */
-  const mayAudit = (userId: string): Promise<AuditAccess> => auditAccess(deps.policy(), userId, deps.groupMembers);
-
-  return { secretActivity, secretHistory, userActivity, listSecrets, requestStatus, mayAudit };
+  return { secretActivity, secretHistory, userActivity, listSecrets, requestStatus };
 }
 
 export type InsightService = ReturnType<typeof createInsightService>;

@@ -5,7 +5,7 @@ import { loadRequest } from './request-repo.js';
 import { REASON_MAX } from './request-service.js';
 import { canMove } from './request-states.js';
 import { closeRequest } from './request-transitions.js';
-import type { ChangeRequest, Refusal } from './request-types.js';
+import type { ChangeRequest } from './request-types.js';
 
 export interface RequestCancelDeps {
   database: Database;
@@ -21,11 +21,14 @@ export interface RequestCancelDeps {
   committed?(): void;
 }
 
+/** Why a cancel was refused: a code with the facts the edges need to word it (`slack/blocks/refusals.ts`). */
+export type CancelRefusal = { code: 'no_such_request'; requestId: string } | { code: 'not_your_request'; requestId: string };
+
 export type CancelOutcome =
   | { kind: 'cancelled'; request: ChangeRequest }
   /** It was closed already: nothing changed. */
-  | { kind: 'closed'; request: ChangeRequest; message: string }
-  | Refusal;
+  | { kind: 'closed'; request: ChangeRequest }
+  | { kind: 'refused'; refusal: CancelRefusal };
 
 /**
  * The requester takes back a pending request. Only the Slack user who asked may cancel it; a closed
@@ -44,18 +47,11 @@ export function createRequestCanceller(deps: RequestCancelDeps) {
     const actor = `slack:${input.userId}`;
     const outcome = await database.db.transaction(async (tx): Promise<CancelOutcome> => {
       const found = await loadRequest(tx, id, true);
-      if (!found) return { kind: 'refused', message: `There is no request ${id}; check the id in the request's message.` };
+      if (!found) return { kind: 'refused', refusal: { code: 'no_such_request', requestId: id } };
       const { row, request } = found;
       const ownRequest = request.requesterUserId === input.userId && (!request.teamId || request.teamId === input.teamId);
-      if (!ownRequest) {
-        return {
-          kind: 'refused',
-          message: `Only the person who asked for a change can cancel it, and request ${id} is not yours; nothing changed. An approver can deny it instead.`,
-        };
-      }
-      if (!canMove(row.status, 'cancelled')) {
-        return { kind: 'closed', request, message: `Request ${id} is already ${row.status}; nothing changed.` };
-      }
+      if (!ownRequest) return { kind: 'refused', refusal: { code: 'not_your_request', requestId: id } };
+      if (!canMove(row.status, 'cancelled')) return { kind: 'closed', request };
       await closeRequest({ audit, metrics, now }, tx, row, 'cancelled', actor, reason);
       const cancelled = (await loadRequest(tx, id))!.request;
       await deps.onCancelled?.(tx, cancelled);

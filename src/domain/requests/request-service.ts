@@ -10,9 +10,12 @@ import type { Metrics } from '../../metrics.js';
 import { HOUR } from '../../duration.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
+import { type Caller, enforce } from '../access/permissions.js';
 import { tokenActor } from '../tokens/principal.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
-import { approverGroups, refusalFor } from './eligibility.js';
+import { isGroupId } from '../policies/policy-fields.js';
+import { expandToUsers } from '../people/membership.js';
+import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
 import { quorumMet } from './quorum.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
@@ -48,7 +51,7 @@ export type Problems = Partial<Record<RequestField, string>>;
 
 const newRequestId = (idempotencyKey?: string) =>
   `req_${idempotencyKey ? createHash('sha256').update(`request:${idempotencyKey}`).digest('hex').slice(0, 10) : randomBytes(5).toString('hex')}`;
-const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : tokenActor(r.name));
+const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : tokenActor(r.principal.name));
 
 type Row = RequestRow;
 
@@ -60,10 +63,17 @@ export function createRequestService(deps: RequestServiceDeps) {
 
   const load = (id: string, on: Queryable = db, lock = false) => loadRequest(on, id, lock);
 
-  async function get(id: string): Promise<ChangeRequest> {
+  async function find(id: string): Promise<ChangeRequest> {
     const found = await load(id);
     if (!found) throw notFound(`No request ${JSON.stringify(id)}.`);
     return found.request;
+  }
+
+  /** A request as the caller may see it: not found is an error with the id, another environment a refusal. */
+  async function get(caller: Caller, id: string): Promise<ChangeRequest> {
+    const request = await find(id);
+    await enforce(caller, { action: 'seeRequest', environment: request.environment });
+    return request;
   }
 
   const close = (tx: Queryable, row: Row, to: RequestStatus, actor: string, outcome: string, extra: { appliedVersion?: number } = {}) =>
@@ -129,7 +139,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       problems.environment = `Nobody can approve this: ${unavailable.why}, and ${input.environment} needs ${n} approval${n === 1 ? '' : 's'}. ${unavailable.fix}, or use an environment that needs none.`;
       return problems;
     }
-    if (input.requester?.kind === 'slack' && policy.approvers.every((a) => !a.startsWith('S'))) {
+    if (input.requester?.kind === 'slack' && !policy.approvers.some(isGroupId)) {
       const requesterId = input.requester.userId;
       const others = policy.approvers.filter((a) => a !== requesterId);
       if (new Set(others).size < policy.requiredApprovals) {
@@ -169,9 +179,10 @@ export function createRequestService(deps: RequestServiceDeps) {
   }
 
   async function create(input: NewRequestInput): Promise<ChangeRequest> {
+    await enforce(input.requester, { action: 'request', environment: input.environment });
     const id = newRequestId(input.idempotencyKey);
     // Handled before (a replayed submission): the request it created is the answer.
-    if (input.idempotencyKey && (await load(id))) return get(id);
+    if (input.idempotencyKey && (await load(id))) return find(id);
     const limited = await rateLimitRefusal(input.requester);
     if (limited) throw new AppError('rate_limited', limited);
     const problems = await problemsWith(input, { rateLimit: false });
@@ -252,10 +263,10 @@ export function createRequestService(deps: RequestServiceDeps) {
       }
       return true;
     });
-    if (!inserted) return get(id);
+    if (!inserted) return find(id);
     events.committed?.();
     metrics?.inc('keyturn_requests_created_total', { environment: change.environment });
-    return get(id);
+    return find(id);
   }
 
   /**
@@ -265,10 +276,11 @@ export function createRequestService(deps: RequestServiceDeps) {
   async function decide(input: { requestId: string; userId: string; teamId: string; decision: Decision; comment?: string }): Promise<DecisionOutcome> {
     const committed = metrics?.startTimer('keyturn_decision_commit_seconds');
     const commentProblem = input.comment === undefined ? undefined : textProblem('reason', input.comment);
-    if (commentProblem) return { kind: 'refused', message: commentProblem };
+    if (commentProblem) return { kind: 'refused', refusal: { code: 'bad_comment', problem: commentProblem } };
     const before = await load(input.requestId);
-    if (!before) return { kind: 'refused', message: 'That request no longer exists.' };
-    const groups = await expandGroups(before.request);
+    if (!before) return { kind: 'refused', refusal: { code: 'no_such_request' } };
+    // Group membership is a Slack lookup: done before any row lock is taken.
+    const groups = await groupsFor(before.request, input, deps.groupMembers);
 
     let changed = false;
     const outcome = await db.transaction(async (tx): Promise<DecisionOutcome> => {
@@ -282,7 +294,7 @@ export function createRequestService(deps: RequestServiceDeps) {
         return { kind: 'closed', request: expired };
       }
       const refusal = refusalFor(found.request, input, groups);
-      if (refusal) return { kind: 'refused', message: refusal };
+      if (refusal) return { kind: 'refused', refusal };
 
       const comment = input.comment?.trim().slice(0, REASON_MAX) || null;
       const [review] = await tx
@@ -317,32 +329,17 @@ export function createRequestService(deps: RequestServiceDeps) {
     return outcome;
   }
 
-  // Group membership is a Slack lookup: done before any row lock is taken.
-  async function expandGroups(request: ChangeRequest) {
-    const groups = new Map<string, readonly string[]>();
-    for (const g of approverGroups(request.policy.approvers)) groups.set(g, await deps.groupMembers(g));
-    return groups;
-  }
-
   /** Why this user may not decide now (no lock; `decide` checks again), or undefined. */
-  async function refusal(requestId: string, clicker: { userId: string; teamId: string }): Promise<string | undefined> {
+  async function refusal(requestId: string, clicker: { userId: string; teamId: string }): Promise<DecisionRefusal | undefined> {
     const found = await load(requestId);
-    if (!found) return 'That request no longer exists.';
-    if (found.request.status !== 'pending') return `This request is already ${found.request.status}; nothing changed.`;
-    const groups = await expandGroups(found.request);
-    return refusalFor(found.request, clicker, groups);
+    if (!found) return { code: 'no_such_request' };
+    return refusalFor(found.request, clicker, await groupsFor(found.request, clicker, deps.groupMembers));
   }
 
   /** The approval channel, or every approver's user id with groups expanded, never the requester. */
   async function approverTargets(snapshot: PolicySnapshot, requesterUserId: string | null): Promise<string[]> {
     if (snapshot.approvalChannel) return [snapshot.approvalChannel];
-    const users = new Set<string>();
-    for (const id of snapshot.approvers) {
-      if (id.startsWith('S')) (await deps.groupMembers(id)).forEach((u) => users.add(u));
-      else users.add(id);
-    }
-    if (requesterUserId) users.delete(requesterUserId);
-    return [...users];
+    return (await expandToUsers(snapshot.approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
   }
 
   return { problemsWith, operationFor, create, decide, refusal, get };

@@ -5,6 +5,7 @@ import type { Metrics } from '../../metrics.js';
 import { HOUR } from '../../duration.js';
 import { isChannelId } from '../vocabulary.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { expandToUsers } from '../people/membership.js';
 import { type RequestRow, checkedRequestRow, loadRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, RequestEvents } from './request-types.js';
@@ -36,14 +37,7 @@ export function createRequestSweep(deps: SweepDeps) {
   const db = database.db;
   const now = deps.now ?? (() => new Date());
 
-  async function expandUsers(ids: readonly string[]): Promise<string[]> {
-    const users = new Set<string>();
-    for (const id of ids) {
-      if (id.startsWith('S')) (await deps.groupMembers(id)).forEach((u) => users.add(u));
-      else users.add(id);
-    }
-    return [...users];
-  }
+  const expandUsers = (ids: readonly string[]) => expandToUsers(ids, deps.groupMembers);
 
   /** Runs `step` on the request under its row lock, if it is still pending. */
   async function whilePending(id: string, step: (tx: Queryable, row: RequestRow, request: ChangeRequest) => Promise<boolean>) {

@@ -1,10 +1,10 @@
 import type { Queryable } from '../../db/client.js';
+import type { Caller } from '../access/permissions.js';
 import type { Decision, PolicySnapshot, RequestStatus, SecretOperation } from '../../db/schema/index.js';
+import type { DecisionRefusal } from './eligibility.js';
 
-/** Who asked: a person in Slack, or a workload through the API. */
-export type Requester =
-  | { kind: 'slack'; userId: string; teamId: string }
-  | { kind: 'token'; name: string };
+/** Who asked: a person in Slack, or a workload through the API (what it may ask: domain/access/permissions). */
+export type Requester = Caller;
 
 export interface Review {
   reviewer: string;
@@ -54,13 +54,11 @@ export interface NewRequestInput {
   idempotencyKey?: string;
 }
 
-/** Why a click did not count, in words for the person who clicked. */
-export type Refusal = { kind: 'refused'; message: string };
-
 export type DecisionOutcome =
   | { kind: 'recorded'; request: ChangeRequest }
   | { kind: 'closed'; request: ChangeRequest }
-  | Refusal;
+  /** Worded at the edge: `slack/blocks/refusals.ts`. */
+  | { kind: 'refused'; refusal: DecisionRefusal };
 
 /**
  * Told inside the transaction that creates or changes a request, so whatever it records (messages

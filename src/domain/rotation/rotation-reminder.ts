@@ -8,6 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { rotationSnoozes, secrets, slackMessages } from '../../db/schema/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import { type MembersOf, isMember } from '../people/membership.js';
 import { type Policy, resolvePolicy, rotationIntervalFor } from '../policies/index.js';
 import { isValidEnvironment, isValidKey } from '../secrets/secret-rules.js';
 import type { RotationItem, RotationStatus } from './rotation-status.js';
@@ -89,7 +90,7 @@ export interface SnoozeDeps {
   audit: Pick<AuditLog, 'append'>;
   policy: () => Policy | undefined;
   /** Members of a Slack user group, looked up when someone snoozes. */
-  groupMembers: (groupId: string) => Promise<readonly string[]>;
+  groupMembers: MembersOf;
   now: () => Date;
 }
 
@@ -101,20 +102,21 @@ export interface SnoozeInput {
   days: number;
 }
 
+/** Why a snooze was refused: a code with the facts the edges need to word it (`slack/blocks/refusals.ts`). */
+export type SnoozeRefusal =
+  | { code: 'bad_days' }
+  /** Not a name keyturn could hold. */
+  | { code: 'unknown_secret' }
+  | { code: 'no_rotation'; environment: string; key: string }
+  | { code: 'not_owner_or_approver'; environment: string; key: string; owners: readonly string[]; approvers: readonly string[] }
+  /** A name keyturn could hold, but no live secret by it. */
+  | { code: 'no_secret'; environment: string; key: string };
+
 export type SnoozeOutcome =
   | { kind: 'snoozed'; environment: string; key: string; days: SnoozeDays; until: Date }
-  | { kind: 'refused'; message: string };
+  | { kind: 'refused'; refusal: SnoozeRefusal };
 
-const isGroup = (id: string) => id.startsWith('S');
-const mention = (id: string) => (isGroup(id) ? `<!subteam^${id}>` : `<@${id}>`);
-const listed = (ids: readonly string[]) => (ids.length ? ids.map(mention).join(', ') : 'none named');
-
-/** Is the user one of `ids`, directly or through a user group? Groups are looked up only if needed. */
-async function isAmong(ids: readonly string[], userId: string, groupMembers: SnoozeDeps['groupMembers']): Promise<boolean> {
-  if (ids.some((id) => !isGroup(id) && id === userId)) return true;
-  for (const group of ids.filter(isGroup)) if ((await groupMembers(group)).includes(userId)) return true;
-  return false;
-}
+const refused = (refusal: SnoozeRefusal): SnoozeOutcome => ({ kind: 'refused', refusal });
 
 /**
  * Puts one secret's rotation reminder off for 1, 3, 7 or 14 days. Allowed for the secret's rotation
@@ -123,25 +125,16 @@ async function isAmong(ids: readonly string[], userId: string, groupMembers: Sno
  */
 export async function snoozeRotation(deps: SnoozeDeps, input: SnoozeInput): Promise<SnoozeOutcome> {
   const days = SNOOZE_DAYS.find((d) => d === input.days);
-  if (days === undefined) return { kind: 'refused', message: `A reminder can be snoozed for ${SNOOZE_DAYS.join(', ')} days at most; nothing changed.` };
-  if (!isValidEnvironment(input.environment) || !isValidKey(input.key)) {
-    return { kind: 'refused', message: 'That is not a secret keyturn knows; nothing changed.' };
-  }
+  if (days === undefined) return refused({ code: 'bad_days' });
+  if (!isValidEnvironment(input.environment) || !isValidKey(input.key)) return refused({ code: 'unknown_secret' });
   const { environment, key, userId } = input;
-  const name = `${environment}/${key}`;
   const policy = deps.policy();
   const interval = policy ? rotationIntervalFor(policy, environment, key) : undefined;
-  if (!policy || !interval) {
-    return { kind: 'refused', message: `The policy asks for no rotation of ${name}, so there is no reminder to snooze.` };
-  }
+  if (!policy || !interval) return refused({ code: 'no_rotation', environment, key });
   const approvers = resolvePolicy(policy, environment, key)?.approvers ?? [];
-  // Group membership is a Slack lookup: done before the transaction.
-  const allowed = (await isAmong(interval.owners, userId, deps.groupMembers)) || (await isAmong(approvers, userId, deps.groupMembers));
-  if (!allowed) {
-    return {
-      kind: 'refused',
-      message: `Only the rotation owners of ${name} (${listed(interval.owners)}) and its approvers (${listed(approvers)}) may snooze its reminder. Nothing changed.`,
-    };
+  // Group membership is a Slack lookup: done before the transaction, owners and approvers together.
+  if (!(await isMember([...interval.owners, ...approvers], userId, deps.groupMembers))) {
+    return refused({ code: 'not_owner_or_approver', environment, key, owners: interval.owners, approvers });
   }
 
   const now = deps.now();
@@ -151,7 +144,7 @@ export async function snoozeRotation(deps: SnoozeDeps, input: SnoozeInput): Prom
       .select({ version: secrets.currentVersion, deleted: secrets.deleted })
       .from(secrets)
       .where(and(eq(secrets.environment, environment), eq(secrets.key, key)));
-    if (!secret || secret.version === 0 || secret.deleted) return { kind: 'refused', message: `There is no secret ${name}; nothing to snooze.` };
+    if (!secret || secret.version === 0 || secret.deleted) return refused({ code: 'no_secret', environment, key });
     await tx
       .insert(rotationSnoozes)
       .values({ environment, key, until, snoozedBy: `slack:${userId}`, createdAt: now })

@@ -8,7 +8,8 @@ import type { SealedValue } from '../../crypto/key-provider.js';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { type Principal, actorOf, readRefusal } from '../tokens/principal.js';
+import { type Ask, refusalError, tokenCaller, tokenRefusal } from '../access/permissions.js';
+import { type Principal, actorOf } from '../tokens/principal.js';
 import { assertEnvironment, assertKey, assertValue } from './secret-rules.js';
 
 /** The current state of a secret, without its value. */
@@ -233,20 +234,16 @@ export function createSecretStore(deps: SecretStoreDeps) {
 
   /** Refuses (and audits) a principal that may not read the environment: values and history alike. */
   async function denyUnlessAllowed(principal: Principal, environment: string, key: string | null, what: 'value' | 'history' = 'value') {
-    const refusal = readRefusal(principal, environment);
+    // Fingerprints and who changed what are read access: the same rule as the values.
+    const ask: Ask = what === 'history' ? { action: 'read', environment, historyOf: key! } : { action: 'read', environment };
+    const refusal = tokenRefusal(principal, ask);
     if (!refusal) return;
-    const reason = refusal === 'no_read_scope' ? 'token lacks the read scope' : 'environment not allowed for this token';
+    const reason = refusal.code === 'no_scope' ? 'token lacks the read scope' : 'environment not allowed for this token';
     await audit.recordReads([
       { actor: actorOf(principal), action: 'secret.read_denied', environment, key, detail: { reason, ...(what === 'history' ? { history: true } : {}) } },
     ]);
     metrics?.inc('keyturn_reads_total', { outcome: 'denied' });
-    const subject = what === 'history' ? `the history of ${environment}/${key}` : `the ${environment} environment`;
-    throw new AppError(
-      'forbidden',
-      refusal === 'no_read_scope'
-        ? `Token "${principal.name}" may not read ${subject}: it lacks the read scope; ask an admin for a token with --scope read.`
-        : `Token "${principal.name}" may not read ${subject}; ask an admin for a token that includes ${environment}.`,
-    );
+    throw refusalError(tokenCaller(principal), ask, refusal);
   }
 
   async function openVersion(row: typeof secretVersions.$inferSelect): Promise<Buffer> {
@@ -359,7 +356,6 @@ export function createSecretStore(deps: SecretStoreDeps) {
   async function history(principal: Principal, environment: string, key: string): Promise<VersionInfo[]> {
     assertEnvironment(environment);
     assertKey(key);
-    // Fingerprints and who changed what are read access: the read scope, like the values.
     await denyUnlessAllowed(principal, environment, key, 'history');
     const rows = await db
       .select({

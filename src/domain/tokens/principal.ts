@@ -26,11 +26,10 @@ export const actorOf = (p: Principal) => tokenActor(p.name);
  */
 export const recordedNamesOf = (actor: string): string[] => (actor === tokenActor(BOOTSTRAP_ADMIN) ? [actor, BOOTSTRAP_ADMIN] : [actor]);
 
-/** Why a principal may not read an environment (values or their history), or undefined when it may. */
-export function readRefusal(p: Principal, environment: string): 'no_read_scope' | 'environment_not_allowed' | undefined {
-  if (!p.scopes.includes('read')) return 'no_read_scope';
-  if (p.environments !== '*' && !p.environments.includes(environment)) return 'environment_not_allowed';
-  return undefined;
-}
-
-export const mayReadEnvironment = (p: Principal, environment: string) => readRefusal(p, environment) === undefined;
+/** A service token as a principal: what its row says it may do (the bootstrap admin is not a row). */
+export const servicePrincipal = (row: { name: string; environments: readonly string[]; scopes: readonly string[] }): Principal => ({
+  name: row.name,
+  admin: false,
+  environments: row.environments,
+  scopes: row.scopes as TokenScope[],
+});

@@ -1,13 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { TOKEN_SCOPES, type TokenScope, apiTokens } from '../../db/schema/index.js';
+import { TOKEN_SCOPES, apiTokens } from '../../db/schema/index.js';
 import { DAY, DURATION_RULE, parseDuration } from '../../duration.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import { conflict, invalidInput, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { TOKEN_NAME_RULE, isValidEnvironment, isValidTokenName } from '../vocabulary.js';
-import { BOOTSTRAP_ADMIN, type Principal } from './principal.js';
+import { BOOTSTRAP_ADMIN, type Principal, servicePrincipal } from './principal.js';
 
 export const DEFAULT_TOKEN_TTL = '90d';
 const MAX_TTL_MS = 3650 * DAY;
@@ -65,9 +65,7 @@ export function createTokenService(deps: TokenServiceDeps) {
         .from(apiTokens)
         .where(and(eq(apiTokens.tokenHash, hex), isNull(apiTokens.revokedAt)));
       hit = {
-        principal: row
-          ? { name: row.name, admin: false, environments: row.environments, scopes: row.scopes as TokenScope[] }
-          : undefined,
+        principal: row ? servicePrincipal(row) : undefined,
         expiresAt: row?.expiresAt ? row.expiresAt.getTime() : null,
         checkedAt: t,
       };

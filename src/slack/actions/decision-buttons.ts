@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
-import { ACTIONS, renderDenyModal } from '../blocks/index.js';
+import { ACTIONS, decisionRefusalText, renderDenyModal } from '../blocks/index.js';
 import { isRequestId } from '../../domain/vocabulary.js';
 import { publicError } from '../../public-error.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
@@ -39,7 +39,7 @@ export function registerDecisionButtons(app: App, deps: ListenerDeps) {
     ACTIONS.approve,
     onButton(async (id, clicker, _args, tell) => {
       const outcome = await deps.requests.decide({ requestId: id, ...clicker, decision: 'approve' });
-      if (outcome.kind === 'refused') await tell(outcome.message);
+      if (outcome.kind === 'refused') await tell(decisionRefusalText(outcome.refusal));
       else if (outcome.kind === 'closed') await tell(`This request is already ${outcome.request.status}; nothing changed.`);
     }, deps, 'approval'),
   );
@@ -48,8 +48,8 @@ export function registerDecisionButtons(app: App, deps: ListenerDeps) {
     ACTIONS.deny,
     onButton(async (id, clicker, { body, client }, tell) => {
       const refusal = await deps.requests.refusal(id, clicker);
-      if (refusal) return void (await tell(refusal));
-      await client.views.open({ trigger_id: body.trigger_id, view: renderDenyModal(await deps.requests.get(id)) });
+      if (refusal) return void (await tell(decisionRefusalText(refusal)));
+      await client.views.open({ trigger_id: body.trigger_id, view: renderDenyModal(await deps.requests.get({ kind: 'slack', ...clicker }, id)) });
     }, deps, 'denial'),
   );
 }

@@ -15,6 +15,7 @@ import { type RenderedMessage, renderApprovalMessage } from './approval-message.
 import { LIMITS, actorText, approversText, changeText, context, durationText, header, plural, section } from './common.js';
 import { code, escapeMrkdwn, escapeTruncated, mentionUser, slackDate, truncatePlain } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
+import { cancelRefusalText } from './refusals.js';
 
 /**
  * Answers to `/secret list|history|status|cancel|audit`, shown only to the person who asked. Pure
@@ -218,8 +219,8 @@ export function renderRequestStatus(r: ChangeRequest, opts: { now: Date }): Rend
 
 /** `/secret cancel ID`: what happened, in words for the person who asked. */
 export function renderCancelOutcome(o: CancelOutcome): RenderedMessage {
-  if (o.kind === 'refused') return renderAnswerProblem(o.message);
-  if (o.kind === 'closed') return message(escapeMrkdwn(o.message), [section(escapeMrkdwn(o.message))]);
+  if (o.kind === 'refused') return renderAnswerProblem(cancelRefusalText(o.refusal));
+  if (o.kind === 'closed') return renderAnswerProblem(`Request ${o.request.id} is already ${o.request.status}; nothing changed.`);
   const r = o.request;
   const lead = `You cancelled request ${code(r.id)} to ${changeText(r)}. Nothing was written.`;
   return message(lead, [section(lead), section(safeDiffText(r, 'requester'))]);

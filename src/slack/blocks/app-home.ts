@@ -2,7 +2,7 @@ import type { HomeView, KnownBlock } from '@slack/types';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { decisionButtons, summaryText } from './approval-message.js';
 import { changeText, context, header, requesterText, section } from './common.js';
-import { code, escapeTruncated, slackDate } from './mrkdwn.js';
+import { code, escapeTruncated, mentionGroup, slackDate } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
 
 /** A rotation the user owns that is due (from the rotation schedule). */
@@ -17,6 +17,8 @@ export interface AppHomeData {
   awaiting: ChangeRequest[];
   mine: ChangeRequest[];
   rotations: OwnedRotation[];
+  /** User groups Slack would not list: what reaches the user through them could not be checked. */
+  uncheckedGroups?: string[];
 }
 
 const MAX_BLOCKS = 100; // Slack's limit for a home tab
@@ -24,7 +26,16 @@ const REASON_SHOWN = 300;
 
 /** The App Home tab: what waits on you (with the buttons), your requests, rotations you own that are due. */
 export function renderAppHome(data: AppHomeData): HomeView {
-  const blocks: KnownBlock[] = [header('Awaiting your decision')];
+  const blocks: KnownBlock[] = [];
+  // First, so the 100-block cut never drops it: the lists below may be missing what these groups bring.
+  if (data.uncheckedGroups?.length) {
+    blocks.push(
+      context(
+        `:warning: Slack would not list the members of ${data.uncheckedGroups.map(mentionGroup).join(', ')}, so requests and rotations that reach you through ${data.uncheckedGroups.length === 1 ? 'that group' : 'those groups'} may be missing below. Reopen this tab in a minute to try again.`,
+      ),
+    );
+  }
+  blocks.push(header('Awaiting your decision'));
   if (data.awaiting.length === 0) blocks.push(section('Nothing is waiting for you.'));
   for (const r of data.awaiting) {
     blocks.push(

@@ -4,6 +4,8 @@
  * `<https://x|y>` are shown as typed and do nothing.
  */
 
+import { isGroupId } from '../../domain/policies/policy-fields.js';
+
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 const escapeChar = (ch: string) => ENTITIES[ch] ?? ch;
 
@@ -24,9 +26,9 @@ export function mentionGroup(id: string): string {
   return SLACK_ID.test(id) ? `<!subteam^${id}>` : escapeMrkdwn(id);
 }
 
-/** An approver from a policy: `S…` is a user group, anything else a user. */
+/** An approver from a policy: a user-group id (`S…`, as the policy checks it) or else a user. */
 export function mentionApprover(id: string): string {
-  return id.startsWith('S') ? mentionGroup(id) : mentionUser(id);
+  return isGroupId(id) ? mentionGroup(id) : mentionUser(id);
 }
 
 /** Inline code of untrusted text: backticks removed (they would end the span), line breaks flattened, escaped. */

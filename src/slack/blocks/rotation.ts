@@ -5,6 +5,7 @@ import type { RenderedMessage } from './approval-message.js';
 import { LIMITS, actorText, context, durationText, header, plural, section } from './common.js';
 import { ACTIONS } from './ids.js';
 import { code, mentionApprover, slackDate, truncatePlain } from './mrkdwn.js';
+import { snoozeRefusalText } from './refusals.js';
 import { DAY } from '../../duration.js';
 
 /** Items drawn with their buttons; the rest are counted. 2 blocks each keeps a message well under 50. */
@@ -95,6 +96,6 @@ export function renderRotationReminder(items: readonly RotationItem[], now: Date
 
 /** The ephemeral answer to a Snooze choice: when the reminder comes back, or why nothing changed. */
 export function renderSnoozeOutcome(outcome: SnoozeOutcome): string {
-  if (outcome.kind === 'refused') return outcome.message;
+  if (outcome.kind === 'refused') return snoozeRefusalText(outcome.refusal);
   return `Snoozed for ${plural(outcome.days, 'day')}: ${code(outcome.environment)} / ${code(outcome.key)} is left out of rotation reminders until ${slackDate(outcome.until)}. Recorded in the audit log.`;
 }

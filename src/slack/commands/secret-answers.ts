@@ -36,26 +36,26 @@ export type Question = Exclude<SecretCommand, { kind: 'request' | 'help' | 'usag
  */
 export async function answerQuestion(q: Question, asker: { userId: string; teamId: string }, deps: AnswerDeps): Promise<RenderedMessage> {
   const { insights } = deps;
+  const caller = { kind: 'slack' as const, ...asker };
   const now = deps.now?.() ?? new Date();
   const limit = SLACK_ANSWER_LIMIT;
   try {
     switch (q.kind) {
       case 'list':
-        return renderSecretList(await insights.listSecrets(q.environment));
+        return renderSecretList(await insights.listSecrets(caller, q.environment));
       case 'history':
         return renderSecretHistory(await insights.secretHistory(q.environment, q.key, { limit }));
       case 'status':
-        return renderRequestStatus(await insights.requestStatus(q.requestId), { now });
+        return renderRequestStatus(await insights.requestStatus(caller, q.requestId), { now });
       case 'cancel':
         return renderCancelOutcome(await deps.cancelRequest({ requestId: q.requestId, ...asker, reason: q.reason }));
       case 'auditSecret':
       case 'auditUser': {
-        const access = await insights.mayAudit(asker.userId);
-        if (!access.allowed) return renderAnswerProblem(access.message);
+        // Refused in the domain (the policy's admins and approvers only); the refusal is worded below.
         const since = new Date(now.getTime() - SLACK_AUDIT_WINDOW_MS);
         return q.kind === 'auditSecret'
-          ? renderSecretActivity(await insights.secretActivity(q.environment, q.key, { since, limit }))
-          : renderUserActivity(await insights.userActivity(q.subject, { since, limit }));
+          ? renderSecretActivity(await insights.secretActivity(caller, q.environment, q.key, { since, limit }))
+          : renderUserActivity(await insights.userActivity(caller, q.subject, { since, limit }));
       }
     }
   } catch (err) {

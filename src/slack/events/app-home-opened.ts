@@ -11,7 +11,8 @@ export function registerAppHomeOpened(app: App, deps: { home?: AppHome; logger: 
     if (event.tab !== 'home' || !deps.home) return;
     const teamId = (body as { team_id?: string }).team_id ?? '';
     try {
-      await deps.home.refresh({ userId: event.user, teamId });
+      const { uncheckedGroups } = await deps.home.refresh({ userId: event.user, teamId });
+      if (uncheckedGroups.length) deps.logger.warn({ user: event.user, groups: uncheckedGroups }, 'App Home drawn without the user groups Slack would not list');
     } catch (err) {
       // Nobody is waiting for an answer here: the log is the only reader.
       deps.logger.error({ user: event.user, ...errorFacts(err) }, 'could not draw App Home');

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { DENY_FIELDS, VIEWS } from '../blocks/index.js';
+import { DENY_FIELDS, VIEWS, decisionRefusalText } from '../blocks/index.js';
 import { publicError } from '../../public-error.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 
@@ -22,7 +22,7 @@ export function registerDenySubmission(app: App, deps: ListenerDeps) {
     } catch (err) {
       return void (await tell(`Your denial was not recorded. ${publicError(err, deps.logger, { requestId: view.private_metadata, user: clicker.userId, action: 'denial' }).message}`));
     }
-    if (outcome.kind === 'refused') await tell(outcome.message);
+    if (outcome.kind === 'refused') await tell(decisionRefusalText(outcome.refusal));
     if (outcome.kind === 'closed') await tell(`That request is already ${outcome.request.status}; your denial changed nothing.`);
   });
 }

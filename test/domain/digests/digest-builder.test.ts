@@ -64,7 +64,7 @@ async function seedHistory() {
   at.denied = now();
 
   clock += HOUR;
-  const bot = { kind: 'token' as const, name: 'deploy-bot' };
+  const bot = { kind: 'token' as const, principal: { name: 'deploy-bot', admin: false, environments: ['staging'], scopes: ['request' as const] } };
   ids.expired = (await requests.create({ environment: 'staging', key: 'CACHE_URL', operation: 'update', value: Buffer.from(VALUES.cache2), reason: 'move cache', requester: bot })).id;
   clock += 25 * HOUR;
   expect((await sweep.sweep()).expired).toEqual([ids.expired]);

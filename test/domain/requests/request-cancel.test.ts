@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changeRequests } from '../../../src/db/schema/index.js';
 import { createRequestCanceller } from '../../../src/domain/requests/request-cancel.js';
 import type { ChangeRequest } from '../../../src/domain/requests/request-types.js';
+import { renderCancelOutcome } from '../../../src/slack/blocks/index.js';
 import { testDomain, type TestDomain } from '../../support/domain.js';
 import { insertRequest, insertReview } from '../insights/support.js';
 
@@ -50,11 +51,14 @@ describe('the requester cancels a pending request', () => {
     const { cancelRequest } = createRequestCanceller({ database: d.database, audit: d.audit });
     const id = await insertRequest(d.database.db);
     const bob = await cancelRequest({ requestId: id, userId: 'U0BOB', teamId: 'T1' });
-    expect(bob).toEqual({ kind: 'refused', message: expect.stringMatching(/^Only the person who asked for a change can cancel it/) });
+    expect(bob).toEqual({ kind: 'refused', refusal: { code: 'not_your_request', requestId: id } });
+    expect(renderCancelOutcome(bob).text).toMatch(/^Only the person who asked for a change can cancel it/);
     expect(await cancelRequest({ requestId: id, userId: 'U0ALICE', teamId: 'T2' })).toMatchObject({ kind: 'refused' });
     const byToken = await insertRequest(d.database.db, { requesterUserId: null });
     expect(await cancelRequest({ requestId: byToken, ...alice })).toMatchObject({ kind: 'refused' });
-    expect(await cancelRequest({ requestId: 'req_ffffffffff', ...alice })).toEqual({ kind: 'refused', message: expect.stringMatching(/There is no request req_ffffffffff/) });
+    const unknown = await cancelRequest({ requestId: 'req_ffffffffff', ...alice });
+    expect(unknown).toEqual({ kind: 'refused', refusal: { code: 'no_such_request', requestId: 'req_ffffffffff' } });
+    expect(renderCancelOutcome(unknown).text).toMatch(/There is no request req_ffffffffff/);
     expect((await rowOf(id)).status).toBe('pending');
     expect(await auditOf(id)).toEqual([]);
   });
@@ -64,7 +68,8 @@ describe('the requester cancels a pending request', () => {
     for (const status of ['applied', 'denied', 'expired', 'cancelled', 'conflict'] as const) {
       const id = await insertRequest(d.database.db, { status });
       const out = await cancelRequest({ requestId: id, ...alice });
-      expect(out).toMatchObject({ kind: 'closed', message: `Request ${id} is already ${status}; nothing changed.` });
+      expect(out).toMatchObject({ kind: 'closed', request: { id, status } });
+      expect(renderCancelOutcome(out).text).toBe(`Request ${id} is already ${status}; nothing changed.`);
       expect((await rowOf(id)).status).toBe(status);
       expect(await auditOf(id)).toEqual([]);
     }

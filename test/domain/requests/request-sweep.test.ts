@@ -79,7 +79,7 @@ describe('requests nobody decides', () => {
 
     clock += 12 * HOUR; // 24 h: expired; the approval messages are redrawn and Alice is told
     expect((await sweep.sweep()).expired).toEqual([r.id]);
-    expect((await requests.get(r.id)).status).toBe('expired');
+    expect((await requests.get({ kind: 'slack', userId: 'U0ALICE', teamId: 'T1' }, r.id)).status).toBe('expired');
     const last = (await d.database.rows<{ target: string; kind: string; text: string }>(sql`select target, kind, payload->>'text' as text from outbox order by id desc limit 3`));
     expect(last.map((m) => `${m.kind} ${m.target}`).sort()).toEqual(['post U0ALICE', 'update U0CAROL', 'update U0DAVE']);
     expect(last.find((m) => m.target === 'U0ALICE')!.text).toMatch(/expired before it was decided/);

@@ -39,6 +39,8 @@ function services() {
   return { requests, sweep };
 }
 
+const alice = { kind: 'slack' as const, userId: 'U0ALICE', teamId: 'T1' };
+
 const ask = (requests: ReturnType<typeof services>['requests'], key: string) =>
   requests.create({ environment: 'prod', key, operation: 'update', value: Buffer.from('new'), reason: 'rotate', requester: { kind: 'slack', userId: 'U0ALICE', teamId: 'T1' } });
 
@@ -60,7 +62,7 @@ describe('a request whose stored policy snapshot was tampered with', () => {
     await corrupt(r.id);
 
     const expected = `change_requests row ${r.id} has a policy snapshot keyturn cannot read (approvers: Invalid input: expected array, received string); it is left as it is and not acted on`;
-    await expect(requests.get(r.id)).rejects.toThrow(expected);
+    await expect(requests.get(alice, r.id)).rejects.toThrow(expected);
     await expect(requests.decide({ requestId: r.id, userId: 'U0BOB', teamId: 'T1', decision: 'approve' })).rejects.toBeInstanceOf(MalformedRowError);
     await expect(requests.refusal(r.id, { userId: 'U0MALLORY', teamId: 'T1' })).rejects.toThrow(expected);
 
@@ -73,7 +75,7 @@ describe('a request whose stored policy snapshot was tampered with', () => {
     // At the edges the person gets a reference; the log line says which row and why, never the stored content.
     const logs = captureLogs();
     let caught: unknown;
-    await requests.get(r.id).catch((err) => (caught = err));
+    await requests.get(alice, r.id).catch((err) => (caught = err));
     const shown = publicError(caught, createLogger('info', logs.stream), { requestId: r.id });
     expect(shown.status).toBe(500);
     expect(shown.message).not.toContain('U0MALLORY');

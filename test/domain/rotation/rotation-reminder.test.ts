@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reminderKey } from '../../../src/domain/rotation/rotation-reminder.js';
+import { renderSnoozeOutcome } from '../../../src/slack/blocks/index.js';
 import { testDomain, type TestDomain } from '../../support/domain.js';
 import { DAY, MINUTE, auditOf, changedAt, outboxRows, rotationServices, testClock, type TestClock } from './support.js';
 
@@ -123,8 +124,11 @@ describe('snoozing a reminder', () => {
   it('a non-owner non-approver is refused in plain words, and nothing changes', async () => {
     await seedDue();
     const outcome = await snooze('U0MALLORY', 7);
-    expect(outcome.kind).toBe('refused');
-    expect(outcome.kind === 'refused' && outcome.message).toMatch(/Only the rotation owners of prod\/STRIPE_API_KEY \(<!subteam\^S0PAYMENTS>, <@U0OWEN>\) and its approvers \(<@U0BOB>, <@U0CAROL>\) may snooze.*Nothing changed/);
+    expect(outcome).toEqual({
+      kind: 'refused',
+      refusal: { code: 'not_owner_or_approver', environment: 'prod', key: 'STRIPE_API_KEY', owners: ['S0PAYMENTS', 'U0OWEN'], approvers: ['U0BOB', 'U0CAROL'] },
+    });
+    expect(renderSnoozeOutcome(outcome)).toMatch(/Only the rotation owners of prod\/STRIPE_API_KEY \(<!subteam\^S0PAYMENTS>, <@U0OWEN>\) and its approvers \(<@U0BOB>, <@U0CAROL>\) may snooze.*Nothing changed/);
     // an owner of one rule is not an owner of another secret; U0DAVE approves staging, not prod
     expect((await snooze('U0OWEN', 7, 'DB_PASSWORD')).kind).toBe('refused');
     expect((await snooze('U0DAVE', 7, 'DB_PASSWORD')).kind).toBe('refused');
@@ -138,7 +142,8 @@ describe('snoozing a reminder', () => {
     await seedDue();
     for (const days of [0, 2, 15, 30, 365, -7, 1.5]) {
       const outcome = await snooze('U0OWEN', days);
-      expect(outcome, `${days} days`).toEqual({ kind: 'refused', message: 'A reminder can be snoozed for 1, 3, 7, 14 days at most; nothing changed.' });
+      expect(outcome, `${days} days`).toEqual({ kind: 'refused', refusal: { code: 'bad_days' } });
+      expect(renderSnoozeOutcome(outcome)).toBe('A reminder can be snoozed for 1, 3, 7, 14 days at most; nothing changed.');
     }
     expect(await snoozes()).toEqual([]);
   });
@@ -154,10 +159,14 @@ describe('snoozing a reminder', () => {
 
   it('refuses secrets that do not exist, have no rotation, or are not names keyturn could hold', async () => {
     await seedDue();
-    expect(await snooze('U0OWEN', 7, 'GONE_API_KEY')).toEqual({ kind: 'refused', message: 'There is no secret prod/GONE_API_KEY; nothing to snooze.' });
+    const gone = await snooze('U0OWEN', 7, 'GONE_API_KEY');
+    expect(gone).toEqual({ kind: 'refused', refusal: { code: 'no_secret', environment: 'prod', key: 'GONE_API_KEY' } });
+    expect(renderSnoozeOutcome(gone)).toBe('There is no secret prod/GONE_API_KEY; nothing to snooze.');
     await d.put('dev', 'DB_PASSWORD', 'x');
     expect((await snooze('U0OWEN', 7, 'DB_PASSWORD', 'dev')).kind).toBe('refused');
-    expect(await snooze('U0OWEN', 7, '<!channel>')).toEqual({ kind: 'refused', message: 'That is not a secret keyturn knows; nothing changed.' });
+    const hostile = await snooze('U0OWEN', 7, '<!channel>');
+    expect(hostile).toEqual({ kind: 'refused', refusal: { code: 'unknown_secret' } });
+    expect(renderSnoozeOutcome(hostile)).toBe('That is not a secret keyturn knows; nothing changed.');
     expect(await snoozes()).toEqual([]);
   });
 });

@@ -131,7 +131,8 @@ describe('what people typed is shown escaped in every answer', () => {
         totalReads: 1,
       }),
       renderAnswerProblem(`No request ${JSON.stringify(HOSTILE)}.`),
-      renderCancelOutcome({ kind: 'refused', message: HOSTILE }),
+      renderCancelOutcome({ kind: 'refused', refusal: { code: 'no_such_request', requestId: HOSTILE } }),
+      renderCancelOutcome({ kind: 'refused', refusal: { code: 'not_your_request', requestId: HOSTILE } }),
     ];
     for (const m of surfaces) {
       const all = JSON.stringify(m);

@@ -113,7 +113,12 @@ describe('the rotation reminder as the channel sees it', () => {
     expect(renderSnoozeOutcome({ kind: 'snoozed', environment: 'prod', key: 'DB_PASSWORD', days: 7, until })).toMatch(
       /^Snoozed for 7 days: `prod` \/ `DB_PASSWORD` is left out of rotation reminders until <!date\^\d+\^.*\|2025-03-17 09:00 UTC>\. Recorded in the audit log\.$/,
     );
-    expect(renderSnoozeOutcome({ kind: 'refused', message: 'Only the owners may snooze. Nothing changed.' })).toBe('Only the owners may snooze. Nothing changed.');
+    expect(renderSnoozeOutcome({ kind: 'refused', refusal: { code: 'not_owner_or_approver', environment: 'prod', key: 'DB_PASSWORD', owners: [], approvers: ['U0BOB', 'S0SRE'] } })).toBe(
+      'Only the rotation owners of prod/DB_PASSWORD (none named) and its approvers (<@U0BOB>, <!subteam^S0SRE>) may snooze its reminder. Nothing changed.',
+    );
+    expect(renderSnoozeOutcome({ kind: 'refused', refusal: { code: 'no_rotation', environment: 'dev', key: 'DB_PASSWORD' } })).toBe(
+      'The policy asks for no rotation of dev/DB_PASSWORD, so there is no reminder to snooze.',
+    );
   });
 });
 

@@ -1,0 +1,140 @@
+import type { TokenScope } from '../../db/schema/index.js';
+import { AppError } from '../../errors.js';
+import type { AuditAccess } from '../insights/insight-types.js';
+import type { Principal } from '../tokens/principal.js';
+
+/**
+ * Who is asking: a person in Slack (their workspace is checked at the Slack edge before anything gets
+ * here), or a workload or the CLI with an API token.
+ */
+export type Caller = { kind: 'slack'; userId: string; teamId: string } | { kind: 'token'; principal: Principal };
+
+/** What a caller asks to do, with what the answer depends on. */
+export type Ask =
+  /** Secret values (one, a past version, or a whole environment), or with `historyOf` a key's versions and fingerprints. */
+  | { action: 'read'; environment: string; historyOf?: string }
+  /** Open a change request. */
+  | { action: 'request'; environment: string }
+  /** A request's state and safe diff. */
+  | { action: 'seeRequest'; environment: string }
+  /** The secrets of an environment, without their values. */
+  | { action: 'listEnvironment'; environment: string }
+  /** Audit answers: who changed, read or could read a secret, and what a person or token did. */
+  | { action: 'audit' }
+  /** Manage tokens, verify and export the audit log. */
+  | { action: 'administer' };
+
+export type Action = Ask['action'];
+
+/** Why a caller may not do what it asked; the data the sentence needs, never prose (but see not_auditor). */
+export type AccessRefusal =
+  | { code: 'no_scope'; scope: TokenScope }
+  | { code: 'environment_not_allowed'; environment: string }
+  | { code: 'admin_only' }
+  /** Values are read with a token, never from Slack. */
+  | { code: 'tokens_only' }
+  /** The policy does not name this person to see audit answers; auditAccess words why (no policy, or not named). */
+  | { code: 'not_auditor'; message: string };
+
+/** The scope a service token needs for an action; the others need only the environment. */
+const SCOPE_NEEDED: Partial<Record<Action, TokenScope>> = { read: 'read', request: 'request' };
+
+/**
+ * Where a token may do an action: '*' everywhere (for an action with no environment: that it may), else
+ * the environments it may (none when it lacks the scope). The one statement of the token rule: the check
+ * of one environment below and the filters over many (listing, "which tokens could read this") derive
+ * from it.
+ */
+export function environmentsFor(p: Principal, action: Action): '*' | readonly string[] {
+  // The bootstrap admin may do everything; a service token what its scopes and environments allow.
+  if (p.admin) return '*';
+  if (action === 'audit' || action === 'administer') return [];
+  const scope = SCOPE_NEEDED[action];
+  if (scope && !p.scopes.includes(scope)) return [];
+  return p.environments;
+}
+
+/** Why a token may not do what it asks, or undefined when it may. */
+export function tokenRefusal(p: Principal, ask: Ask): AccessRefusal | undefined {
+  const allowed = environmentsFor(p, ask.action);
+  if (allowed === '*') return undefined;
+  if (!('environment' in ask)) return { code: 'admin_only' };
+  const scope = SCOPE_NEEDED[ask.action];
+  if (scope && !p.scopes.includes(scope)) return { code: 'no_scope', scope };
+  if (!allowed.includes(ask.environment)) return { code: 'environment_not_allowed', environment: ask.environment };
+  return undefined;
+}
+
+/** May this token do it? (For what to show, e.g. fingerprints only to a token that may read them anyway.) */
+export const tokenMay = (p: Principal, ask: Ask) => tokenRefusal(p, ask) === undefined;
+
+/**
+ * Why a person in Slack may not do it, except audit (which asks the policy). Anyone in the workspace may
+ * open requests (who approves is the policy's), see a request and list an environment; values are for
+ * tokens; managing tokens and the log is for the admin token.
+ */
+function personRefusal(ask: Exclude<Ask, { action: 'audit' }>): AccessRefusal | undefined {
+  if (ask.action === 'read') return { code: 'tokens_only' };
+  if (ask.action === 'administer') return { code: 'admin_only' };
+  return undefined;
+}
+
+export interface AccessDeps {
+  /** Who may see audit answers in Slack: the policy's admins and approvers (auditAccess). */
+  auditAccess?(userId: string): Promise<AuditAccess>;
+}
+
+/** Why a caller may not do what it asks, or undefined when it may. */
+export async function refusalOf(caller: Caller, ask: Ask, deps: AccessDeps = {}): Promise<AccessRefusal | undefined> {
+  if (caller.kind === 'token') return tokenRefusal(caller.principal, ask);
+  if (ask.action !== 'audit') return personRefusal(ask);
+  if (!deps.auditAccess) throw new Error('audit access for a person asked without the policy to decide it');
+  const access = await deps.auditAccess(caller.userId);
+  return access.allowed ? undefined : { code: 'not_auditor', message: access.message };
+}
+
+const nameOf = (caller: Caller) => (caller.kind === 'token' ? caller.principal.name : caller.userId);
+
+/** The sentence for a refusal: what was refused and what to do about it. */
+export function refusalMessage(caller: Caller, ask: Ask, refusal: AccessRefusal): string {
+  const who = `Token "${nameOf(caller)}"`;
+  switch (refusal.code) {
+    case 'admin_only':
+      return 'This needs the admin token.';
+    case 'tokens_only':
+      return 'Secret values are read with an API token (the keyturn CLI or the HTTP API), never in Slack.';
+    case 'not_auditor':
+      return refusal.message;
+    case 'no_scope':
+      if (ask.action === 'read') return `${who} may not read ${readSubject(ask)}: it lacks the read scope; ask an admin for a token with --scope read.`;
+      return `${who} may not open requests; create one with --scope ${refusal.scope}.`;
+    case 'environment_not_allowed': {
+      const env = refusal.environment;
+      switch (ask.action) {
+        case 'read':
+          return `${who} may not read ${readSubject(ask)}; ask an admin for a token that includes ${env}.`;
+        case 'request':
+          return `${who} may not open requests for ${env}.`;
+        case 'seeRequest':
+          return `${who} may not see requests for ${env}.`;
+        default:
+          return `${who} may not see the ${env} environment; ask an admin for a token that includes it.`;
+      }
+    }
+  }
+}
+
+const readSubject = (ask: Extract<Ask, { action: 'read' }>) =>
+  ask.historyOf !== undefined ? `the history of ${ask.environment}/${ask.historyOf}` : `the ${ask.environment} environment`;
+
+/** The one way a refusal leaves the domain: a 403 with its sentence. */
+export const refusalError = (caller: Caller, ask: Ask, refusal: AccessRefusal) => new AppError('forbidden', refusalMessage(caller, ask, refusal));
+
+/** Throws the refusal, if any: what every domain call that acts for a caller runs first. */
+export async function enforce(caller: Caller, ask: Ask, deps?: AccessDeps): Promise<void> {
+  const refusal = await refusalOf(caller, ask, deps);
+  if (refusal) throw refusalError(caller, ask, refusal);
+}
+
+/** A token as a caller. */
+export const tokenCaller = (principal: Principal): Caller => ({ kind: 'token', principal });

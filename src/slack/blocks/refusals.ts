@@ -1,0 +1,57 @@
+/**
+ * The sentences for the domain's refusal codes: one map per kind of refusal, so the domain says which
+ * rule refused and only this file says how to put it to a person in Slack.
+ */
+import type { CancelRefusal } from '../../domain/requests/request-cancel.js';
+import type { DecisionRefusal } from '../../domain/requests/eligibility.js';
+import { SNOOZE_DAYS, type SnoozeRefusal } from '../../domain/rotation/rotation-reminder.js';
+import { escapeMrkdwn, mentionApprover } from './mrkdwn.js';
+
+const secretName = (r: { environment: string; key: string }) => escapeMrkdwn(`${r.environment}/${r.key}`);
+const mentions = (ids: readonly string[]) => ids.map(mentionApprover).join(', ');
+
+/** Why an Approve or Deny did not count, for the person who clicked. */
+export function decisionRefusalText(r: DecisionRefusal): string {
+  switch (r.code) {
+    case 'no_such_request':
+      return 'That request no longer exists.';
+    case 'closed':
+      return `This request is already ${r.status}; nothing changed.`;
+    case 'other_workspace':
+      return 'This request belongs to another Slack workspace; your decision was not counted.';
+    case 'own_request':
+      return 'You asked for this change, so you cannot approve or deny it: someone else has to. Nothing was recorded.';
+    case 'not_an_approver':
+      return `You are not an approver for ${secretName(r)}, so your decision was not counted. Approvers: ${mentions(r.approvers)}.`;
+    case 'already_decided':
+      return `You already ${r.decision === 'approve' ? 'approved' : 'denied'} this request; one person counts once.`;
+    case 'bad_comment':
+      return r.problem;
+  }
+}
+
+/** Why a Snooze changed nothing, for the person who chose it. */
+export function snoozeRefusalText(r: SnoozeRefusal): string {
+  switch (r.code) {
+    case 'bad_days':
+      return `A reminder can be snoozed for ${SNOOZE_DAYS.join(', ')} days at most; nothing changed.`;
+    case 'unknown_secret':
+      return 'That is not a secret keyturn knows; nothing changed.';
+    case 'no_rotation':
+      return `The policy asks for no rotation of ${secretName(r)}, so there is no reminder to snooze.`;
+    case 'not_owner_or_approver':
+      return `Only the rotation owners of ${secretName(r)} (${r.owners.length ? mentions(r.owners) : 'none named'}) and its approvers (${r.approvers.length ? mentions(r.approvers) : 'none named'}) may snooze its reminder. Nothing changed.`;
+    case 'no_secret':
+      return `There is no secret ${secretName(r)}; nothing to snooze.`;
+  }
+}
+
+/** Why `/secret cancel` changed nothing. Plain text: the caller escapes it, as the id is what was typed. */
+export function cancelRefusalText(r: CancelRefusal): string {
+  switch (r.code) {
+    case 'no_such_request':
+      return `There is no request ${r.requestId}; check the id in the request's message.`;
+    case 'not_your_request':
+      return `Only the person who asked for a change can cancel it, and request ${r.requestId} is not yours; nothing changed. An approver can deny it instead.`;
+  }
+}

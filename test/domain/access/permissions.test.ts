@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Ask,
+  type Caller,
+  environmentsFor,
+  enforce,
+  refusalError,
+  refusalMessage,
+  refusalOf,
+  tokenCaller,
+} from '../../../src/domain/access/permissions.js';
+import { AUDIT_REFUSAL } from '../../../src/domain/insights/audit-access.js';
+import type { Principal } from '../../../src/domain/tokens/principal.js';
+
+/** The callers a keyturn meets: the bootstrap admin, service tokens of each scope, and a person in Slack. */
+const admin: Principal = { name: 'admin', admin: true, environments: '*', scopes: ['read', 'request'] };
+const web: Principal = { name: 'web', admin: false, environments: ['prod'], scopes: ['read'] };
+const opener: Principal = { name: 'opener', admin: false, environments: ['prod'], scopes: ['request'] };
+const ci: Principal = { name: 'ci', admin: false, environments: ['prod', 'staging'], scopes: ['read', 'request'] };
+const CALLERS: Record<string, Caller> = {
+  admin: tokenCaller(admin),
+  web: tokenCaller(web),
+  opener: tokenCaller(opener),
+  ci: tokenCaller(ci),
+  alice: { kind: 'slack', userId: 'U0ALICE', teamId: 'T1' },
+};
+
+const ASKS = {
+  read: (environment: string): Ask => ({ action: 'read', environment }),
+  history: (environment: string): Ask => ({ action: 'read', environment, historyOf: 'STRIPE_KEY' }),
+  request: (environment: string): Ask => ({ action: 'request', environment }),
+  seeRequest: (environment: string): Ask => ({ action: 'seeRequest', environment }),
+  listEnvironment: (environment: string): Ask => ({ action: 'listEnvironment', environment }),
+  administer: (): Ask => ({ action: 'administer' }),
+};
+
+const SCOPE = (scope: string) => ({ code: 'no_scope', scope });
+const ENV = (environment: string) => ({ code: 'environment_not_allowed', environment });
+const ADMIN_ONLY = { code: 'admin_only' };
+const TOKENS_ONLY = { code: 'tokens_only' };
+
+// caller, ask, environment → undefined (allowed) or the refusal.
+const TABLE: [string, keyof typeof ASKS, string, object | undefined][] = [
+  // The bootstrap admin may do everything, everywhere.
+  ['admin', 'read', 'prod', undefined],
+  ['admin', 'history', 'staging', undefined],
+  ['admin', 'request', 'prod', undefined],
+  ['admin', 'seeRequest', 'qa', undefined],
+  ['admin', 'listEnvironment', 'qa', undefined],
+  ['admin', 'administer', '-', undefined],
+  // A read token reads its environment, values and history; it may not ask for changes.
+  ['web', 'read', 'prod', undefined],
+  ['web', 'history', 'prod', undefined],
+  ['web', 'read', 'staging', ENV('staging')],
+  ['web', 'history', 'staging', ENV('staging')],
+  ['web', 'request', 'prod', SCOPE('request')],
+  ['web', 'request', 'staging', SCOPE('request')],
+  // Seeing a request and listing keys need only the environment, whatever the scope.
+  ['web', 'seeRequest', 'prod', undefined],
+  ['web', 'seeRequest', 'staging', ENV('staging')],
+  ['web', 'listEnvironment', 'prod', undefined],
+  ['web', 'listEnvironment', 'staging', ENV('staging')],
+  ['web', 'administer', '-', ADMIN_ONLY],
+  // A request token asks for changes; reading, even history (fingerprints answer guesses), needs read.
+  ['opener', 'request', 'prod', undefined],
+  ['opener', 'request', 'staging', ENV('staging')],
+  ['opener', 'read', 'prod', SCOPE('read')],
+  ['opener', 'history', 'prod', SCOPE('read')],
+  ['opener', 'read', 'staging', SCOPE('read')],
+  ['opener', 'seeRequest', 'prod', undefined],
+  ['opener', 'listEnvironment', 'prod', undefined],
+  ['opener', 'administer', '-', ADMIN_ONLY],
+  // Both scopes, two environments.
+  ['ci', 'read', 'staging', undefined],
+  ['ci', 'request', 'staging', undefined],
+  ['ci', 'read', 'dev', ENV('dev')],
+  ['ci', 'request', 'dev', ENV('dev')],
+  ['ci', 'seeRequest', 'dev', ENV('dev')],
+  ['ci', 'administer', '-', ADMIN_ONLY],
+  // A person in Slack asks for changes (the policy says who approves), sees requests and lists keys; values are for tokens.
+  ['alice', 'request', 'prod', undefined],
+  ['alice', 'seeRequest', 'prod', undefined],
+  ['alice', 'listEnvironment', 'staging', undefined],
+  ['alice', 'read', 'prod', TOKENS_ONLY],
+  ['alice', 'history', 'prod', TOKENS_ONLY],
+  ['alice', 'administer', '-', ADMIN_ONLY],
+];
+
+describe('who may do what', () => {
+  it.each(TABLE)('%s asks to %s in %s: %j', async (caller, ask, environment, expected) => {
+    expect(await refusalOf(CALLERS[caller], ASKS[ask](environment))).toEqual(expected);
+  });
+});
+
+describe('audit answers', () => {
+  const auditors = { auditAccess: async (userId: string) => (userId === 'U0SAM' ? { allowed: true as const } : { allowed: false as const, message: AUDIT_REFUSAL }) };
+
+  it.each([
+    ['admin', undefined],
+    ['web', ADMIN_ONLY],
+    ['ci', ADMIN_ONLY],
+  ])('the token %s: %j', async (caller, expected) => {
+    expect(await refusalOf(CALLERS[caller], { action: 'audit' }, auditors)).toEqual(expected);
+  });
+
+  it('a person is let in or refused by the policy (auditAccess), in its words', async () => {
+    expect(await refusalOf({ kind: 'slack', userId: 'U0SAM', teamId: 'T1' }, { action: 'audit' }, auditors)).toBeUndefined();
+    const refused = enforce(CALLERS.alice, { action: 'audit' }, auditors);
+    await expect(refused).rejects.toMatchObject({ code: 'forbidden', status: 403, message: AUDIT_REFUSAL });
+  });
+
+  it('a failed group lookup is an error, never a yes', async () => {
+    const failing = { auditAccess: () => Promise.reject(new Error('usergroups.users.list failed')) };
+    await expect(refusalOf(CALLERS.alice, { action: 'audit' }, failing)).rejects.toThrow(/usergroups/);
+  });
+
+  it('asked for a person without the policy to decide, it fails closed', async () => {
+    await expect(refusalOf(CALLERS.alice, { action: 'audit' })).rejects.toThrow();
+  });
+});
+
+describe('the sentence each refusal becomes', () => {
+  it.each([
+    ['opener', ASKS.read('prod'), 'Token "opener" may not read the prod environment: it lacks the read scope; ask an admin for a token with --scope read.'],
+    ['opener', ASKS.history('prod'), 'Token "opener" may not read the history of prod/STRIPE_KEY: it lacks the read scope; ask an admin for a token with --scope read.'],
+    ['web', ASKS.read('staging'), 'Token "web" may not read the staging environment; ask an admin for a token that includes staging.'],
+    ['web', ASKS.history('staging'), 'Token "web" may not read the history of staging/STRIPE_KEY; ask an admin for a token that includes staging.'],
+    ['web', ASKS.request('prod'), 'Token "web" may not open requests; create one with --scope request.'],
+    ['opener', ASKS.request('staging'), 'Token "opener" may not open requests for staging.'],
+    ['web', ASKS.seeRequest('staging'), 'Token "web" may not see requests for staging.'],
+    ['web', ASKS.listEnvironment('staging'), 'Token "web" may not see the staging environment; ask an admin for a token that includes it.'],
+    ['web', ASKS.administer(), 'This needs the admin token.'],
+    ['alice', ASKS.read('prod'), 'Secret values are read with an API token (the keyturn CLI or the HTTP API), never in Slack.'],
+  ] as const)('%s, %j', async (caller, ask, sentence) => {
+    const refusal = (await refusalOf(CALLERS[caller], ask))!;
+    expect(refusalMessage(CALLERS[caller], ask, refusal)).toBe(sentence);
+    expect(refusalError(CALLERS[caller], ask, refusal)).toMatchObject({ code: 'forbidden', status: 403, message: sentence });
+    await expect(enforce(CALLERS[caller], ask)).rejects.toMatchObject({ code: 'forbidden', message: sentence });
+  });
+});
+
+describe('the environments a token may act on, for filters over many', () => {
+  it.each([
+    ['admin', 'read', '*'],
+    ['admin', 'administer', '*'],
+    ['web', 'read', ['prod']],
+    ['web', 'listEnvironment', ['prod']],
+    ['web', 'request', []],
+    ['opener', 'read', []],
+    ['opener', 'seeRequest', ['prod']],
+    ['ci', 'request', ['prod', 'staging']],
+    ['ci', 'audit', []],
+  ] as const)('%s, %s: %j', (name, action, expected) => {
+    expect(environmentsFor({ admin, web, opener, ci }[name], action)).toEqual(expected);
+  });
+});
