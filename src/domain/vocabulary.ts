@@ -42,6 +42,10 @@ export const isUserId = (id: string) => USER_ID.test(id);
 export const isGroupId = (id: string) => GROUP_ID.test(id);
 export const isChannelId = (id: string) => CHANNEL_ID.test(id);
 
+/** A secret's version as typed (a query string, a flag): a whole number from 1, at most 9 digits. */
+const VERSION = /^[1-9][0-9]{0,8}$/;
+export const isVersionText = (text: string) => VERSION.test(text);
+
 /** What a change request or a write does to a secret. */
 export const SECRET_OPERATIONS = ['create', 'update', 'delete'] as const;
 export type SecretOperation = (typeof SECRET_OPERATIONS)[number];

@@ -11,6 +11,7 @@ import {
   isValidKey,
   isValidKeyGlob,
   isValidTokenName,
+  isVersionText,
 } from '../../src/domain/vocabulary.js';
 
 describe('the names keyturn accepts', () => {
@@ -33,6 +34,8 @@ describe('the names keyturn accepts', () => {
     expect(['', '-ci', 'a b', 'n'.repeat(65)].some(isValidTokenName)).toBe(false);
     expect(['create', 'update', 'delete'].every(isSecretOperation)).toBe(true);
     expect(isSecretOperation('remove')).toBe(false);
+    expect(['1', '42', '999999999'].every(isVersionText)).toBe(true);
+    expect(['0', '01', '-1', '1.5', '1000000000', ''].some(isVersionText)).toBe(false);
   });
 
   it('Slack ids: users U…/W…, groups S…, channels C…/G…', () => {
