@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MalformedRowError } from '../../../src/db/stored-json.js';
+import { pendingRequests } from '../../../src/domain/digests/digest-queries.js';
 import { environmentNames, parsePolicy, resolvePolicy } from '../../../src/domain/policies/index.js';
 import { createRequestService } from '../../../src/domain/requests/request-service.js';
 import { createRequestSweep } from '../../../src/domain/requests/request-sweep.js';
@@ -71,6 +72,8 @@ describe('a request whose stored policy snapshot was tampered with', () => {
     expect((await d.store.head('prod', 'DB_PASSWORD')).version).toBe(1);
     const [row] = await d.database.rows<{ status: string }>(sql`select status from change_requests where id = ${r.id}`);
     expect(row.status).toBe('pending');
+    // The digest's list of pending requests does not guess a quorum for it either.
+    await expect(pendingRequests(d.database, now())).rejects.toThrow(expected);
 
     // At the edges the person gets a reference; the log line says which row and why, never the stored content.
     const logs = captureLogs();
