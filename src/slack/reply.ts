@@ -32,14 +32,15 @@ export interface ReplyDeps {
 
 /**
  * Where the reply goes.
- * - `click`: a click that changed nothing is answered at once, ephemerally, in the channel clicked in
- *   (an ephemeral message cannot wait in the outbox: it is not kept by Slack, and a late one would confuse).
- * - `submission`: a modal has no channel, so the answer is a DM written to the outbox, delivered when Slack
- *   takes it. `interaction` (the inbox id) keys it, so a replay of the same submission does not DM twice.
+ * - `ephemeral`: a click or command in a channel is answered at once, only to that person, in that channel
+ *   (an ephemeral message cannot wait in the outbox: Slack does not keep it, and a late one would confuse).
+ *   Without a channel (App Home) it goes as a DM instead.
+ * - `dm`: a modal submission has no channel, so the answer is a DM written to the outbox, delivered when
+ *   Slack takes it. `interaction` (the inbox id) keys it, so a replay of the same submission does not DM twice.
  */
 export type ReplyTo =
-  | { kind: 'click'; userId: string; channel: string | undefined }
-  | { kind: 'submission'; userId: string; interaction?: string };
+  | { kind: 'ephemeral'; userId: string; channel: string | undefined }
+  | { kind: 'dm'; userId: string; interaction?: string };
 
 /**
  * The one way keyturn replies to the person who clicked or submitted. Listeners have acknowledged by then,
@@ -47,7 +48,7 @@ export type ReplyTo =
  */
 export function replyTo(to: ReplyTo, deps: ReplyDeps): Reply {
   const failed = (err: unknown) => void publicError(err, deps.logger, { user: to.userId, reply: to.kind });
-  const key = `reply:${(to.kind === 'submission' && to.interaction) || randomUUID()}`;
+  const key = `reply:${(to.kind === 'dm' && to.interaction) || randomUUID()}`;
   const dm: Reply = async (text) => {
     try {
       await deps.dms.send(to.userId, key, text);
@@ -63,9 +64,9 @@ export function replyTo(to: ReplyTo, deps: ReplyDeps): Reply {
       }
     }
   };
-  if (to.kind === 'submission') return dm;
+  if (to.kind === 'dm') return dm;
   const { channel } = to;
-  // A click outside any channel (there is none to be ephemeral in) is answered by DM.
+  // Outside any channel (App Home) there is nowhere to be ephemeral: a DM instead.
   if (!channel) return dm;
   return async (text) => {
     try {

@@ -33,7 +33,7 @@ describe('replying to the person who clicked or submitted', () => {
   it('a click that changed nothing is answered at once, only to the clicker, in the channel clicked in', async () => {
     const slack = fakeSlack();
     const box = outbox();
-    await replyTo({ kind: 'click', userId: 'U0BOB', channel: 'C0APPR' }, { client: slack.client, dms: box.dms, logger: createLogger('silent') })('nothing changed');
+    await replyTo({ kind: 'ephemeral', userId: 'U0BOB', channel: 'C0APPR' }, { client: slack.client, dms: box.dms, logger: createLogger('silent') })('nothing changed');
     expect(slack.calls).toEqual([{ method: 'chat.postEphemeral', args: { channel: 'C0APPR', user: 'U0BOB', text: 'nothing changed' } }]);
     expect(box.sent).toEqual([]);
   });
@@ -41,14 +41,14 @@ describe('replying to the person who clicked or submitted', () => {
   it('a submission is answered by a DM through the outbox, keyed by the interaction so a replay does not say it twice', async () => {
     const slack = fakeSlack();
     const box = outbox();
-    await replyTo({ kind: 'submission', userId: 'U0BOB', interaction: 'abc123' }, { client: slack.client, dms: box.dms, logger: createLogger('silent') })('already denied');
+    await replyTo({ kind: 'dm', userId: 'U0BOB', interaction: 'abc123' }, { client: slack.client, dms: box.dms, logger: createLogger('silent') })('already denied');
     expect(box.sent).toEqual([{ userId: 'U0BOB', key: 'reply:abc123', text: 'already denied' }]);
     expect(slack.calls).toEqual([]);
   });
 
   it('when the outbox cannot be written the person is still told, at once, by DM', async () => {
     const slack = fakeSlack();
-    await replyTo({ kind: 'submission', userId: 'U0BOB' }, { client: slack.client, dms: outbox({ down: true }).dms, logger: createLogger('silent') })('not recorded');
+    await replyTo({ kind: 'dm', userId: 'U0BOB' }, { client: slack.client, dms: outbox({ down: true }).dms, logger: createLogger('silent') })('not recorded');
     expect(slack.calls.map((c) => c.method)).toEqual(['conversations.open', 'chat.postMessage']);
     expect(slack.calls[1].args).toEqual({ channel: 'D0BOB', text: 'not recorded' });
   });
@@ -56,7 +56,7 @@ describe('replying to the person who clicked or submitted', () => {
   it('a reply Slack refuses is logged with a reference and never thrown out of the listener', async () => {
     const logs = captureLogs();
     const logger = createLogger('info', logs.stream);
-    const reply = replyTo({ kind: 'click', userId: 'U0BOB', channel: 'C0APPR' }, { client: fakeSlack(['chat.postEphemeral']).client, dms: outbox().dms, logger });
+    const reply = replyTo({ kind: 'ephemeral', userId: 'U0BOB', channel: 'C0APPR' }, { client: fakeSlack(['chat.postEphemeral']).client, dms: outbox().dms, logger });
     await expect(reply('nothing changed')).resolves.toBeUndefined();
     await new Promise((r) => setImmediate(r));
     const logged = logs.lines.map((l) => JSON.parse(l));

@@ -19,7 +19,7 @@ export function onClick<A extends BlockElementAction>(
   return async (args: ClickArgs<A>) => {
     await args.ack();
     const clicker = clickerOf(args.body);
-    const reply = replyTo({ kind: 'click', userId: clicker.userId, channel: clickedIn(args.body) }, { client: args.client, dms: deps.dms, logger: deps.logger });
+    const reply = replyTo({ kind: 'ephemeral', userId: clicker.userId, channel: clickedIn(args.body) }, { client: args.client, dms: deps.dms, logger: deps.logger });
     await afterAck(reply, notDone, { logger: deps.logger, ...failure(args), user: clicker.userId }, () => handle(args, clicker, reply));
   };
 }

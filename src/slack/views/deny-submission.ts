@@ -12,7 +12,7 @@ export function registerDenySubmission(app: App, deps: ListenerDeps) {
     // Acknowledge first: deciding may look up user groups in Slack, and Slack waits 3 s at most.
     await ack();
     const clicker = clickerOf(body);
-    const reply = replyTo({ kind: 'submission', userId: clicker.userId, interaction: context.inboxId as string | undefined }, { client, dms: deps.dms, logger: deps.logger });
+    const reply = replyTo({ kind: 'dm', userId: clicker.userId, interaction: context.inboxId as string | undefined }, { client, dms: deps.dms, logger: deps.logger });
     const requestId = view.private_metadata;
     await afterAck(reply, 'Your denial was not recorded.', { logger: deps.logger, requestId, user: clicker.userId, action: 'denial' }, async () => {
       const outcome = await deps.requests.decide({ requestId, ...clicker, decision: 'deny', comment: reason });

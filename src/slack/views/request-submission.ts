@@ -25,7 +25,7 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
       reason: fields.reason ?? '',
       requester: { kind: 'slack' as const, ...clicker },
     };
-    const reply = replyTo({ kind: 'submission', userId: clicker.userId, interaction: context.inboxId as string | undefined }, { client, dms: deps.dms, logger: deps.logger });
+    const reply = replyTo({ kind: 'dm', userId: clicker.userId, interaction: context.inboxId as string | undefined }, { client, dms: deps.dms, logger: deps.logger });
     const failure = { logger: deps.logger, user: clicker.userId, action: 'request' };
     let problems: Problems;
     try {
