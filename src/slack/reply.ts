@@ -48,8 +48,11 @@ export type ReplyTo =
  */
 export function replyTo(to: ReplyTo, deps: ReplyDeps): Reply {
   const failed = (err: unknown) => void publicError(err, deps.logger, { user: to.userId, reply: to.kind });
-  const key = `reply:${(to.kind === 'dm' && to.interaction) || randomUUID()}`;
+  // The n-th reply to one interaction has one key, so a replay repeats none and no reply hides another.
+  const base = `reply:${(to.kind === 'dm' && to.interaction) || randomUUID()}`;
+  let sent = 0;
   const dm: Reply = async (text) => {
+    const key = `${base}:${++sent}`;
     try {
       await deps.dms.send(to.userId, key, text);
     } catch (err) {

@@ -105,14 +105,12 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
         logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
         return;
       }
-      const home = worker
-        ? createAppHome({
-            database,
-            queries: createRequestQueries({ db: database.db, groupMembers }),
-            rotationsOwnedBy: (userId) => ownedRotations(services.rotation.status, groupMembers, userId),
-            kick,
-          })
-        : undefined;
+      const home = createAppHome({
+        database,
+        queries: createRequestQueries({ db: database.db, groupMembers }),
+        rotationsOwnedBy: (userId) => ownedRotations(services.rotation.status, groupMembers, userId),
+        kick,
+      });
       await slack.start({ ...services, logger, home, dms: createDirectMessages({ database, kick }) });
     },
   };

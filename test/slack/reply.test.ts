@@ -42,7 +42,7 @@ describe('replying to the person who clicked or submitted', () => {
     const slack = fakeSlack();
     const box = outbox();
     await replyTo({ kind: 'dm', userId: 'U0BOB', interaction: 'abc123' }, { client: slack.client, dms: box.dms, logger: createLogger('silent') })('already denied');
-    expect(box.sent).toEqual([{ userId: 'U0BOB', key: 'reply:abc123', text: 'already denied' }]);
+    expect(box.sent).toEqual([{ userId: 'U0BOB', key: 'reply:abc123:1', text: 'already denied' }]);
     expect(slack.calls).toEqual([]);
   });
 
