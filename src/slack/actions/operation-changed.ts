@@ -1,6 +1,7 @@
 import type { App, BlockAction, StaticSelectAction } from '@slack/bolt';
 import { ACTIONS, readRequestModal, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
+import { errorFacts } from '../../public-error.js';
 
 const OPERATIONS = ['create', 'update', 'delete'] as const;
 
@@ -11,10 +12,15 @@ export function registerOperationChanged(app: App, deps: ListenerDeps) {
     if (!body.view) return;
     const chosen = OPERATIONS.find((o) => o === action.selected_option?.value) ?? 'update';
     const current = readRequestModal(body.view.state?.values ?? {});
-    await client.views.update({
-      view_id: body.view.id,
-      hash: body.view.hash,
-      view: renderRequestModal({ environments: deps.environments(), environment: current.environment, key: current.key, operation: chosen, generate: current.generate, reason: current.reason }),
-    });
+    try {
+      await client.views.update({
+        view_id: body.view.id,
+        hash: body.view.hash,
+        view: renderRequestModal({ environments: deps.environments(), environment: current.environment, key: current.key, operation: chosen, generate: current.generate, reason: current.reason }),
+      });
+    } catch (err) {
+      // Only the form's shape is lost (a quicker second choice wins the hash); what is submitted is checked anyway.
+      deps.logger.warn({ user: body.user.id, ...errorFacts(err) }, 'could not redraw the request modal');
+    }
   });
 }
