@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
@@ -14,45 +12,31 @@ import { loadServerKey } from './crypto/keyring.js';
 import { createLocalKeyProvider, loadLocalMasterKey } from './crypto/local-provider.js';
 import { type Database, needsDataDirLock, openDatabase } from './db/client.js';
 import { lockDataDir } from './db/data-dir-lock.js';
-import { checkModes, ensurePrivateDir } from './db/data-dir-mode.js';
+import { checkModes } from './db/data-dir-mode.js';
 import { migrate } from './db/migrate.js';
 import { createAuditLog } from './domain/audit/audit-log.js';
+import { checkStore } from './domain/audit/store-check.js';
+import { type DigestService, createDigestService } from './domain/digests/digest-poster.js';
+import { createInsightService } from './domain/insights/insight-service.js';
+import { type Policy, environmentNames, loadPolicyFile, resolvePolicy } from './domain/policies/index.js';
+import { createRequestCanceller } from './domain/requests/request-cancel.js';
+import { createRequestService } from './domain/requests/request-service.js';
+import { createRequestSweep } from './domain/requests/request-sweep.js';
+import { createRotationService } from './domain/rotation/rotation-service.js';
 import { createSecretStore } from './domain/secrets/secret-store.js';
+import { adminToken } from './domain/tokens/admin-token.js';
 import { createTokenService } from './domain/tokens/token-service.js';
 import { apiRoutes } from './http/api-routes.js';
 import { healthRoutes } from './http/health-routes.js';
+import { insightRoutes } from './http/insight-routes.js';
+import { requestRoutes } from './http/request-routes.js';
 import { createHttpServer, listenError } from './http/server.js';
+import { type Scheduler, createScheduler } from './jobs/scheduler.js';
+import { registerSchedules } from './jobs/schedules.js';
 import { type Logger, createLogger } from './logger.js';
 import { type Metrics, createMetrics } from './metrics.js';
-import { existsSync } from 'node:fs';
-import { type Policy, environmentNames, loadPolicyFile, resolvePolicy } from './domain/policies/index.js';
-import { createRequestService } from './domain/requests/request-service.js';
-import { createRotationService } from './domain/rotation/rotation-service.js';
-import { createRequestCanceller } from './domain/requests/request-cancel.js';
-import { createInsightService } from './domain/insights/insight-service.js';
-import { type DigestService, createDigestService } from './domain/digests/digest-poster.js';
-import type { RequestEvents } from './domain/requests/request-types.js';
-import { AppError } from './errors.js';
-import { requestRoutes } from './http/request-routes.js';
-import { insightRoutes } from './http/insight-routes.js';
-import { createGroupDirectory } from './slack/group-directory.js';
-import { createUserDirectory } from './slack/user-directory.js';
-import { renderDigest } from './slack/blocks/index.js';
-import { enqueuePost } from './slack/outbox/outbox-writer.js';
-import { createAppHome, ownedRotations } from './slack/app-home.js';
-import { createRequestQueries } from './domain/requests/request-queries.js';
-import { createOutboxWorker } from './slack/outbox/outbox-worker.js';
-import { createSlackDelivery } from './slack/outbox/slack-delivery.js';
-import { deliveryClient } from './slack/slack-app.js';
-import { createSlackNotifier } from './slack/notifier.js';
-import { renderRotationReminder } from './slack/blocks/rotation.js';
-import { type SlackRuntime, createSlackApp } from './slack/slack-app.js';
-import { createRequestSweep } from './domain/requests/request-sweep.js';
-import { type Scheduler, createScheduler } from './jobs/scheduler.js';
-import { registerSchedules } from './schedules.js';
-import { createSlackInbox } from './slack/inbox/slack-inbox.js';
-import { recordRefusal } from './domain/audit/refusals.js';
-import { checkStore } from './domain/audit/store-check.js';
+import type { SlackRuntime } from './slack/slack-app.js';
+import { createSlackEdge } from './slack/slack-edge.js';
 
 export interface StartOptions {
   logDestination?: DestinationStream;
@@ -89,20 +73,6 @@ export interface Keyturn {
   stop(): Promise<void>;
 }
 
-/** The bootstrap admin token: from the setting, else one generated once into the data dir. */
-function adminToken(config: Config, logger: Logger): string {
-  if (config.KEYTURN_ADMIN_TOKEN) return config.KEYTURN_ADMIN_TOKEN;
-  const file = join(config.KEYTURN_DATA_DIR, 'admin-token');
-  ensurePrivateDir(config.KEYTURN_DATA_DIR);
-  try {
-    writeFileSync(file, `kt_admin_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  logger.warn({ file }, 'KEYTURN_ADMIN_TOKEN is not set: using the admin token kept in this file (export KEYTURN_TOKEN=$(cat FILE) to use the CLI)');
-  return readFileSync(file, 'utf8').trim();
-}
-
 /** The policy file; a missing default file is allowed (requests are refused until one exists). */
 async function loadPolicy(config: Config, logger: Logger): Promise<Policy | undefined> {
   const path = config.KEYTURN_POLICY_FILE ?? './policies.yml';
@@ -123,7 +93,7 @@ async function keyProvider(config: Config, logger: Logger, metrics: Metrics, opt
   return createLocalKeyProvider(masterKey);
 }
 
-/** Wires config → db → crypto → domain → HTTP, and listens. */
+/** Wires config → db → crypto → domain → edges (Slack, HTTP), and listens. Nothing else happens here. */
 export async function startKeyturn(config: Config, opts: StartOptions = {}): Promise<Keyturn> {
   const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
   const metrics = createMetrics();
@@ -162,34 +132,12 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const tokens = createTokenService({
       database,
       audit,
-      adminToken: adminToken(config, logger),
+      adminToken: adminToken({ token: config.KEYTURN_ADMIN_TOKEN, dataDir: config.KEYTURN_DATA_DIR }, logger),
       cacheTtlMs: config.KEYTURN_TOKEN_CACHE_TTL_MS,
     });
 
-    const slack = config.SLACK_BOT_TOKEN
-      ? createSlackApp(config, logger, metrics, {
-          inbox: createSlackInbox(database, await loadServerKey(database.db, provider, 'slack-inbox')),
-          onForeign: (r) =>
-            recordRefusal(database, audit, {
-              actor: r.userId ? `slack:${r.userId}` : 'slack:unknown',
-              action: 'slack.refused',
-              detail: { reason: 'another workspace', kind: r.kind, teamIds: r.teamIds, enterpriseId: r.enterpriseId ?? null },
-            }),
-          singleProcess: database.kind === 'pglite',
-        })
-      : undefined;
-    const membersOf = slack
-      ? createGroupDirectory(slack.client)
-      : async (group: string): Promise<readonly string[]> => {
-          throw new AppError('internal', `Slack is not configured, so user group ${group} cannot be looked up.`);
-        };
-    const worker = slack ? createOutboxWorker({ database, delivery: createSlackDelivery(deliveryClient(config, logger)), logger, metrics }) : undefined;
-    const events: RequestEvents = worker
-      ? createSlackNotifier({ kick: worker.kick })
-      : {
-          opened: async (_tx, r) => void logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was told about this request'),
-          changed: async () => {},
-        };
+    const edge = await createSlackEdge({ config, logger, metrics, database, audit, serverKey: (name) => loadServerKey(database.db, provider, name) });
+    const { slack, worker, groupMembers, requestEvents: events } = edge;
     const environments = () => (policy ? environmentNames(policy) : []);
     const requests = createRequestService({
       database,
@@ -197,50 +145,38 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       audit,
       policyFor: (env, key) => (policy ? resolvePolicy(policy, env, key) : undefined),
       environments,
-      groupMembers: membersOf,
+      groupMembers,
       events,
       logger,
       metrics,
       now: opts.now,
       requestsPerHour: config.KEYTURN_REQUESTS_PER_HOUR,
-      approvalsUnavailable: () => (slack ? undefined : { why: 'Slack is not configured on this keyturn', fix: 'Set SLACK_BOT_TOKEN' }),
+      approvalsUnavailable: edge.approvalsUnavailable,
     });
-    const sweep = createRequestSweep({ database, audit, events, groupMembers: membersOf, metrics, now: opts.now });
+    const sweep = createRequestSweep({ database, audit, events, groupMembers, metrics, now: opts.now });
     const rotation = createRotationService({
       database,
       audit,
       policy: () => policy,
-      groupMembers: membersOf,
-      enqueue: (tx, m) => enqueuePost(tx, { target: m.channel, key: m.key, payload: renderRotationReminder(m.items, m.at) }),
+      groupMembers,
+      notifier: edge.rotationNotifier,
       now: opts.now,
-      committed: worker?.kick,
     });
-    const insights = createInsightService({ database, policy: () => policy, requests, groupMembers: membersOf });
+    const insights = createInsightService({ database, policy: () => policy, requests, groupMembers });
     const { cancelRequest } = createRequestCanceller({ database, audit, metrics, onCancelled: events.changed, committed: events.committed });
-    const people = slack ? createUserDirectory(slack.client, { logger }) : { isDeactivated: async () => false };
-    const directory = { isDeactivated: people.isDeactivated, groupMembers: membersOf };
-    const digests = createDigestService({ database, audit, policy: () => policy, rotation: rotation.status, directory, render: renderDigest, enqueue: enqueuePost, kick: worker?.kick, now: opts.now, logger });
-    const home = worker
-      ? createAppHome({
-          database,
-          queries: createRequestQueries({ db: database.db, groupMembers: membersOf }),
-          rotationsOwnedBy: (userId) => ownedRotations(rotation.status, membersOf, userId),
-          kick: worker.kick,
-        })
-      : undefined;
+    const digests = createDigestService({ database, audit, policy: () => policy, rotation: rotation.status, directory: edge.directory, notifier: edge.digestNotifier, now: opts.now, logger });
     const jobs = createScheduler({ database, logger, metrics, now: opts.now });
     registerSchedules(jobs, policy, {
       sweepRequests: sweep.sweep,
       remindRotations: (fireAt) => rotation.remind(fireAt),
       postDigest: (entry, fireAt) => digests.post(entry, fireAt),
     });
-    if (slack) await slack.start({ requests, environments, logger, home, insights, cancelRequest, rotation });
-    else logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
+    await edge.start({ requests, environments, insights, cancelRequest, rotation });
 
     let shuttingDown = false;
     server = createHttpServer({
       routes: [
-        ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics, slackState: () => slack?.identity.state() ?? 'off' }),
+        ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics, slackState: edge.state }),
         ...apiRoutes({ store, tokens, audit, checkStore: () => checkStore(database, versionKey) }),
         ...requestRoutes(requests),
         ...insightRoutes(insights),

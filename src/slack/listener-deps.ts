@@ -4,6 +4,7 @@ import type { RequestService } from '../domain/requests/request-service.js';
 import type { RotationService } from '../domain/rotation/rotation-service.js';
 import type { Logger } from '../logger.js';
 import type { AppHome } from './app-home.js';
+import type { DirectMessages } from './reply.js';
 
 /** What Slack listeners may use: domain services only; no SQL, crypto or policy logic. */
 export interface ListenerDeps {
@@ -18,9 +19,16 @@ export interface ListenerDeps {
   cancelRequest: RequestCanceller['cancelRequest'];
   /** Snoozes from rotation reminders' buttons; absent when there is nothing to snooze with. */
   rotation?: Pick<RotationService, 'snooze'>;
+  /** Replies to a submission go to the person as DMs through the outbox. */
+  dms: DirectMessages;
 }
 
 /** The clicking or submitting user, from any interactive payload. */
 export function clickerOf(body: { user: { id: string; team_id?: string }; team?: { id: string } | null }) {
   return { userId: body.user.id, teamId: body.user.team_id ?? body.team?.id ?? '' };
+}
+
+/** The channel a click came from, where it is answered ephemerally; none in App Home or a modal. */
+export function clickedIn(body: { channel?: { id: string }; container?: { channel_id?: string } }): string | undefined {
+  return body.channel?.id ?? body.container?.channel_id;
 }

@@ -2,45 +2,31 @@
  * Rotation reminders and snoozes. A reminder lists what is due in the policy's `rotation.channel`, once per
  * fire; a snooze puts one secret's reminder off for a bounded time, and only its owners and approvers may.
  * Both are audited in the transaction that records them. Knows nothing of Slack: the message is handed to
- * `enqueue`, which renders it and writes it to the outbox in the same transaction.
+ * the rotation notifier (a port the Slack edge implements) in the same transaction.
  */
 import { and, eq } from 'drizzle-orm';
-import type { Database, Queryable } from '../../db/client.js';
-import { rotationSnoozes, secrets, slackMessages } from '../../db/schema/index.js';
+import type { Database } from '../../db/client.js';
+import { rotationSnoozes, secrets } from '../../db/schema/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type MembersOf, isMember } from '../people/membership.js';
 import { type Policy, resolvePolicy, rotationIntervalFor } from '../policies/index.js';
 import { isValidEnvironment, isValidKey } from '../secrets/secret-rules.js';
-import type { RotationItem, RotationStatus } from './rotation-status.js';
+import type { RotationNotifier } from './rotation-notifier.js';
+import type { RotationStatus } from './rotation-status.js';
 import { DAY } from '../../duration.js';
-
 
 /** How long a reminder may be put off, in days: bounded, so a snooze cannot silence a rotation for good. */
 export const SNOOZE_DAYS = [1, 3, 7, 14] as const;
 export type SnoozeDays = (typeof SNOOZE_DAYS)[number];
-
-/** What a reminder says, for the Slack side to render into the channel. */
-export interface RotationReminderMessage {
-  /** `rotation.channel`. */
-  channel: string;
-  /** `rotation:<ISO minute>`: one message per fire. */
-  key: string;
-  /** Overdue first; every item due (the renderer caps how many it shows). */
-  items: RotationItem[];
-  /** When the list was taken. */
-  at: Date;
-}
 
 export interface ReminderDeps {
   database: Database;
   audit: Pick<AuditLog, 'append'>;
   status: Pick<RotationStatus, 'dueSecrets'>;
   policy: () => Policy | undefined;
-  /** Writes the message (to the outbox) inside the reminder's transaction. */
-  enqueue: (tx: Queryable, message: RotationReminderMessage) => Promise<void>;
+  /** Records the message inside the reminder's transaction; told when it committed. */
+  notifier: RotationNotifier;
   now: () => Date;
-  /** After the transaction committed: a hint to deliver now. */
-  committed?: () => void;
 }
 
 export type ReminderOutcome =
@@ -68,10 +54,8 @@ export async function postRotationReminder(deps: ReminderDeps, fireAt?: Date): P
 
   const outcome = await deps.database.db.transaction(async (tx): Promise<ReminderOutcome> => {
     // The message key is claimed first: a second run of the same fire (a retry, another replica) waits
-    // on this row, then finds it taken and posts nothing.
-    const claimed = await tx.insert(slackMessages).values({ key, target: rotation.channel }).onConflictDoNothing().returning({ key: slackMessages.key });
-    if (claimed.length === 0) return { kind: 'already_posted', key };
-    await deps.enqueue(tx, { channel: rotation.channel, key, items, at });
+    // on the claim, then finds it taken and posts nothing.
+    if (!(await deps.notifier.reminderDue(tx, { channel: rotation.channel, key, items, at }))) return { kind: 'already_posted', key };
     await deps.audit.append(tx, [
       {
         actor: 'keyturn',
@@ -81,7 +65,7 @@ export async function postRotationReminder(deps: ReminderDeps, fireAt?: Date): P
     ]);
     return { kind: 'posted', key, channel: rotation.channel, overdue, dueSoon };
   });
-  if (outcome.kind === 'posted') deps.committed?.();
+  if (outcome.kind === 'posted') deps.notifier.committed?.();
   return outcome;
 }
 

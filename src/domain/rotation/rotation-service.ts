@@ -1,15 +1,9 @@
 /** Rotation, wired: the status query, the reminder (for the scheduler to call) and snoozes (for buttons). */
-import type { Database, Queryable } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Policy } from '../policies/index.js';
-import {
-  type ReminderOutcome,
-  type RotationReminderMessage,
-  type SnoozeInput,
-  type SnoozeOutcome,
-  postRotationReminder,
-  snoozeRotation,
-} from './rotation-reminder.js';
+import type { RotationNotifier } from './rotation-notifier.js';
+import { type ReminderOutcome, type SnoozeInput, type SnoozeOutcome, postRotationReminder, snoozeRotation } from './rotation-reminder.js';
 import { type RotationStatus, rotationStatus } from './rotation-status.js';
 
 export interface RotationServiceDeps {
@@ -17,11 +11,9 @@ export interface RotationServiceDeps {
   audit: Pick<AuditLog, 'append'>;
   policy: () => Policy | undefined;
   groupMembers: (groupId: string) => Promise<readonly string[]>;
-  /** Renders the reminder and writes it to the outbox in the caller's transaction. */
-  enqueue: (tx: Queryable, message: RotationReminderMessage) => Promise<void>;
+  /** Where reminders go (the Slack edge), told in the reminder's transaction. */
+  notifier: RotationNotifier;
   now?: () => Date;
-  /** After a reminder committed: a hint to deliver now. */
-  committed?: () => void;
 }
 
 export interface RotationService {
@@ -37,7 +29,7 @@ export function createRotationService(deps: RotationServiceDeps): RotationServic
   return {
     status,
     remind: (fireAt) =>
-      postRotationReminder({ database: deps.database, audit: deps.audit, status, policy: deps.policy, enqueue: deps.enqueue, now, committed: deps.committed }, fireAt),
+      postRotationReminder({ database: deps.database, audit: deps.audit, status, policy: deps.policy, notifier: deps.notifier, now }, fireAt),
     snooze: (input) => snoozeRotation({ database: deps.database, audit: deps.audit, policy: deps.policy, groupMembers: deps.groupMembers, now }, input),
   };
 }

@@ -1,11 +1,9 @@
-import type { AllMiddlewareArgs, App, BlockAction, BlockElementAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { App, BlockAction, BlockElementAction } from '@slack/bolt';
 import { z } from 'zod';
 import { ACTIONS, refFromBlockId, renderRequestModal, renderSnoozeOutcome } from '../blocks/index.js';
-import { publicError } from '../../public-error.js';
 import { ENVIRONMENT_SOURCE as ENV, KEY_SOURCE as KEY } from '../../domain/vocabulary.js';
-import { type ListenerDeps, clickerOf } from '../listener-deps.js';
-
-type ActionArgs = SlackActionMiddlewareArgs<BlockAction<BlockElementAction>> & AllMiddlewareArgs;
+import type { ListenerDeps } from '../listener-deps.js';
+import { onClick } from './on-click.js';
 
 /** `env/KEY`, as Rotate now carries it: only names keyturn could hold. */
 const secretRef = z
@@ -38,21 +36,6 @@ const chosenValue = (action: BlockElementAction): string | undefined =>
       ? action.selected_option.value
       : undefined;
 
-/** Acks at once, then hands the handler a way to reply to the clicker alone. */
-function onAction(deps: ListenerDeps, what: string, handle: (args: ActionArgs, tell: (text: string) => Promise<unknown>) => Promise<void>) {
-  return async (args: ActionArgs) => {
-    const { ack, body, client } = args;
-    await ack();
-    const { userId } = clickerOf(body);
-    const tell = (text: string) => client.chat.postEphemeral({ channel: body.channel?.id ?? body.container?.channel_id, user: userId, text });
-    try {
-      await handle(args, tell);
-    } catch (err) {
-      await tell(`Your ${what} did not go through. ${publicError(err, deps.logger, { user: userId, action: what }).message}`);
-    }
-  };
-}
-
 /**
  * The buttons on a rotation reminder. Rotate now opens the request modal prefilled for an update, with
  * "generate a value" checked: the change then goes through approval like any other. Snooze asks the
@@ -61,26 +44,25 @@ function onAction(deps: ListenerDeps, what: string, handle: (args: ActionArgs, t
 export function registerRotationButtons(app: App, deps: ListenerDeps) {
   app.action<BlockAction<BlockElementAction>>(
     ACTIONS.rotateNow,
-    onAction(deps, 'rotation', async ({ body, action, client }, tell) => {
+    onClick(deps, 'Your rotation did not go through.', async ({ body, action, client }, _clicker, reply) => {
       const ref = secretRef.safeParse(chosenValue(action));
-      if (!ref.success) return void (await tell('That button does not name a secret keyturn knows.'));
+      if (!ref.success) return void (await reply('That button does not name a secret keyturn knows.'));
       const { environment, key } = ref.data;
       await client.views.open({
         trigger_id: body.trigger_id,
         view: renderRequestModal({ environments: deps.environments(), environment, key, operation: 'update', generate: true, reason: `Scheduled rotation of ${environment}/${key}` }),
       });
-    }),
+    }, () => ({ action: 'rotation' })),
   );
 
   app.action<BlockAction<BlockElementAction>>(
     ACTIONS.snooze,
-    onAction(deps, 'snooze', async ({ body, action }, tell) => {
+    onClick(deps, 'Your snooze did not go through.', async ({ action }, { userId, teamId }, reply) => {
       const choice = snoozeChoice.safeParse({ value: chosenValue(action), blockRef: refFromBlockId(action.block_id) });
-      if (!choice.success) return void (await tell('That choice does not name a secret and a number of days keyturn knows; nothing changed.'));
-      if (!deps.rotation) return void (await tell('Rotation reminders are not set up here; nothing changed.'));
-      const { userId, teamId } = clickerOf(body);
+      if (!choice.success) return void (await reply('That choice does not name a secret and a number of days keyturn knows; nothing changed.'));
+      if (!deps.rotation) return void (await reply('Rotation reminders are not set up here; nothing changed.'));
       const outcome = await deps.rotation.snooze({ ...choice.data, userId, teamId });
-      await tell(renderSnoozeOutcome(outcome));
-    }),
+      await reply(renderSnoozeOutcome(outcome));
+    }, () => ({ action: 'snooze' })),
   );
 }

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { code, renderHelp, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
+import { afterAck, replyTo } from '../reply.js';
 import { answerQuestion } from './secret-answers.js';
 import { parseSecretCommand } from './parse-secret-command.js';
 
@@ -15,13 +16,17 @@ export function registerSecretCommand(app: App, deps: ListenerDeps) {
   app.command(SECRET_COMMAND, async ({ command, ack, client }) => {
     const parsed = parseSecretCommand(command.text ?? '');
     switch (parsed.kind) {
-      case 'request':
+      case 'request': {
         await ack();
-        await client.views.open({
-          trigger_id: command.trigger_id,
-          view: renderRequestModal({ environments: deps.environments(), environment: parsed.environment, key: parsed.key }),
+        const reply = replyTo({ kind: 'ephemeral', userId: command.user_id, channel: command.channel_id }, { client, dms: deps.dms, logger: deps.logger });
+        await afterAck(reply, 'The request form did not open.', { logger: deps.logger, user: command.user_id, action: 'request form' }, async () => {
+          await client.views.open({
+            trigger_id: command.trigger_id,
+            view: renderRequestModal({ environments: deps.environments(), environment: parsed.environment, key: parsed.key }),
+          });
         });
         return;
+      }
       case 'help': {
         const lead = parsed.unknown ? `There is no \`/secret\` command ${code(parsed.unknown)}.\n\n` : '';
         await ack({ response_type: 'ephemeral', text: lead + renderHelp() });

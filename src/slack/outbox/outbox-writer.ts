@@ -14,6 +14,23 @@ export async function enqueuePost(tx: Queryable, m: { target: string; key: strin
 }
 
 /**
+ * A message that must exist once under `key` (one per scheduled fire): claims the key and writes the post,
+ * or writes nothing and answers false when the key is taken. The claim is a primary key, so of two
+ * transactions writing one key, the second waits for the first to commit and then finds it taken.
+ */
+export async function enqueuePostOnce(tx: Queryable, m: { target: string; key: string; payload: OutboxPayload }): Promise<boolean> {
+  const claimed = await tx.insert(slackMessages).values({ key: m.key, target: m.target }).onConflictDoNothing().returning({ key: slackMessages.key });
+  if (claimed.length === 0) return false;
+  await tx.insert(outbox).values({ kind: 'post', target: m.target, messageKey: m.key, payload: m.payload });
+  return true;
+}
+
+/** Was a message recorded under `key` (posted or still waiting)? */
+export async function isRecorded(on: Queryable, key: string): Promise<boolean> {
+  return (await on.select({ key: slackMessages.key }).from(slackMessages).where(eq(slackMessages.key, key))).length > 0;
+}
+
+/**
  * Redraws the message stored under `key`. An older update of the same message still waiting is
  * dropped: only the newest state needs drawing.
  */

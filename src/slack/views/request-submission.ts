@@ -3,9 +3,9 @@ import type { Problems } from '../../domain/requests/request-service.js';
 import { REQUEST_FIELDS, VIEWS, readRequestModal, requestModalErrors } from '../blocks/index.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 import { generateSecretValue } from '../../domain/rotation/generated-value.js';
-import { publicError } from '../../public-error.js';
 import { isWellFormedText, textProblem } from '../../domain/text-rules.js';
 import type { SecretOperation } from '../../domain/vocabulary.js';
+import { afterAck, replyNotDone, replyTo } from '../reply.js';
 
 /**
  * The request modal is submitted: problems are shown in the modal itself; a good request is
@@ -26,17 +26,14 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
       reason: fields.reason ?? '',
       requester: { kind: 'slack' as const, ...clicker },
     };
-    const notCreated = async (err: unknown) => {
-      const shown = publicError(err, deps.logger, { user: clicker.userId, action: 'request' });
-      const dm = await client.conversations.open({ users: clicker.userId });
-      await client.chat.postMessage({ channel: dm.channel!.id!, text: `Your request was not created. ${shown.message}` });
-    };
+    const reply = replyTo({ kind: 'dm', userId: clicker.userId, interaction: context.inboxId as string | undefined }, { client, dms: deps.dms, logger: deps.logger });
+    const failure = { logger: deps.logger, user: clicker.userId, action: 'request' };
     let problems: Problems;
     try {
       problems = await deps.requests.problemsWith(input);
     } catch (err) {
       await ack();
-      return void (await notCreated(err));
+      return void (await replyNotDone(reply, 'Your request was not created.', failure, err));
     }
     if (generating && typed?.length) problems.value = 'Leave the value empty when keyturn generates one.';
     if (typeof fields.value === 'string' && !isWellFormedText(fields.value)) problems.value = textProblem('value', fields.value);
@@ -50,11 +47,9 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
       return;
     }
     await ack();
-    try {
-      // The inbox row names this submission: a replay after a crash finds the request it already created.
+    // The inbox row names this submission: a replay after a crash finds the request it already created.
+    await afterAck(reply, 'Your request was not created.', failure, async () => {
       await deps.requests.create({ ...input, environment: input.environment!, key: input.key!, idempotencyKey: context.inboxId as string | undefined });
-    } catch (err) {
-      await notCreated(err);
-    }
+    });
   });
 }

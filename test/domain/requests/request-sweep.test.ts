@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy, resolvePolicy, environmentNames } from '../../../src/domain/policies/index.js';
 import { createRequestService } from '../../../src/domain/requests/request-service.js';
 import { createRequestSweep } from '../../../src/domain/requests/request-sweep.js';
-import { createSlackNotifier } from '../../../src/slack/notifier.js';
+import { createSlackNotifier } from '../../../src/slack/notifiers/request-notifier.js';
 import { testDomain, type TestDomain } from '../../support/domain.js';
 
 const POLICY = parsePolicy(`

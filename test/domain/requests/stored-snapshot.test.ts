@@ -7,7 +7,7 @@ import { createRequestService } from '../../../src/domain/requests/request-servi
 import { createRequestSweep } from '../../../src/domain/requests/request-sweep.js';
 import { createLogger } from '../../../src/logger.js';
 import { publicError } from '../../../src/public-error.js';
-import { createSlackNotifier } from '../../../src/slack/notifier.js';
+import { createSlackNotifier } from '../../../src/slack/notifiers/request-notifier.js';
 import { captureLogs } from '../../support/capture.js';
 import { testDomain, type TestDomain } from '../../support/domain.js';
 

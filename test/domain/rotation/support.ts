@@ -2,8 +2,7 @@ import { sql } from 'drizzle-orm';
 import { parsePolicy } from '../../../src/domain/policies/index.js';
 import type { Policy } from '../../../src/domain/policies/index.js';
 import { createRotationService } from '../../../src/domain/rotation/rotation-service.js';
-import { renderRotationReminder } from '../../../src/slack/blocks/rotation.js';
-import { enqueuePost } from '../../../src/slack/outbox/outbox-writer.js';
+import { createRotationNotifier } from '../../../src/slack/notifiers/rotation-notifier.js';
 import type { TestDomain } from '../../support/domain.js';
 
 export const DAY = 86_400_000;
@@ -62,7 +61,7 @@ export function rotationServices(d: TestDomain, clock: TestClock, policy: Policy
       lookups.push(group);
       return GROUPS[group] ?? [];
     },
-    enqueue: (tx, m) => enqueuePost(tx, { target: m.channel, key: m.key, payload: renderRotationReminder(m.items, m.at) }),
+    notifier: createRotationNotifier({}),
     now: clock.now,
   });
   return { ...service, lookups };

@@ -1,8 +1,8 @@
-import type { Queryable } from '../db/client.js';
-import type { ChangeRequest, RequestEvents } from '../domain/requests/request-types.js';
-import { isFinal } from '../domain/requests/request-states.js';
-import { renderApprovalMessage, renderEscalation, renderReminder, renderRequesterOutcome, renderRequesterWaiting } from './blocks/index.js';
-import { enqueuePost, enqueueUpdate, messagesUnder } from './outbox/outbox-writer.js';
+import type { Queryable } from '../../db/client.js';
+import type { ChangeRequest, RequestEvents } from '../../domain/requests/request-types.js';
+import { isFinal } from '../../domain/requests/request-states.js';
+import { renderApprovalMessage, renderEscalation, renderReminder, renderRequesterOutcome, renderRequesterWaiting } from '../blocks/index.js';
+import { enqueuePost, enqueueUpdate, messagesUnder } from '../outbox/outbox-writer.js';
 
 const approverKey = (id: string, target: string) => `request:${id}:approvers:${target}`;
 

@@ -1,5 +1,5 @@
-import type { DigestPolicy, Policy } from './domain/policies/index.js';
-import type { Scheduler } from './jobs/scheduler.js';
+import type { DigestPolicy, Policy } from '../domain/policies/index.js';
+import type { Scheduler } from './scheduler.js';
 
 const DAY = 86_400_000;
 
