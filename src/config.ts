@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DURATION_RULE, SHORT_DURATION_RULE, parseDuration, parseShortDuration } from './duration.js';
+import { DURATION_RULE, MINUTE, SHORT_DURATION_RULE, parseDuration, parseShortDuration } from './duration.js';
 
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -37,7 +37,7 @@ const schema = z
     KEYTURN_ADMIN_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 24, {
       message: 'must be at least 24 characters (try: openssl rand -base64 32)',
     }),
-    KEYTURN_DATA_KEY_CACHE_TTL: duration.default(5 * 60_000),
+    KEYTURN_DATA_KEY_CACHE_TTL: duration.default(5 * MINUTE),
     KEYTURN_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     KEYTURN_POLICY_FILE: optionalText,
     KEYTURN_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(30),

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { MINUTE } from '../duration.js';
 import { AppError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { createDataKeyCache } from './data-key-cache.js';
@@ -57,7 +58,7 @@ function checkIdentity(id: SecretIdentity): void {
 
 export function createEnvelope(opts: EnvelopeOptions): Envelope {
   const { provider, metrics } = opts;
-  const ttl = opts.cacheTtlMs ?? 5 * 60_000;
+  const ttl = opts.cacheTtlMs ?? 5 * MINUTE;
   const maxEntries = opts.cacheMaxEntries ?? 10_000;
   const now = opts.now ?? Date.now;
   const cache = createDataKeyCache({ ttlMs: ttl, maxEntries, now });

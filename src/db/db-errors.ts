@@ -40,3 +40,13 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const code = errorCode(err);
   return code !== undefined && (CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || /^08/.test(code));
 }
+
+/** Postgres unique_violation, as either driver reports it (the code may sit on a wrapper's cause). */
+export function isUniqueViolation(err: unknown): boolean {
+  let e: unknown = err;
+  for (let i = 0; e && i < 4; i++) {
+    if ((e as { code?: string }).code === '23505') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

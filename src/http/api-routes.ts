@@ -5,6 +5,7 @@ import type { SecretStore } from '../domain/secrets/secret-store.js';
 import type { StoreCheck } from '../domain/audit/store-check.js';
 import { actorOf } from '../domain/tokens/principal.js';
 import type { TokenService, TokenInfo } from '../domain/tokens/token-service.js';
+import { isVersionText } from '../domain/vocabulary.js';
 import { invalidInput } from '../errors.js';
 import type { Route } from './router.js';
 
@@ -43,7 +44,7 @@ function checkpointOf(url: URL) {
 function versionOf(url: URL): number | undefined {
   const text = url.searchParams.get('version');
   if (text === null) return undefined;
-  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw invalidInput('Invalid version: a whole number from 1; `keyturn history ENV KEY` lists them.');
+  if (!isVersionText(text)) throw invalidInput('Invalid version: a whole number from 1; `keyturn history ENV KEY` lists them.');
   return Number(text);
 }
 

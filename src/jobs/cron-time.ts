@@ -17,6 +17,7 @@
  *   A schedule with `*` in its minute or hour field follows the clock as it is: in a repeated hour it
  *   fires in both passes, and minutes that do not exist do not fire.
  */
+import { MINUTE } from '../duration.js';
 
 export class InvalidScheduleError extends Error {
   constructor(message: string) {
@@ -100,16 +101,6 @@ export function parseCron(expression: string): CronSchedule {
   return schedule;
 }
 
-/** True when the expression parses; see parseCron for the reason when it does not. */
-export function isValidCron(expression: string): boolean {
-  try {
-    parseCron(expression);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function parseField(text: string, spec: FieldSpec, fail: (why: string) => never): Set<number> {
   const values = new Set<number>();
   const where = `${spec.name} "${text}"`;
@@ -155,8 +146,6 @@ function value(text: string, spec: FieldSpec, where: string, fail: (why: string)
 
 // ---------------------------------------------------------------------------------------------------
 // Wall clock in a time zone
-
-const MINUTE = 60_000;
 
 interface WallClock {
   year: number;

@@ -7,6 +7,7 @@ import { recordFirstStart } from '../db/installation.js';
 import { jobRuns } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { MINUTE } from '../duration.js';
 import { type CronSchedule, assertTimeZone, matches, nextFireAfter, parseCron, startOfMinute } from './cron-time.js';
 
 /** Work to do on a schedule. `run` gets the minute it was scheduled for, the same on every replica. */
@@ -84,7 +85,6 @@ interface Registered {
   timeZone: string;
 }
 
-const MINUTE = 60_000;
 const MAX_ERROR_LENGTH = 500;
 
 /**

@@ -1,7 +1,6 @@
 import type { DigestPolicy, Policy } from '../domain/policies/index.js';
 import type { Scheduler } from './scheduler.js';
-
-const DAY = 86_400_000;
+import { DAY } from '../duration.js';
 
 /** The scheduled work keyturn does; each piece is optional where its feature is not configured. */
 export interface ScheduledWork {

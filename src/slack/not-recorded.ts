@@ -1,12 +1,12 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.js';
 import { publicError } from '../public-error.js';
+import { isRequestId } from '../domain/vocabulary.js';
 import { ACTIONS, VIEWS, renderNoticeModalUpdate } from './blocks/index.js';
 
 // What a person's interaction was, in the words of "Your … was not recorded".
 const ACTION_NOUNS: Record<string, string> = { [ACTIONS.approve]: 'approval', [ACTIONS.deny]: 'denial', [ACTIONS.snooze]: 'snooze', [ACTIONS.rotateNow]: 'click' };
 const VIEW_NOUNS: Record<string, string> = { [VIEWS.request]: 'request', [VIEWS.deny]: 'denial' };
-const REQUEST_ID = /^req_[0-9a-f]{10}$/;
 
 /**
  * An interaction keyturn could not record (its database is away): nothing was done, and the person is told
@@ -16,7 +16,7 @@ const REQUEST_ID = /^req_[0-9a-f]{10}$/;
 export async function answerNotRecorded(body: Record<string, any>, err: unknown, deps: { client: WebClient; logger: Logger }): Promise<unknown> {
   const action = Array.isArray(body.actions) ? body.actions[0] : undefined;
   const user: string | undefined = body.user?.id ?? body.user_id;
-  const requestId = typeof action?.value === 'string' && REQUEST_ID.test(action.value) ? action.value : undefined;
+  const requestId = typeof action?.value === 'string' && isRequestId(action.value) ? action.value : undefined;
   const shown = publicError(err, deps.logger, { user, requestId, kind: body.type ?? body.command });
   if (typeof body.command === 'string') return { response_type: 'ephemeral', text: `That was not done. ${shown.message}` };
   if (body.type === 'view_submission') {

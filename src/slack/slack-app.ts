@@ -3,6 +3,7 @@ import { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { MINUTE } from '../duration.js';
 import { errorFacts } from '../public-error.js';
 import type { Metrics } from '../metrics.js';
 import { registerActions } from './actions/index.js';
@@ -61,7 +62,7 @@ export interface SlackEdgeDeps {
 
 // How often interactions left unfinished by a dead process are looked for, and old inbox rows pruned.
 const REPLAY_EVERY_MS = 5_000;
-const PRUNE_EVERY_MS = 60_000;
+const PRUNE_EVERY_MS = MINUTE;
 
 /** The Bolt app, or undefined when Slack is not configured (the API still runs). */
 export function createSlackApp(config: Config, logger: Logger, metrics: Metrics, edge: SlackEdgeDeps): SlackRuntime | undefined {

@@ -1,7 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../logger.js';
+import { MINUTE } from '../duration.js';
 
-const TEN_MINUTES = 10 * 60_000;
+const TEN_MINUTES = 10 * MINUTE;
 
 /**
  * Who is deactivated in Slack (`users.info` → `user.deleted`), asked once per user every ten minutes.

@@ -2,8 +2,7 @@ import { ApiError, clientFromEnv } from '../client.js';
 import { type Command, parse } from '../command.js';
 import { failure, usageError } from '../errors.js';
 import { formatJson, write } from '../output.js';
-
-const OPERATIONS = ['create', 'update', 'delete'];
+import { isSecretOperation } from '../../domain/vocabulary.js';
 
 export const request: Command = {
   synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--json]',
@@ -27,7 +26,7 @@ delete reads no value.`,
       ['ENV', 'KEY'],
     );
     const operation = values.operation;
-    if (operation !== undefined && !OPERATIONS.includes(operation)) throw usageError(`--operation must be create, update or delete, not ${JSON.stringify(operation)}`);
+    if (operation !== undefined && !isSecretOperation(operation)) throw usageError(`--operation must be create, update or delete, not ${JSON.stringify(operation)}`);
     const reason = values.reason?.trim();
     if (!reason) throw usageError(`missing --reason TEXT: approvers need to know why (usage: keyturn ${request.synopsis})`);
     const value = operation === 'delete' ? undefined : await readValue();

@@ -1,6 +1,7 @@
 import { clientFromEnv, pathOf } from '../client.js';
 import { type Command, parse } from '../command.js';
 import { formatJson, formatTable, shortTime, write } from '../output.js';
+import { approvalsOf } from '../../domain/requests/quorum.js';
 
 interface RequestReply {
   id: string;
@@ -36,7 +37,7 @@ export const status: Command = {
     const { values, positionals: [id] } = parse(status, args, { json: { type: 'boolean' } }, ['ID']);
     const r = await clientFromEnv().get<RequestReply>(`/v1/requests/${pathOf(id)}`);
     if (values.json) return write(formatJson(r));
-    const approvals = r.reviews.filter((v) => v.decision === 'approve').length;
+    const approvals = approvalsOf(r);
     const state = r.status === 'applied' && r.appliedVersion !== null ? `applied as version ${r.appliedVersion}` : r.status;
     const lines = [
       `request ${r.id}: ${r.operation} ${r.environment}/${r.key} — ${state}, ${approvals} of ${r.requiredApprovals} approvals`,

@@ -2,6 +2,7 @@ import { clientFromEnv, pathOf } from '../client.js';
 import { type Command, parse } from '../command.js';
 import { failure, usageError } from '../errors.js';
 import { formatDotenv, formatJson, formatJsonObject, formatShell, formatTable, formatYaml, invalidEnvNames, shortTime, write } from '../output.js';
+import { isVersionText } from '../../domain/vocabulary.js';
 
 interface SecretReply {
   environment: string;
@@ -41,7 +42,7 @@ options:
   async run(args) {
     const { values, positionals: [env, key] } = parse(get, args, { version: { type: 'string' }, json: { type: 'boolean' } }, ['ENV', 'KEY']);
     const version = values.version;
-    if (version !== undefined && !/^[1-9][0-9]{0,8}$/.test(version)) {
+    if (version !== undefined && !isVersionText(version)) {
       throw usageError(`--version must be a version number from 1, not ${JSON.stringify(version)} (keyturn history ${env} ${key} lists them)`);
     }
     const s = await clientFromEnv().get<SecretReply>(`/v1/secrets/${pathOf(env, key)}${version ? `?version=${version}` : ''}`);

@@ -1,18 +1,22 @@
 import { bigserial, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { z } from 'zod';
 
-export const OUTBOX_KINDS = ['post', 'update', 'publish_home', 'upload'] as const;
+export const OUTBOX_KINDS = ['post', 'update', 'publish_home'] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 export const OUTBOX_STATUSES = ['pending', 'sent', 'dead'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
-/** What to show: Block Kit and its fallback text; `file` for digests too large for a message. */
-export interface OutboxPayload {
-  text: string;
-  blocks?: unknown[];
-  /** A home tab view, for publish_home. */
-  view?: unknown;
-  file?: { filename: string; title: string; content: string };
-}
+/**
+ * What to show: Block Kit and its fallback text; `view`, a home tab view, for publish_home; `file` for
+ * digests too large for a message. Checked with this schema where the worker reads a row.
+ */
+export const outboxPayload = z.object({
+  text: z.string(),
+  blocks: z.array(z.unknown()).optional(),
+  view: z.unknown().optional(),
+  file: z.object({ filename: z.string(), title: z.string(), content: z.string() }).optional(),
+});
+export type OutboxPayload = z.infer<typeof outboxPayload>;
 
 /**
  * Every Slack message keyturn sends is a row here first, written in the same transaction as the

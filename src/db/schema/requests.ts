@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { z } from 'zod';
 import { bytea } from './columns.js';
 import { SECRET_OPERATIONS } from './secrets.js';
 
@@ -9,17 +10,22 @@ export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 export const DECISIONS = ['approve', 'deny'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
-/** What the request was held to: a copy of the policy as it stood when the request was made. */
-export interface PolicySnapshot {
-  approvers: string[];
-  requiredApprovals: number;
-  approvalChannel: string | null;
-  requestTtlMs: number;
-  matchedRule: string | null;
-  remindAfterMs?: number | null;
-  escalateAfterMs?: number | null;
-  escalateTo?: string[] | null;
-}
+/**
+ * What the request was held to: a copy of the policy as it stood when the request was made. Checked with
+ * this schema where a row is read (domain/requests/request-repo.ts): approval is decided from it.
+ */
+export const policySnapshot = z.object({
+  approvers: z.array(z.string()),
+  requiredApprovals: z.number().int().min(0),
+  approvalChannel: z.string().nullable(),
+  requestTtlMs: z.number().int().positive(),
+  matchedRule: z.string().nullable(),
+  // Added after the first release: rows written before have none.
+  remindAfterMs: z.number().int().min(0).nullish(),
+  escalateAfterMs: z.number().int().min(0).nullish(),
+  escalateTo: z.array(z.string()).nullish(),
+});
+export type PolicySnapshot = z.infer<typeof policySnapshot>;
 
 export const changeRequests = pgTable(
   'change_requests',

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { boolean, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { SECRET_OPERATIONS, type SecretOperation } from '../../domain/vocabulary.js';
 import { bytea } from './columns.js';
 
-export const SECRET_OPERATIONS = ['create', 'update', 'delete'] as const;
-export type SecretOperation = (typeof SECRET_OPERATIONS)[number];
+// The list lives in the vocabulary (the CLI and the Slack modal offer it too); exported here for the queries.
+export { SECRET_OPERATIONS, type SecretOperation };
 
 /** The head of each secret: which version is current. Row-locked for check-and-set writes. */
 export const secrets = pgTable(

@@ -2,7 +2,7 @@ import { desc, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { auditEntries } from '../../db/schema/index.js';
 import type { Metrics } from '../../metrics.js';
-import { isUniqueViolation } from '../tokens/token-service.js';
+import { isUniqueViolation } from '../../db/db-errors.js';
 import {
   type AuditEntryInput,
   type AuditRecord,

@@ -5,6 +5,7 @@
  * are typed by people.
  */
 import { type Digest, roleText } from './digest-types.js';
+import { HOUR } from '../../duration.js';
 
 export const CSV_COLUMNS = [
   'section',
@@ -41,7 +42,7 @@ export function csvCell(value: string | number | Date | null | undefined): strin
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const hours = (ms: number) => Math.round(ms / 360_000) / 10;
+const hours = (ms: number) => Math.round(ms / (HOUR / 10)) / 10;
 
 /** One row per item of every section, in the order the message shows them. */
 export function digestRows(d: Digest): CsvRow[] {

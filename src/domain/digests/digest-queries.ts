@@ -6,7 +6,8 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import type { RequestStatus, SecretOperation } from '../../db/schema/index.js';
+import { type RequestStatus, type SecretOperation, policySnapshot } from '../../db/schema/index.js';
+import { readStoredJson } from '../../db/stored-json.js';
 import type { AppliedChange, DigestPeriod, PendingRequest, ReaderActivity, UnappliedRequest, UnreadSecret } from './digest-types.js';
 
 export const UNAPPLIED_STATUSES = ['denied', 'expired', 'conflict', 'cancelled', 'failed'] as const satisfies readonly RequestStatus[];
@@ -70,7 +71,7 @@ export const digestStatements = {
   pending: () => sql`
     select r.id, r.environment, r.key, r.operation, r.requester,
            ${ms(sql`r.created_at`)} as created_at_ms, ${ms(sql`r.expires_at`)} as expires_at_ms,
-           coalesce((r.policy->>'requiredApprovals')::int, 0) as required,
+           r.policy,
            (select count(*)::int from reviews v where v.request_id = r.id and v.decision = 'approve') as approvals
       from change_requests r
      where r.status = 'pending'
@@ -144,7 +145,7 @@ export async function pendingRequests(database: Database, now: Date): Promise<Pe
       createdAt,
       ageMs: Math.max(0, now.getTime() - createdAt.getTime()),
       approvals: Number(r.approvals),
-      requiredApprovals: Number(r.required),
+      requiredApprovals: readStoredJson(policySnapshot, r.policy, { table: 'change_requests', rowId: String(r.id), column: 'policy snapshot' }).requiredApprovals,
       expiresAt: toDate(r.expires_at_ms),
     };
   });

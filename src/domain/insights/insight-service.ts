@@ -2,10 +2,12 @@ import { and, asc, count, countDistinct, desc, eq, gt, gte, inArray, isNull, or,
 import type { Database } from '../../db/client.js';
 import { apiTokens, auditEntries, changeRequests, reviews, secretVersions, secrets } from '../../db/schema/index.js';
 import { invalidInput, notFound } from '../../errors.js';
+import { DAY } from '../../duration.js';
 import { type Policy, resolvePolicy, rotationIntervalFor } from '../policies/index.js';
 import type { RequestService } from '../requests/request-service.js';
 import type { ChangeRequest } from '../requests/request-types.js';
 import { assertEnvironment, assertKey } from '../secrets/secret-rules.js';
+import { isUserId, isValidTokenName } from '../vocabulary.js';
 import { auditAccess } from './audit-access.js';
 import { BOOTSTRAP_ADMIN, recordedNamesOf, servicePrincipal, tokenActor } from '../tokens/principal.js';
 import { type Caller, enforce, environmentsFor, tokenMay } from '../access/permissions.js';
@@ -40,8 +42,6 @@ export const MAX_LIMIT = 500;
 const MAX_ENVIRONMENTS = 20;
 const MAX_LISTED = 1_000;
 
-const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 export const AUDIT_SUBJECT_RULE = 'name a Slack user (U… or slack:U…), a token (token:NAME) or admin';
 
 /**
@@ -50,9 +50,9 @@ export const AUDIT_SUBJECT_RULE = 'name a Slack user (U… or slack:U…), a tok
  */
 export function auditSubject(text: string): { actor: string; userId: string | null } {
   const t = text.trim();
-  if (SLACK_USER.test(t)) return { actor: `slack:${t}`, userId: t };
-  if (t.startsWith('slack:') && SLACK_USER.test(t.slice(6))) return { actor: t, userId: t.slice(6) };
-  if (t.startsWith('token:') && TOKEN_NAME.test(t.slice(6))) return { actor: t, userId: null };
+  if (isUserId(t)) return { actor: `slack:${t}`, userId: t };
+  if (t.startsWith('slack:') && isUserId(t.slice(6))) return { actor: t, userId: t.slice(6) };
+  if (t.startsWith('token:') && isValidTokenName(t.slice(6))) return { actor: t, userId: null };
   if (t === BOOTSTRAP_ADMIN) return { actor: tokenActor(BOOTSTRAP_ADMIN), userId: null };
   throw invalidInput(`Cannot tell who ${JSON.stringify(t.slice(0, 80))} is: ${AUDIT_SUBJECT_RULE}.`);
 }
@@ -63,7 +63,6 @@ function limitOf(opts: QueryOptions): number {
   return Math.min(n, MAX_LIMIT);
 }
 
-const DAY = 86_400_000;
 
 export function createInsightService(deps: InsightServiceDeps) {
   const db = deps.database.db;

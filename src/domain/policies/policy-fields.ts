@@ -5,15 +5,18 @@
 import { InvalidScheduleError, parseCron } from '../../jobs/cron-time.js';
 import { z } from 'zod';
 import { DURATION_RULE, parseDuration } from '../../duration.js';
-import { ENVIRONMENT_RULE, isValidEnvironment } from '../secrets/secret-rules.js';
+import {
+  ENVIRONMENT_RULE,
+  KEY_GLOB_RULE,
+  isChannelId,
+  isGroupId,
+  isUserId,
+  isValidEnvironment,
+  isValidKeyGlob,
+} from '../vocabulary.js';
 
-const USER_RE = /^[UW][A-Z0-9]{2,}$/;
-const GROUP_RE = /^S[A-Z0-9]{2,}$/;
-const CHANNEL_RE = /^[CG][A-Z0-9]{2,}$/;
-
-export const isUserId = (id: string) => USER_RE.test(id);
-export const isGroupId = (id: string) => GROUP_RE.test(id);
-export const isChannelId = (id: string) => CHANNEL_RE.test(id);
+// Defined in the vocabulary; still exported here for the modules that read policy ids.
+export { isChannelId, isGroupId, isUserId };
 
 /** Echo what was written, but bounded and quoted: it helps find the mistake without flooding the terminal. */
 export const quote = (value: unknown) => JSON.stringify(String(value).slice(0, 60));
@@ -43,11 +46,9 @@ export const environmentName = z
   .string({ error: `expected an environment name: ${ENVIRONMENT_RULE}` })
   .refine(isValidEnvironment, { error: (iss) => `${quote(iss.input)} is not valid: ${ENVIRONMENT_RULE}` });
 
-const GLOB_RE = /^[A-Za-z0-9_.*-]{1,128}$/;
-export const GLOB_RULE = 'a key pattern is key characters (letters, digits, "_", ".", "-") and "*" for any run of them';
 export const keyGlob = z
-  .string({ error: `expected a key pattern such as "PAYMENTS_*": ${GLOB_RULE}` })
-  .refine((g) => GLOB_RE.test(g), { error: (iss) => `${quote(iss.input)} is not valid: ${GLOB_RULE}` });
+  .string({ error: `expected a key pattern such as "PAYMENTS_*": ${KEY_GLOB_RULE}` })
+  .refine(isValidKeyGlob, { error: (iss) => `${quote(iss.input)} is not valid: ${KEY_GLOB_RULE}` });
 
 /** Kept with its text so a message can show "24h" rather than 86400000. */
 export interface Duration {

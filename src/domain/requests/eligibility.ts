@@ -49,6 +49,3 @@ export function refusalFor(request: ChangeRequest, clicker: Clicker, groups: Gro
   if (earlier) return { code: 'already_decided', decision: earlier.decision };
   return undefined;
 }
-
-export const approvalsOf = (request: Pick<ChangeRequest, 'reviews'>) =>
-  request.reviews.filter((r) => r.decision === 'approve').length;

@@ -1,15 +1,25 @@
 import { asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
-import { changeRequests, reviews } from '../../db/schema/index.js';
+import { changeRequests, policySnapshot, reviews } from '../../db/schema/index.js';
+import { readStoredJson } from '../../db/stored-json.js';
 import type { ChangeRequest, Review } from './request-types.js';
 
 export type RequestRow = typeof changeRequests.$inferSelect;
 
+/**
+ * A request row with its policy snapshot checked: approval is decided from the snapshot, so a row whose
+ * snapshot keyturn did not write is refused (a MalformedRowError naming the request), never decided on.
+ */
+export function checkedRequestRow(row: RequestRow): RequestRow {
+  return { ...row, policy: readStoredJson(policySnapshot, row.policy, { table: 'change_requests', rowId: row.id, column: 'policy snapshot' }) };
+}
+
 /** A stored request (row, with its sealed value) and its view without the value; `lock` takes the row lock. */
 export async function loadRequest(on: Queryable, id: string, lock = false): Promise<{ row: RequestRow; request: ChangeRequest } | undefined> {
   const q = on.select().from(changeRequests).where(eq(changeRequests.id, id));
-  const [row] = lock ? await q.for('update') : await q;
-  if (!row) return undefined;
+  const [stored] = lock ? await q.for('update') : await q;
+  if (!stored) return undefined;
+  const row = checkedRequestRow(stored);
   const rs = await on
     .select({ reviewer: reviews.reviewer, decision: reviews.decision, comment: reviews.comment, createdAt: reviews.createdAt })
     .from(reviews)

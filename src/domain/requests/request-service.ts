@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, count, eq, gt, inArray } from 'drizzle-orm';
+import { and, count, eq, gt } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { type Decision, type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
 import { KEY_RULE, MAX_VALUE_BYTES, VALUE_RULE, isValidKey } from '../secrets/secret-rules.js';
@@ -7,6 +7,7 @@ import { AppError, invalidInput, notFound } from '../../errors.js';
 import { textProblem } from '../text-rules.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
+import { HOUR } from '../../duration.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
 import { type Caller, enforce } from '../access/permissions.js';
@@ -14,13 +15,13 @@ import { tokenActor } from '../tokens/principal.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
 import { isGroupId } from '../policies/policy-fields.js';
 import { expandToUsers } from '../people/membership.js';
-import { type DecisionRefusal, approvalsOf, groupsFor, refusalFor } from './eligibility.js';
+import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
+import { quorumMet } from './quorum.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
 
 export const REASON_MAX = 1_000;
-const HOUR_MS = 3_600_000;
 
 export interface RequestServiceDeps {
   database: Database;
@@ -160,7 +161,7 @@ export function createRequestService(deps: RequestServiceDeps) {
    */
   async function rateLimitRefusal(requester: NewRequestInput['requester']): Promise<string | undefined> {
     const actor = actorOf(requester);
-    const since = new Date(now().getTime() - HOUR_MS);
+    const since = new Date(now().getTime() - HOUR);
     const [{ n }] = await db
       .select({ n: count() })
       .from(changeRequests)
@@ -315,7 +316,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       let latest: Row = row;
       if (input.decision === 'deny') {
         latest = await close(tx, row, 'denied', `slack:${input.userId}`, comment ?? 'Denied without a reason.');
-      } else if (approvalsOf({ reviews: decided }) >= row.policy.requiredApprovals) {
+      } else if (quorumMet({ reviews: decided, policy: row.policy })) {
         latest = await apply(tx, row);
       }
       const updated = toChangeRequest(latest, decided);
@@ -335,19 +336,13 @@ export function createRequestService(deps: RequestServiceDeps) {
     return refusalFor(found.request, clicker, await groupsFor(found.request, clicker, deps.groupMembers));
   }
 
-  async function listByIds(ids: string[]): Promise<ChangeRequest[]> {
-    if (ids.length === 0) return [];
-    const rows = await db.select().from(changeRequests).where(inArray(changeRequests.id, ids));
-    return Promise.all(rows.map(async (r) => (await load(r.id))!.request));
-  }
-
   /** The approval channel, or every approver's user id with groups expanded, never the requester. */
   async function approverTargets(snapshot: PolicySnapshot, requesterUserId: string | null): Promise<string[]> {
     if (snapshot.approvalChannel) return [snapshot.approvalChannel];
     return (await expandToUsers(snapshot.approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
   }
 
-  return { problemsWith, operationFor, create, decide, refusal, get, listByIds };
+  return { problemsWith, operationFor, create, decide, refusal, get };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;

@@ -2,9 +2,11 @@ import { and, eq, isNull } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { changeRequests } from '../../db/schema/index.js';
 import type { Metrics } from '../../metrics.js';
+import { HOUR } from '../../duration.js';
+import { isChannelId } from '../vocabulary.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { expandToUsers } from '../people/membership.js';
-import { type RequestRow, loadRequest } from './request-repo.js';
+import { type RequestRow, checkedRequestRow, loadRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, RequestEvents } from './request-types.js';
 
@@ -23,7 +25,7 @@ export interface SweepReport {
   escalated: string[];
 }
 
-const hours = (ms: number) => `${Math.round(ms / 3_600_000)}h`;
+const hours = (ms: number) => `${Math.round(ms / HOUR)}h`;
 
 /**
  * Looks after requests nobody decided: nudges the approvers who have not decided (once per
@@ -68,7 +70,7 @@ export function createRequestSweep(deps: SweepDeps) {
 
   async function escalate(row: RequestRow, t: Date) {
     const to = row.policy.escalateTo ?? [];
-    const targets = [...to.filter((id) => /^[CG]/.test(id)), ...(await expandUsers(to.filter((id) => !/^[CG]/.test(id))))];
+    const targets = [...to.filter(isChannelId), ...(await expandUsers(to.filter((id) => !isChannelId(id))))];
     return whilePending(row.id, async (tx, locked, request) => {
       const [marked] = await tx
         .update(changeRequests)
@@ -86,7 +88,16 @@ export function createRequestSweep(deps: SweepDeps) {
     const t = now();
     const report: SweepReport = { expired: [], reminded: [], escalated: [] };
     const pending = await db.select().from(changeRequests).where(eq(changeRequests.status, 'pending'));
-    for (const row of pending) {
+    // A request whose snapshot cannot be read is skipped, and the sweep fails after the others are done.
+    let unreadable: unknown;
+    for (const stored of pending) {
+      let row: RequestRow;
+      try {
+        row = checkedRequestRow(stored);
+      } catch (err) {
+        unreadable ??= err;
+        continue;
+      }
       const age = t.getTime() - row.createdAt.getTime();
       if (row.expiresAt.getTime() <= t.getTime()) {
         if (await expire(row, t)) report.expired.push(row.id);
@@ -103,6 +114,7 @@ export function createRequestSweep(deps: SweepDeps) {
     }
     if (report.expired.length + report.reminded.length + report.escalated.length > 0) events.committed?.();
     for (const [what, ids] of Object.entries(report)) if (ids.length) metrics?.inc('keyturn_request_nudges_total', { what }, ids.length);
+    if (unreadable) throw unreadable;
     return report;
   }
 

@@ -13,8 +13,7 @@ import { type Policy, resolvePolicy, rotationIntervalFor } from '../policies/ind
 import { isValidEnvironment, isValidKey } from '../secrets/secret-rules.js';
 import type { RotationNotifier } from './rotation-notifier.js';
 import type { RotationStatus } from './rotation-status.js';
-
-const DAY = 86_400_000;
+import { DAY } from '../../duration.js';
 
 /** How long a reminder may be put off, in days: bounded, so a snooze cannot silence a rotation for good. */
 export const SNOOZE_DAYS = [1, 3, 7, 14] as const;

@@ -1,16 +1,10 @@
 import { invalidInput } from '../../errors.js';
+import { ENVIRONMENT_RULE, KEY_RULE, isValidEnvironment, isValidKey } from '../vocabulary.js';
 
-export const KEY_RULE =
-  'a key name is letters, digits, "_", "." or "-", starts with a letter or "_", and is at most 128 characters';
-export const ENVIRONMENT_RULE = 'an environment name is lowercase letters, digits and "-", at most 64 characters';
+// Names are defined in the vocabulary; here for the callers that check a secret's names and value together.
+export { ENVIRONMENT_RULE, KEY_RULE, isValidEnvironment, isValidKey };
 export const MAX_VALUE_BYTES = 64 * 1024;
 export const VALUE_RULE = `a value is 1 byte to ${MAX_VALUE_BYTES / 1024} KiB`;
-
-const KEY_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
-const ENV_RE = /^[a-z0-9-]{1,64}$/;
-
-export const isValidKey = (key: string) => KEY_RE.test(key);
-export const isValidEnvironment = (env: string) => ENV_RE.test(env);
 
 /** Names are echoed back in errors only after they are checked, and then JSON-quoted. */
 export function assertKey(key: string): void {

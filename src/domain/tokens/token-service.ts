@@ -2,16 +2,15 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { TOKEN_SCOPES, apiTokens } from '../../db/schema/index.js';
-import { DURATION_RULE, parseDuration } from '../../duration.js';
-import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
+import { DAY, DURATION_RULE, parseDuration } from '../../duration.js';
+import { isUniqueViolation } from '../../db/db-errors.js';
+import { conflict, invalidInput, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { isValidEnvironment } from '../secrets/secret-rules.js';
+import { TOKEN_NAME_RULE, isValidEnvironment, isValidTokenName } from '../vocabulary.js';
 import { BOOTSTRAP_ADMIN, type Principal, servicePrincipal } from './principal.js';
 
-export const TOKEN_NAME_RULE = 'a token name is letters, digits, "_", "." or "-", starting with a letter or digit, at most 64 characters';
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const DEFAULT_TOKEN_TTL = '90d';
-const MAX_TTL_MS = 3650 * 86_400_000;
+const MAX_TTL_MS = 3650 * DAY;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
@@ -78,7 +77,7 @@ export function createTokenService(deps: TokenServiceDeps) {
   }
 
   function validate(input: CreateTokenInput) {
-    if (!NAME_RE.test(input.name ?? '')) throw invalidInput(`Invalid token name: ${TOKEN_NAME_RULE}.`);
+    if (!isValidTokenName(input.name ?? '')) throw invalidInput(`Invalid token name: ${TOKEN_NAME_RULE}.`);
     // The audit log names a token token:NAME; a second "admin" would be indistinguishable from the bootstrap one.
     if (input.name === BOOTSTRAP_ADMIN) throw invalidInput(`The token name "${BOOTSTRAP_ADMIN}" is the bootstrap admin's; choose another.`);
     const envs = input.environments ?? [];
@@ -152,15 +151,4 @@ function toInfo(r: typeof apiTokens.$inferSelect): TokenInfo {
   };
 }
 
-/** Postgres unique_violation, as either driver reports it. */
-export function isUniqueViolation(err: unknown): boolean {
-  let e: unknown = err;
-  for (let i = 0; e && i < 4; i++) {
-    if ((e as { code?: string }).code === '23505') return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
-
 export type TokenService = ReturnType<typeof createTokenService>;
-export const forbidden = (message: string) => new AppError('forbidden', message);

@@ -1,10 +1,11 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
 import { ACTIONS, decisionRefusalText, renderDenyModal } from '../blocks/index.js';
+import { isRequestId } from '../../domain/vocabulary.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { type ClickArgs, onClick } from './on-click.js';
 
-const requestId = z.string().regex(/^req_[0-9a-f]{10}$/);
+const requestId = z.string().refine(isRequestId);
 
 /** The request id a decision button carries, when it is one keyturn could have made. */
 const requestIdOf = ({ action }: ClickArgs<ButtonAction>) => {

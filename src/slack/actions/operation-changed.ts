@@ -1,16 +1,15 @@
 import type { App, BlockAction, StaticSelectAction } from '@slack/bolt';
 import { ACTIONS, readRequestModal, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
+import { SECRET_OPERATIONS } from '../../domain/vocabulary.js';
 import { errorFacts } from '../../public-error.js';
-
-const OPERATIONS = ['create', 'update', 'delete'] as const;
 
 /** Choosing "delete" in the request modal removes the value field; choosing again brings it back. */
 export function registerOperationChanged(app: App, deps: ListenerDeps) {
   app.action<BlockAction<StaticSelectAction>>(ACTIONS.operationChanged, async ({ ack, body, action, client }) => {
     await ack();
     if (!body.view) return;
-    const chosen = OPERATIONS.find((o) => o === action.selected_option?.value) ?? 'update';
+    const chosen = SECRET_OPERATIONS.find((o) => o === action.selected_option?.value) ?? 'update';
     const current = readRequestModal(body.view.state?.values ?? {});
     try {
       await client.views.update({

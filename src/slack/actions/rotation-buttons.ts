@@ -1,11 +1,9 @@
 import type { App, BlockAction, BlockElementAction } from '@slack/bolt';
 import { z } from 'zod';
 import { ACTIONS, refFromBlockId, renderRequestModal, renderSnoozeOutcome } from '../blocks/index.js';
+import { ENVIRONMENT_SOURCE as ENV, KEY_SOURCE as KEY } from '../../domain/vocabulary.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { onClick } from './on-click.js';
-
-const ENV = '[a-z0-9-]{1,64}';
-const KEY = '[A-Za-z_][A-Za-z0-9_.-]{0,127}';
 
 /** `env/KEY`, as Rotate now carries it: only names keyturn could hold. */
 const secretRef = z

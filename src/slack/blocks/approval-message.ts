@@ -1,10 +1,10 @@
 import type { ActionsBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { RequestStatus } from '../../db/schema/index.js';
+import { approvalsOf } from '../../domain/requests/quorum.js';
 import type { ChangeRequest, Review } from '../../domain/requests/request-types.js';
 import {
   LIMITS,
   actorText,
-  approvalsSoFar,
   approversText,
   changeText,
   context,
@@ -140,7 +140,7 @@ export function decisionButtons(r: ChangeRequest): ActionsBlock {
 export function summaryText(r: ChangeRequest): string {
   if (r.status === 'pending') {
     return r.policy.requiredApprovals > 0
-      ? `waiting for approval (${approvalsSoFar(r)} of ${r.policy.requiredApprovals})`
+      ? `waiting for approval (${approvalsOf(r)} of ${r.policy.requiredApprovals})`
       : 'waiting to be applied';
   }
   if (r.status === 'applied' && r.appliedVersion !== null) return `applied as version ${r.appliedVersion}`;

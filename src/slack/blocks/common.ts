@@ -1,6 +1,8 @@
 import type { ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
+import { approvalsOf } from '../../domain/requests/quorum.js';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { code, escapeMrkdwn, mentionApprover, mentionUser, truncatePlain } from './mrkdwn.js';
+import { MINUTE } from '../../duration.js';
 
 /** Slack's limits, in characters, for the fields these renderers fill. */
 export const LIMITS = {
@@ -69,15 +71,13 @@ export function approversText(ids: readonly string[], max = 20): string {
 export const changeText = (r: Pick<ChangeRequest, 'operation' | 'environment' | 'key'>) =>
   `${escapeMrkdwn(r.operation)} ${code(r.environment)} / ${code(r.key)}`;
 
-export const approvalsSoFar = (r: Pick<ChangeRequest, 'reviews'>) => r.reviews.filter((v) => v.decision === 'approve').length;
-
 /** "1 of 2 approvals", or that none are needed. */
 export const tallyText = (r: Pick<ChangeRequest, 'reviews' | 'policy'>) =>
-  r.policy.requiredApprovals > 0 ? `${approvalsSoFar(r)} of ${r.policy.requiredApprovals} approvals` : 'no approval needed';
+  r.policy.requiredApprovals > 0 ? `${approvalsOf(r)} of ${r.policy.requiredApprovals} approvals` : 'no approval needed';
 
 /** A span of time, coarse: "3d 4h", "23h", "45 min", "less than a minute". */
 export function durationText(ms: number): string {
-  const minutes = Math.floor(ms / 60_000);
+  const minutes = Math.floor(ms / MINUTE);
   if (minutes < 1) return 'less than a minute';
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);

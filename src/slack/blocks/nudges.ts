@@ -1,13 +1,14 @@
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import type { RenderedMessage } from './approval-message.js';
-import { LIMITS, approvalsSoFar, changeText, context, requesterText, section } from './common.js';
+import { approvalsOf } from '../../domain/requests/quorum.js';
+import { LIMITS, changeText, context, requesterText, section } from './common.js';
 import { code, escapeTruncated, slackDate, truncatePlain } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
 
 const REASON_SHOWN = 500;
 
 function nudge(lead: string, r: ChangeRequest): RenderedMessage {
-  const tally = `${approvalsSoFar(r)} of ${r.policy.requiredApprovals} approvals`;
+  const tally = `${approvalsOf(r)} of ${r.policy.requiredApprovals} approvals`;
   return {
     text: truncatePlain(lead, LIMITS.fallbackText),
     blocks: [

@@ -1,11 +1,11 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, View } from '@slack/types';
 import { KEY_RULE, MAX_VALUE_BYTES } from '../../domain/secrets/secret-rules.js';
+import { KEY_MAX_LENGTH, SECRET_OPERATIONS, type SecretOperation } from '../../domain/vocabulary.js';
 import { LIMITS, section } from './common.js';
 import { REQUEST_FIELDS, VIEWS, type RequestField } from './ids.js';
 import { truncatePlain } from './mrkdwn.js';
 
-export type Operation = 'create' | 'update' | 'delete';
-const OPERATIONS: readonly Operation[] = ['create', 'update', 'delete'];
+export type Operation = SecretOperation;
 
 /** The generate option's text; the checkbox's value is `generate`. */
 export const GENERATE_TEXT = 'Generate a strong random value (never shown in Slack)';
@@ -16,7 +16,7 @@ const OPERATION_TEXT: Record<Operation, string> = {
   delete: 'delete — remove the secret',
 };
 
-export const KEY_MAX = 128;
+export const KEY_MAX = KEY_MAX_LENGTH;
 export { REASON_MAX } from '../../domain/requests/request-service.js';
 import { REASON_MAX } from '../../domain/requests/request-service.js';
 /** Slack's limit for a plain_text_input; larger values go through the CLI. */
@@ -61,7 +61,7 @@ export function renderRequestModal(opts: RequestModalOptions): View {
     };
     return view;
   }
-  const operation: Operation = opts.operation && OPERATIONS.includes(opts.operation) ? opts.operation : 'update';
+  const operation: Operation = opts.operation && SECRET_OPERATIONS.includes(opts.operation) ? opts.operation : 'update';
   const envOptions = environments.map((e) => option(e, e));
   const chosenEnv = envOptions.find((o) => o.value === opts.environment);
 
@@ -94,7 +94,7 @@ export function renderRequestModal(opts: RequestModalOptions): View {
     },
   };
 
-  const operationOptions = OPERATIONS.map((o) => option(o, OPERATION_TEXT[o]));
+  const operationOptions = SECRET_OPERATIONS.map((o) => option(o, OPERATION_TEXT[o]));
   const operationInput: InputBlock = {
     type: 'input',
     block_id: REQUEST_FIELDS.operation.block,
@@ -104,7 +104,7 @@ export function renderRequestModal(opts: RequestModalOptions): View {
       type: 'static_select',
       action_id: REQUEST_FIELDS.operation.action,
       options: operationOptions,
-      initial_option: operationOptions[OPERATIONS.indexOf(operation)],
+      initial_option: operationOptions[SECRET_OPERATIONS.indexOf(operation)],
     },
   };
 

@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import type { RenderedMessage } from './approval-message.js';
-import { LIMITS, actorText, approvalsSoFar, approversText, context, plural, section, tallyText } from './common.js';
+import { approvalsNeeded } from '../../domain/requests/quorum.js';
+import { LIMITS, actorText, approversText, context, plural, section, tallyText } from './common.js';
 import { code, escapeMrkdwn, escapeTruncated, slackDate, truncatePlain } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
 
@@ -28,7 +29,7 @@ export function renderRequesterWaiting(r: ChangeRequest): RenderedMessage {
     }
     return renderRequesterOutcome(r);
   }
-  const needed = Math.max(0, r.policy.requiredApprovals - approvalsSoFar(r));
+  const needed = approvalsNeeded(r);
   const lead =
     needed > 0
       ? `${yourRequest(r)} is waiting for ${plural(needed, 'approval')} from ${approversText(r.policy.approvers)}.`

@@ -6,8 +6,8 @@ import { LIMITS, actorText, context, durationText, header, plural, section } fro
 import { ACTIONS } from './ids.js';
 import { code, mentionApprover, slackDate, truncatePlain } from './mrkdwn.js';
 import { snoozeRefusalText } from './refusals.js';
+import { DAY } from '../../duration.js';
 
-const DAY = 86_400_000;
 /** Items drawn with their buttons; the rest are counted. 2 blocks each keeps a message well under 50. */
 export const MAX_ROTATION_ITEMS_SHOWN = 15;
 const MAX_OWNERS_SHOWN = 10;

@@ -1,4 +1,5 @@
 import { code } from '../blocks/index.js';
+import { isRequestId, isUserId } from '../../domain/vocabulary.js';
 
 /**
  * What someone asked for with `/secret …`, parsed from the command text alone (pure). Arguments are
@@ -22,8 +23,6 @@ export const SUBCOMMANDS = ['request', 'list', 'history', 'status', 'cancel', 'a
 type Subcommand = (typeof SUBCOMMANDS)[number];
 const isSubcommand = (word: string): word is Subcommand => (SUBCOMMANDS as readonly string[]).includes(word);
 
-export const REQUEST_ID = /^req_[0-9a-f]{10}$/;
-
 const USAGE = {
   history: 'Usage: `/secret history ENV KEY`, for example `/secret history prod STRIPE_KEY`.',
   status: 'Usage: `/secret status ID`, with the request id from its message (it looks like `req_0a1b2c3d4e`).',
@@ -33,23 +32,23 @@ const USAGE = {
 } as const;
 
 // Slack escapes a picked mention as <@U123|name> (or <@U123>) when "escape names" is on.
-const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
+const MENTION = /^<@([^|>]+)(?:\|[^>]*)?>$/;
 // A member id typed as is; it holds a digit, so a key such as WEBHOOK is not taken for one.
-const BARE_USER = /^[UW](?=[A-Z0-9]*[0-9])[A-Z0-9]{2,}$/;
+const isBareUser = (text: string) => isUserId(text) && /[0-9]/.test(text);
 
 /** `<@U123|ann>`, `U123`, `slack:U123` → `U123`; `token:NAME` as is; undefined when it names no one. */
 export function personIn(arg: string): string | undefined {
   const mention = MENTION.exec(arg);
-  if (mention) return mention[1];
-  if (BARE_USER.test(arg)) return arg;
-  if (arg.startsWith('slack:') && BARE_USER.test(arg.slice(6))) return arg.slice(6);
+  if (mention && isUserId(mention[1])) return mention[1];
+  if (isBareUser(arg)) return arg;
+  if (arg.startsWith('slack:') && isBareUser(arg.slice(6))) return arg.slice(6);
   if (arg.startsWith('token:') && arg.length > 6) return arg;
   return undefined;
 }
 
 function requestIdCommand(kind: 'status' | 'cancel', args: string[], rest: string): SecretCommand {
   const [id] = args;
-  if (!id || !REQUEST_ID.test(id)) return { kind: 'usage', message: USAGE[kind] };
+  if (!id || !isRequestId(id)) return { kind: 'usage', message: USAGE[kind] };
   if (kind === 'status') return args.length === 1 ? { kind, requestId: id } : { kind: 'usage', message: USAGE.status };
   const reason = rest.slice(rest.indexOf(id) + id.length).trim();
   return reason ? { kind, requestId: id, reason } : { kind, requestId: id };

@@ -2,6 +2,7 @@ import type { InsightService } from '../../domain/insights/insight-service.js';
 import type { RequestCanceller } from '../../domain/requests/request-cancel.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { DAY } from '../../duration.js';
 import { publicError } from '../../public-error.js';
 import {
   type RenderedMessage,
@@ -16,7 +17,7 @@ import {
 import type { SecretCommand } from './parse-secret-command.js';
 
 /** Audit answers in Slack cover this window, so they stay quick; the API and CLI take any window. */
-export const SLACK_AUDIT_WINDOW_MS = 90 * 86_400_000;
+export const SLACK_AUDIT_WINDOW_MS = 90 * DAY;
 /** Rows per list in a Slack answer; the rest are counted. */
 export const SLACK_ANSWER_LIMIT = 20;
 

@@ -2,13 +2,14 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { slackInbox } from '../../db/schema/index.js';
+import { MINUTE } from '../../duration.js';
 
 /** How long the process that received an interaction has to handle it before another may replay it. */
 export const INBOX_LEASE_MS = 10_000;
 /** Replays of one interaction before it is given up as failed. */
 export const INBOX_MAX_ATTEMPTS = 3;
 /** Handled rows are kept (without their payload) past Slack's 5-minute signature window, to spot replays. */
-export const INBOX_KEEP_MS = 10 * 60_000;
+export const INBOX_KEEP_MS = 10 * MINUTE;
 
 export interface Unfinished {
   id: string;

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { outbox, slackMessages } from '../../db/schema/index.js';
+import { outbox, outboxPayload, slackMessages } from '../../db/schema/index.js';
+import { MalformedRowError, readStoredJson } from '../../db/stored-json.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { errorFacts } from '../../public-error.js';
@@ -111,7 +112,18 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return { channel, ts };
   }
 
-  async function deliverOne(row: Row): Promise<void> {
+  async function deliverOne(stored: Row): Promise<void> {
+    let row: Row;
+    try {
+      row = { ...stored, payload: readStoredJson(outboxPayload, stored.payload, { table: 'outbox', rowId: stored.id, column: 'payload' }) };
+    } catch (err) {
+      if (!(err instanceof MalformedRowError)) throw err;
+      // No retry makes it readable: dead-lettered at once, with the reason, and nothing is sent.
+      metrics.inc('keyturn_outbox_dead_total');
+      logger.error({ outboxId: stored.id, kind: stored.kind, target: stored.target, error: err.message }, 'refused a Slack message whose stored payload is malformed');
+      await settle(stored, { status: 'dead', lastError: err.message });
+      return;
+    }
     try {
       const message = await deliver(row);
       lastSent.set(row.target, now().getTime());

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { OutboxPayload } from '../../db/schema/index.js';
+import { isUserId } from '../../domain/vocabulary.js';
 
 /** How a failed delivery is retried: after Slack's Retry-After, with backoff, or never. */
 export type DeliveryFailure =
@@ -48,7 +49,7 @@ export function createSlackDelivery(client: WebClient) {
   const filesOwed = new Map<string, string>();
 
   async function channelFor(target: string): Promise<string> {
-    if (!/^[UW]/.test(target)) return target;
+    if (!isUserId(target)) return target;
     let channel = dmChannels.get(target);
     if (!channel) {
       const res = await client.conversations.open({ users: target });

@@ -4,6 +4,7 @@ import { REQUEST_FIELDS, VIEWS, readRequestModal, requestModalErrors } from '../
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 import { generateSecretValue } from '../../domain/rotation/generated-value.js';
 import { isWellFormedText, textProblem } from '../../domain/text-rules.js';
+import type { SecretOperation } from '../../domain/vocabulary.js';
 import { afterAck, replyNotDone, replyTo } from '../reply.js';
 
 /**
@@ -20,7 +21,7 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
     const input = {
       environment: fields.environment,
       key: fields.key?.trim(),
-      operation: fields.operation as 'create' | 'update' | 'delete',
+      operation: fields.operation as SecretOperation,
       value: generating && !typed?.length ? Buffer.from(generateSecretValue(), 'utf8') : typed,
       reason: fields.reason ?? '',
       requester: { kind: 'slack' as const, ...clicker },
