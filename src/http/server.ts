@@ -1,6 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Logger } from 'pino';
-import { refusalMessage, tokenCaller, tokenRefusal } from '../domain/access/permissions.js';
+import { AccessRefused, tokenRefusal } from '../domain/access/permissions.js';
+import { accessRefusedText, adminOnlyText } from './refusal-text.js';
 import type { TokenService } from '../domain/tokens/token-service.js';
 import type { Metrics } from '../metrics.js';
 import { publicError } from '../public-error.js';
@@ -82,10 +83,8 @@ export function createHttpServer(deps: HttpServerDeps): Server {
         }
         seen.tokenName = principal.name;
         // Admin routes (tokens, the log, audit answers): the one rule of what a token may do says who passes.
-        const ask = { action: 'administer' } as const;
-        const refusal = route.auth === 'admin' ? tokenRefusal(principal, ask) : undefined;
-        if (refusal) {
-          await send(res, errorReply(403, 'forbidden', refusalMessage(tokenCaller(principal), ask, refusal)));
+        if (route.auth === 'admin' && tokenRefusal(principal, { action: 'administer' })) {
+          await send(res, errorReply(403, 'forbidden', adminOnlyText(principal)));
           return;
         }
       }
@@ -128,6 +127,8 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     res.once('close', () => record(req, res, seen, started));
     handle(req, res, seen)
       .catch((err: unknown) => {
+        // The domain refuses with a code; the API words it for the token's holder.
+        if (err instanceof AccessRefused && !res.headersSent) return send(res, errorReply(403, 'forbidden', accessRefusedText(err)));
         const shown = publicError(err, logger, { path: req.url?.split('?')[0] });
         if (!res.headersSent) return send(res, errorReply(shown.status, shown.code, shown.message, shown.reference));
         res.destroy();

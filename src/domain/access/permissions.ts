@@ -26,15 +26,15 @@ export type Ask =
 
 export type Action = Ask['action'];
 
-/** Why a caller may not do what it asked; the data the sentence needs, never prose (but see not_auditor). */
+/** Why a caller may not do what it asked: the data a sentence needs, never prose (the edges word it). */
 export type AccessRefusal =
   | { code: 'no_scope'; scope: TokenScope }
   | { code: 'environment_not_allowed'; environment: string }
   | { code: 'admin_only' }
   /** Values are read with a token, never from Slack. */
   | { code: 'tokens_only' }
-  /** The policy does not name this person to see audit answers; auditAccess words why (no policy, or not named). */
-  | { code: 'not_auditor'; message: string };
+  /** The policy does not name this person to see audit answers, or no policy is loaded. */
+  | { code: 'not_auditor'; why: 'no_policy' | 'not_named' };
 
 /** The scope a service token needs for an action; the others need only the environment. */
 const SCOPE_NEEDED: Partial<Record<Action, TokenScope>> = { read: 'read', request: 'request' };
@@ -90,50 +90,29 @@ export async function refusalOf(caller: Caller, ask: Ask, deps: AccessDeps = {})
   if (ask.action !== 'audit') return personRefusal(ask);
   if (!deps.auditAccess) throw new Error('audit access for a person asked without the policy to decide it');
   const access = await deps.auditAccess(caller.userId);
-  return access.allowed ? undefined : { code: 'not_auditor', message: access.message };
+  return access.allowed ? undefined : { code: 'not_auditor', why: access.why };
 }
 
-const nameOf = (caller: Caller) => (caller.kind === 'token' ? caller.principal.name : caller.userId);
-
-/** The sentence for a refusal: what was refused and what to do about it. */
-export function refusalMessage(caller: Caller, ask: Ask, refusal: AccessRefusal): string {
-  const who = `Token "${nameOf(caller)}"`;
-  switch (refusal.code) {
-    case 'admin_only':
-      return 'This needs the admin token.';
-    case 'tokens_only':
-      return 'Secret values are read with an API token (the keyturn CLI or the HTTP API), never in Slack.';
-    case 'not_auditor':
-      return refusal.message;
-    case 'no_scope':
-      if (ask.action === 'read') return `${who} may not read ${readSubject(ask)}: it lacks the read scope; ask an admin for a token with --scope read.`;
-      return `${who} may not open requests; create one with --scope ${refusal.scope}.`;
-    case 'environment_not_allowed': {
-      const env = refusal.environment;
-      switch (ask.action) {
-        case 'read':
-          return `${who} may not read ${readSubject(ask)}; ask an admin for a token that includes ${env}.`;
-        case 'request':
-          return `${who} may not open requests for ${env}.`;
-        case 'seeRequest':
-          return `${who} may not see requests for ${env}.`;
-        default:
-          return `${who} may not see the ${env} environment; ask an admin for a token that includes it.`;
-      }
-    }
+/**
+ * A refusal on its way out of the domain: a 403 that carries the code and what was asked, so each edge
+ * words it for its audience (`http/refusal-text.ts` for tokens, `slack/blocks/refusals.ts` for people).
+ * The message is only a fallback for an edge that forgot.
+ */
+export class AccessRefused extends AppError {
+  constructor(
+    readonly caller: Caller,
+    readonly ask: Ask,
+    readonly refusal: AccessRefusal,
+  ) {
+    super('forbidden', 'You may not do that; ask an admin for access.', { refusal: refusal.code });
+    this.name = 'AccessRefused';
   }
 }
-
-const readSubject = (ask: Extract<Ask, { action: 'read' }>) =>
-  ask.historyOf !== undefined ? `the history of ${ask.environment}/${ask.historyOf}` : `the ${ask.environment} environment`;
-
-/** The one way a refusal leaves the domain: a 403 with its sentence. */
-export const refusalError = (caller: Caller, ask: Ask, refusal: AccessRefusal) => new AppError('forbidden', refusalMessage(caller, ask, refusal));
 
 /** Throws the refusal, if any: what every domain call that acts for a caller runs first. */
 export async function enforce(caller: Caller, ask: Ask, deps?: AccessDeps): Promise<void> {
   const refusal = await refusalOf(caller, ask, deps);
-  if (refusal) throw refusalError(caller, ask, refusal);
+  if (refusal) throw new AccessRefused(caller, ask, refusal);
 }
 
 /** A token as a caller. */

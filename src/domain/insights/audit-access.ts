@@ -11,9 +11,6 @@ export function policyApprovers(policy: Policy): string[] {
   return [...new Set(ids)];
 }
 
-export const AUDIT_REFUSAL =
-  'Audit answers (who changed, read or could read a secret, and what a person did) are for the admins and approvers named in the policy, and you are not one of them. Ask an admin if you need this answer.';
-
 /**
  * May this Slack user see audit answers? Yes for the policy's admins and for anyone it names as an
  * approver of an environment or rule, directly or through a user group (looked up now). A failed group
@@ -25,10 +22,10 @@ export async function auditAccess(
   groupMembers: MembersOf,
 ): Promise<AuditAccess> {
   if (!policy) {
-    return { allowed: false, message: 'keyturn has no policy file loaded, so nobody is named to see audit answers; ask an admin to add one.' };
+    return { allowed: false, why: 'no_policy' };
   }
   if (policy.admins.includes(userId)) return { allowed: true };
   // Groups are looked up together (`membership.ts`), so a policy with several still answers within Slack's 3 s.
   if (await isMember(policyApprovers(policy), userId, groupMembers)) return { allowed: true };
-  return { allowed: false, message: AUDIT_REFUSAL };
+  return { allowed: false, why: 'not_named' };
 }

@@ -160,5 +160,5 @@ export interface SecretListing {
   total: number;
 }
 
-/** Whether someone may see audit answers; the message says why not, in words for them. */
-export type AuditAccess = { allowed: true } | { allowed: false; message: string };
+/** Whether someone may see audit answers, and if not why: no policy loaded, or the policy does not name them. */
+export type AuditAccess = { allowed: true } | { allowed: false; why: 'no_policy' | 'not_named' };

@@ -8,7 +8,7 @@ import type { SealedValue } from '../../crypto/key-provider.js';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { type Ask, refusalError, tokenCaller, tokenRefusal } from '../access/permissions.js';
+import { AccessRefused, type Ask, tokenCaller, tokenRefusal } from '../access/permissions.js';
 import { type Principal, actorOf } from '../tokens/principal.js';
 import { assertEnvironment, assertKey, assertValue } from './secret-rules.js';
 
@@ -243,7 +243,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
       { actor: actorOf(principal), action: 'secret.read_denied', environment, key, detail: { reason, ...(what === 'history' ? { history: true } : {}) } },
     ]);
     metrics?.inc('keyturn_reads_total', { outcome: 'denied' });
-    throw refusalError(tokenCaller(principal), ask, refusal);
+    throw new AccessRefused(tokenCaller(principal), ask, refusal);
   }
 
   async function openVersion(row: typeof secretVersions.$inferSelect): Promise<Buffer> {

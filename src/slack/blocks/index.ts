@@ -35,4 +35,4 @@ export {
   snoozeValue,
 } from './rotation.js';
 export { renderNoticeModalUpdate } from './notice-modal.js';
-export { cancelRefusalText, decisionRefusalText, snoozeRefusalText } from './refusals.js';
+export { accessRefusalText, cancelRefusalText, decisionRefusalText, snoozeRefusalText } from './refusals.js';

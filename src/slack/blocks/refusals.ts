@@ -2,6 +2,7 @@
  * The sentences for the domain's refusal codes: one map per kind of refusal, so the domain says which
  * rule refused and only this file says how to put it to a person in Slack.
  */
+import type { AccessRefusal } from '../../domain/access/permissions.js';
 import type { CancelRefusal } from '../../domain/requests/request-cancel.js';
 import type { DecisionRefusal } from '../../domain/requests/eligibility.js';
 import { SNOOZE_DAYS, type SnoozeRefusal } from '../../domain/rotation/rotation-reminder.js';
@@ -53,5 +54,22 @@ export function cancelRefusalText(r: CancelRefusal): string {
       return `There is no request ${r.requestId}; check the id in the request's message.`;
     case 'not_your_request':
       return `Only the person who asked for a change can cancel it, and request ${r.requestId} is not yours; nothing changed. An approver can deny it instead.`;
+  }
+}
+
+/** Why a person in Slack may not do what they asked (audit answers, mostly). */
+export function accessRefusalText(r: AccessRefusal): string {
+  switch (r.code) {
+    case 'not_auditor':
+      return r.why === 'no_policy'
+        ? 'keyturn has no policy file loaded, so nobody is named to see audit answers; ask an admin to add one.'
+        : 'Audit answers (who changed, read or could read a secret, and what a person did) are for the admins and approvers named in the policy, and you are not one of them. Ask an admin if you need this answer.';
+    case 'tokens_only':
+      return 'Secret values are read with an API token (the keyturn CLI or the HTTP API), never in Slack.';
+    case 'admin_only':
+      return 'This needs the admin token, through the keyturn CLI or the HTTP API.';
+    case 'no_scope':
+    case 'environment_not_allowed':
+      return 'You may not do that here; ask an admin.';
   }
 }

@@ -1,11 +1,13 @@
 import type { InsightService } from '../../domain/insights/insight-service.js';
 import type { RequestCanceller } from '../../domain/requests/request-cancel.js';
+import { AccessRefused } from '../../domain/access/permissions.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { DAY } from '../../duration.js';
 import { publicError } from '../../public-error.js';
 import {
   type RenderedMessage,
+  accessRefusalText,
   renderAnswerProblem,
   renderCancelOutcome,
   renderRequestStatus,
@@ -59,6 +61,7 @@ export async function answerQuestion(q: Question, asker: { userId: string; teamI
       }
     }
   } catch (err) {
+    if (err instanceof AccessRefused) return renderAnswerProblem(accessRefusalText(err.refusal));
     if (err instanceof AppError && err.status < 500) return renderAnswerProblem(err.message);
     return renderAnswerProblem(`keyturn could not answer that. ${publicError(err, deps.logger, { question: q.kind, user: asker.userId }).message}`);
   }

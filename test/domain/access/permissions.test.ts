@@ -4,12 +4,12 @@ import {
   type Caller,
   environmentsFor,
   enforce,
-  refusalError,
-  refusalMessage,
+  AccessRefused,
   refusalOf,
   tokenCaller,
 } from '../../../src/domain/access/permissions.js';
-import { AUDIT_REFUSAL } from '../../../src/domain/insights/audit-access.js';
+import { refusalText } from '../../../src/http/refusal-text.js';
+import { accessRefusalText } from '../../../src/slack/blocks/refusals.js';
 import type { Principal } from '../../../src/domain/tokens/principal.js';
 
 /** The callers a keyturn meets: the bootstrap admin, service tokens of each scope, and a person in Slack. */
@@ -93,7 +93,7 @@ describe('who may do what', () => {
 });
 
 describe('audit answers', () => {
-  const auditors = { auditAccess: async (userId: string) => (userId === 'U0SAM' ? { allowed: true as const } : { allowed: false as const, message: AUDIT_REFUSAL }) };
+  const auditors = { auditAccess: async (userId: string) => (userId === 'U0SAM' ? { allowed: true as const } : { allowed: false as const, why: 'not_named' as const }) };
 
   it.each([
     ['admin', undefined],
@@ -103,10 +103,13 @@ describe('audit answers', () => {
     expect(await refusalOf(CALLERS[caller], { action: 'audit' }, auditors)).toEqual(expected);
   });
 
-  it('a person is let in or refused by the policy (auditAccess), in its words', async () => {
+  it('a person is let in or refused by the policy (auditAccess), and Slack words why', async () => {
     expect(await refusalOf({ kind: 'slack', userId: 'U0SAM', teamId: 'T1' }, { action: 'audit' }, auditors)).toBeUndefined();
     const refused = enforce(CALLERS.alice, { action: 'audit' }, auditors);
-    await expect(refused).rejects.toMatchObject({ code: 'forbidden', status: 403, message: AUDIT_REFUSAL });
+    await expect(refused).rejects.toBeInstanceOf(AccessRefused);
+    await expect(refused).rejects.toMatchObject({ code: 'forbidden', status: 403, refusal: { code: 'not_auditor', why: 'not_named' } });
+    expect(accessRefusalText({ code: 'not_auditor', why: 'not_named' })).toMatch(/^Audit answers .* are for the admins and approvers named in the policy, and you are not one of them/);
+    expect(accessRefusalText({ code: 'not_auditor', why: 'no_policy' })).toMatch(/no policy file loaded/);
   });
 
   it('a failed group lookup is an error, never a yes', async () => {
@@ -133,9 +136,8 @@ describe('the sentence each refusal becomes', () => {
     ['alice', ASKS.read('prod'), 'Secret values are read with an API token (the keyturn CLI or the HTTP API), never in Slack.'],
   ] as const)('%s, %j', async (caller, ask, sentence) => {
     const refusal = (await refusalOf(CALLERS[caller], ask))!;
-    expect(refusalMessage(CALLERS[caller], ask, refusal)).toBe(sentence);
-    expect(refusalError(CALLERS[caller], ask, refusal)).toMatchObject({ code: 'forbidden', status: 403, message: sentence });
-    await expect(enforce(CALLERS[caller], ask)).rejects.toMatchObject({ code: 'forbidden', message: sentence });
+    expect(refusalText(CALLERS[caller], ask, refusal)).toBe(sentence);
+    await expect(enforce(CALLERS[caller], ask)).rejects.toMatchObject({ code: 'forbidden', status: 403, refusal });
   });
 });
 

@@ -93,7 +93,7 @@ async function seedHistory() {
   await d.store.read(ci, 'prod', 'STRIPE_KEY');
   for (let i = 0; i < 2; i++) await d.store.read(web, 'prod', 'DB_PASSWORD');
   await d.store.read(web, 'staging', 'CACHE_URL');
-  for (let i = 0; i < 2; i++) await expect(d.store.read(intruder, 'prod', 'DB_PASSWORD')).rejects.toThrow(/may not read the prod environment/);
+  for (let i = 0; i < 2; i++) await expect(d.store.read(intruder, 'prod', 'DB_PASSWORD')).rejects.toMatchObject({ code: 'forbidden', refusal: { code: 'environment_not_allowed', environment: 'prod' } });
   await d.audit.drain();
 
   // The period ends here; a read after it belongs to the next digest.
