@@ -2,7 +2,7 @@
  * People in the policy who are gone from Slack, and approval rules they leave unable to reach quorum.
  * Users named directly are reported by name; user groups are expanded only to count who could approve.
  */
-import { isUserId } from '../policies/policy-fields.js';
+import { isUserId } from '../vocabulary.js';
 import { lookUpGroups, uncheckedGroups, usersAmong } from '../people/membership.js';
 import type { Logger } from '../../logger.js';
 import type { Policy } from '../policies/index.js';

@@ -5,7 +5,7 @@
  * refuses an approver with the wrong reason) and never "everyone" (which lets anyone in). The error is the
  * directory's own: `slack/group-directory.ts` words it for a person.
  */
-import { isGroupId } from '../policies/policy-fields.js';
+import { isGroupId } from '../vocabulary.js';
 
 /** Members of one Slack user group; rejects when they cannot be looked up. */
 export type MembersOf = (groupId: string) => Promise<readonly string[]>;

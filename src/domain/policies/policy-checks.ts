@@ -2,7 +2,7 @@
  * What the schema cannot see field by field: references between sections, and approval rules that could
  * never be satisfied. A policy that passes these never leaves a request waiting on people who do not exist.
  */
-import { isGroupId } from './policy-fields.js';
+import { isGroupId } from '../vocabulary.js';
 import type { Policy } from './policy-types.js';
 
 export interface Finding {

@@ -15,9 +15,6 @@ import {
   isValidKeyGlob,
 } from '../vocabulary.js';
 
-// Defined in the vocabulary; still exported here for the modules that read policy ids.
-export { isChannelId, isGroupId, isUserId };
-
 /** Echo what was written, but bounded and quoted: it helps find the mistake without flooding the terminal. */
 export const quote = (value: unknown) => JSON.stringify(String(value).slice(0, 60));
 

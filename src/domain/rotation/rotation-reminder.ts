@@ -10,7 +10,7 @@ import { rotationSnoozes, secrets } from '../../db/schema/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type MembersOf, isMember } from '../people/membership.js';
 import { type Policy, resolvePolicy, rotationIntervalFor } from '../policies/index.js';
-import { isValidEnvironment, isValidKey } from '../secrets/secret-rules.js';
+import { isValidEnvironment, isValidKey } from '../vocabulary.js';
 import type { RotationNotifier } from './rotation-notifier.js';
 import type { RotationStatus } from './rotation-status.js';
 import { DAY } from '../../duration.js';

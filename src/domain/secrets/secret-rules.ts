@@ -1,8 +1,5 @@
 import { invalidInput } from '../../errors.js';
 import { ENVIRONMENT_RULE, KEY_RULE, isValidEnvironment, isValidKey } from '../vocabulary.js';
-
-// Names are defined in the vocabulary; here for the callers that check a secret's names and value together.
-export { ENVIRONMENT_RULE, KEY_RULE, isValidEnvironment, isValidKey };
 export const MAX_VALUE_BYTES = 64 * 1024;
 export const VALUE_RULE = `a value is 1 byte to ${MAX_VALUE_BYTES / 1024} KiB`;
 

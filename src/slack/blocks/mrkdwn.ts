@@ -4,7 +4,7 @@
  * `<https://x|y>` are shown as typed and do nothing.
  */
 
-import { isGroupId } from '../../domain/policies/policy-fields.js';
+import { isGroupId } from '../../domain/vocabulary.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 const escapeChar = (ch: string) => ENTITIES[ch] ?? ch;

@@ -1,5 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption, View } from '@slack/types';
-import { KEY_RULE, MAX_VALUE_BYTES } from '../../domain/secrets/secret-rules.js';
+import { MAX_VALUE_BYTES } from '../../domain/secrets/secret-rules.js';
+import { KEY_RULE } from '../../domain/vocabulary.js';
 import { KEY_MAX_LENGTH, SECRET_OPERATIONS, type SecretOperation } from '../../domain/vocabulary.js';
 import { LIMITS, section } from './common.js';
 import { REQUEST_FIELDS, VIEWS, type RequestField } from './ids.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KEY_RULE } from '../../../src/domain/secrets/secret-rules.js';
+import { KEY_RULE } from '../../../src/domain/vocabulary.js';
 import { REQUEST_FIELDS, VIEWS, readRequestModal, renderRequestModal, requestModalErrors } from '../../../src/slack/blocks/index.js';
 import { json, slackLimitProblems } from './support.js';
 
