@@ -1,16 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
-import { migrate } from '../../src/db/migrate.js';
+import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
 
 /**
  * Tells the run which database it uses, once, so a reader of CI output knows what was covered. On PGlite it
- * also migrates one database and dumps it for every test to load (see pglite-template.ts): initdb runs once
- * per run instead of once per test database.
+ * also provides a migrated database, dumped, for every test to load (see pglite-template.ts): initdb runs once
+ * per change of the migrations instead of once per test database.
  */
 export default async function setup(project: TestProject) {
   const url = process.env.TEST_DATABASE_URL;
@@ -29,18 +31,31 @@ export default async function setup(project: TestProject) {
   }
 }
 
+/**
+ * Kept in the temp dir between runs, named by a hash of what makes it (the migrations, the runner, the PGlite
+ * version), so only the first run after a change pays for initdb here; a changed migration names a new file.
+ */
 async function provideTemplate(project: TestProject) {
-  const database = await openDatabase({ dataDir: 'memory://' });
-  let dump: Blob;
-  try {
-    await migrate(database);
-    dump = await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
-  } finally {
-    await database.close();
+  const hash = createHash('sha256');
+  const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+  hash.update(JSON.parse(readFileSync(root('node_modules/@electric-sql/pglite/package.json'), 'utf8')).version);
+  hash.update(readFileSync(root('src/db/migrate.ts')));
+  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
+  hash.update(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json')));
+  const path = join(tmpdir(), `keyturn-pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
+  if (!existsSync(path)) {
+    const database = await openDatabase({ dataDir: 'memory://' });
+    let dump: Blob;
+    try {
+      await migrate(database);
+      dump = await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
+    } finally {
+      await database.close();
+    }
+    // Written aside and renamed: a run starting meanwhile never reads half a file.
+    const partial = `${path}.${process.pid}`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()), { mode: 0o600 });
+    renameSync(partial, path);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'keyturn-template-'));
-  const path = join(dir, 'pgdata.tar');
-  writeFileSync(path, Buffer.from(await dump.arrayBuffer()));
   project.provide('pgliteTemplate', path);
-  return () => rmSync(dir, { recursive: true, force: true });
 }
