@@ -8,13 +8,27 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
+import { compileSrc } from './compiled-src.js';
 
 /**
  * Tells the run which database it uses, once, so a reader of CI output knows what was covered. On PGlite it
  * also provides a migrated database, dumped, for every test to load (see pglite-template.ts): initdb runs once
- * per change of the migrations instead of once per test database.
+ * per change of the migrations instead of once per test database. Tests that start keyturn as a process run
+ * src/ compiled once here (compiled-src.ts).
  */
 export default async function setup(project: TestProject) {
+  const compiled = compileSrc(fileURLToPath(new URL('../..', import.meta.url)));
+  project.provide('compiledSrc', compiled.dir);
+  try {
+    await checkDatabase(project);
+  } catch (err) {
+    compiled.remove();
+    throw err;
+  }
+  return compiled.remove;
+}
+
+async function checkDatabase(project: TestProject) {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) {
     console.log('[keyturn tests] TEST_DATABASE_URL is not set: running on embedded PGlite');
