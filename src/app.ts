@@ -44,6 +44,8 @@ export interface StartOptions {
   kmsClient?: KMSClient;
   /** PGlite location override (tests use memory://). */
   pgliteDir?: string;
+  /** A migrated PGlite data dir for a memory:// start (tests skip initdb with it). */
+  pgliteTemplate?: Blob;
   /** The clock for requests, schedules, rotation and digests (tests inject one). */
   now?: () => Date;
   /** Start the schedule clock (default true); tests leave it off and call services.jobs.runDue(now). */
@@ -112,7 +114,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     lock?.release();
     throw err;
   }
-  const database = await openDatabase({ ...storage, lock });
+  const database = await openDatabase({ ...storage, lock, template: opts.pgliteTemplate });
   let server: Server | undefined;
   try {
     // Before migrations add files: what is loose now was loose before this start.

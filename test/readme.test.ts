@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { freshDatabaseUrl } from './support/db.js';
 import { ROOT, exitOf, spawnKeyturn, waitFor } from './support/spawn.js';
@@ -72,10 +72,13 @@ describe('README.md', () => {
     // The working directory a newcomer has: ./.keyturn is the server's data dir, ./policies.yml its policy.
     const cwd = mkdtempSync(join(tmpdir(), 'keyturn-readme-'));
     copyFileSync(join(ROOT, 'examples', 'policies.yml'), join(cwd, 'policies.yml'));
-    // ./bin/keyturn as in a checkout, running the CLI from source (a checkout's runs the build in dist/).
+    // ./bin/keyturn as in a checkout, running the CLI from source: compiled for the run as a checkout's runs
+    // the build in dist/, else through tsx.
     mkdirSync(join(cwd, 'bin'));
+    const compiled = inject('compiledSrc');
     const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-    writeFileSync(join(cwd, 'bin', 'keyturn'), `#!/bin/sh\nexec "${process.execPath}" --import "${tsx}" "${join(ROOT, 'src', 'cli', 'main.ts')}" "$@"\n`);
+    const entry = compiled ? `"${join(compiled, 'cli', 'main.js')}"` : `--import "${tsx}" "${join(ROOT, 'src', 'cli', 'main.ts')}"`;
+    writeFileSync(join(cwd, 'bin', 'keyturn'), `#!/bin/sh\nexec "${process.execPath}" ${entry} "$@"\n`);
     chmodSync(join(cwd, 'bin', 'keyturn'), 0o755);
     writeFileSync(join(cwd, 'readme.sh'), script());
 

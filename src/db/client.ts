@@ -39,6 +39,8 @@ export interface OpenDatabaseOptions {
   statementTimeoutMs?: number;
   /** The data dir's lock when the caller took it already (embedded only); closing releases it. */
   lock?: DataDirLock;
+  /** memory:// only: a dumped data dir to start from instead of an empty cluster (tests load a migrated one). */
+  template?: Blob;
 }
 
 /** The longest pause between attempts to reach a database that went away. */
@@ -88,7 +90,8 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
   let client: PGlite;
   try {
-    client = new PGlite(location);
+    const template = opts.template && location.startsWith('memory://') ? { loadDataDir: opts.template } : {};
+    client = new PGlite(location, template);
     await client.waitReady;
   } catch (err) {
     lock?.release();

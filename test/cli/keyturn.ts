@@ -1,8 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+// src/ compiled once for the run (test/support/compiled-src.ts); tsx compiles it again in every process.
+const compiled = inject('compiledSrc');
+const ENTRY = compiled ? [join(compiled, 'cli', 'main.js')] : ['--import', 'tsx', MAIN];
 
 export interface CliResult {
   code: number | null;
@@ -21,9 +26,9 @@ export interface CliOptions {
   onSpawn?(child: ChildProcess): void;
 }
 
-/** Runs the CLI from source (node --import tsx), as a person would run `keyturn ARGS`. */
+/** Runs the CLI from source (compiled for the run), as a person would run `keyturn ARGS`. */
 export function keyturn(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  return runCli(process.execPath, ['--import', 'tsx', MAIN, ...args], opts);
+  return runCli(process.execPath, [...ENTRY, ...args], opts);
 }
 
 /** util-linux `script`, to give the CLI a terminal; tests that need one skip without it. */
@@ -33,7 +38,7 @@ const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Runs the CLI with a terminal as stdin and stdout (both streams arrive in stdout, with \r\n). */
 export function keyturnInTerminal(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  const command = [process.execPath, '--import', 'tsx', MAIN, ...args].map(shQuote).join(' ');
+  const command = [process.execPath, ...ENTRY, ...args].map(shQuote).join(' ');
   return runCli('script', ['-qec', command, '/dev/null'], opts);
 }
 

@@ -7,6 +7,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { createScheduler } from '../../src/jobs/scheduler.js';
 import { freshDatabaseUrl, onPostgres } from '../support/db.js';
 import { captureLogs } from '../support/capture.js';
+import { pgliteTemplate } from '../support/pglite-template.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -78,7 +79,7 @@ describe.runIf(onPostgres())('two replicas on one PostgreSQL', () => {
 
 describe('two schedulers on one embedded PGlite (one process)', () => {
   it('each fire of a job runs exactly once', async () => {
-    const database = await openDatabase({ dataDir: 'memory://' });
+    const database = await openDatabase({ dataDir: 'memory://', template: await pgliteTemplate() });
     cleanups.push(() => database.close());
     await migrate(database);
 

@@ -1,17 +1,26 @@
 import { createHmac } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS, REQUEST_FIELDS } from '../../src/slack/blocks/index.js';
 import { startSlackScenario, type SlackScenario } from '../support/slack-scenario.js';
 
 let t: SlackScenario;
-beforeEach(async () => {
-  t = await startSlackScenario();
-});
-afterEach(() => t.close());
+/** A fresh scenario for each test of the describe it is called in. */
+function scenarioPerTest() {
+  beforeEach(async () => {
+    t = await startSlackScenario();
+  });
+  afterEach(() => t.close());
+}
 
 const now = () => Math.floor(Date.now() / 1000);
 
 describe('requests into /slack/events are verified before anything happens', () => {
+  // These change nothing and each counts Slack calls from its own start: one scenario serves them all.
+  beforeAll(async () => {
+    t = await startSlackScenario();
+  });
+  afterAll(() => t.close());
+
   it.each([
     ['a forged signature', { signature: 'v0=' + 'ab'.repeat(32) }],
     ['a stale timestamp (6 minutes old)', { timestamp: now() - 6 * 60 }],
@@ -40,6 +49,8 @@ describe('requests into /slack/events are verified before anything happens', () 
 });
 
 describe('/secret', () => {
+  scenarioPerTest();
+
   it('`/secret request prod STRIPE_KEY` opens the request modal prefilled, acked at once', async () => {
     const r = await t.slack.command('U0ALICE', 'request prod STRIPE_KEY');
     expect(r.status).toBe(200);
@@ -101,6 +112,8 @@ describe('/secret', () => {
 });
 
 describe('untrusted text and secret values', () => {
+  scenarioPerTest();
+
   const EVIL = 'urgent <!channel> ping <@U0BOSS> and <!subteam^S0ALL> see <https://evil.example|docs> & more';
   const VALUE = 'VALUE_NEEDLE_a8f3c2d1e0';
 
@@ -122,6 +135,8 @@ describe('untrusted text and secret values', () => {
 });
 
 describe('timing and concurrency', () => {
+  scenarioPerTest();
+
   it('every Slack request is acked well within 3 s even when Slack’s API answers slowly', async () => {
     await t.server.seed('prod', 'SLOW', 'x');
     t.standIn.setDelay(4_000);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { type Database, openDatabase } from '../../src/db/client.js';
 import { migrate } from '../../src/db/migrate.js';
+import { pgliteTemplate } from './pglite-template.js';
 
 export const onPostgres = () => Boolean(process.env.TEST_DATABASE_URL);
 
@@ -31,7 +32,7 @@ export async function freshDatabaseUrl(): Promise<{ url: string | undefined; dro
 /** An opened, migrated database for domain tests. */
 export async function testDatabase(): Promise<Database & { drop(): Promise<void> }> {
   const fresh = await freshDatabaseUrl();
-  const database = await openDatabase({ url: fresh.url, dataDir: 'memory://', poolMax: 10 });
+  const database = await openDatabase({ url: fresh.url, dataDir: 'memory://', poolMax: 10, template: await pgliteTemplate() });
   await migrate(database);
   return {
     ...database,

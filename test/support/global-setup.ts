@@ -1,11 +1,38 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
+import type { TestProject } from 'vitest/node';
+import { openDatabase } from '../../src/db/client.js';
+import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
+import { compileSrc } from './compiled-src.js';
 
-/** Tells the run which database it uses, once, so a reader of CI output knows what was covered. */
-export default async function setup() {
+/**
+ * Tells the run which database it uses, once, so a reader of CI output knows what was covered. On PGlite it
+ * also provides a migrated database, dumped, for every test to load (see pglite-template.ts): initdb runs once
+ * per change of the migrations instead of once per test database. Tests that start keyturn as a process run
+ * src/ compiled once here (compiled-src.ts).
+ */
+export default async function setup(project: TestProject) {
+  const compiled = compileSrc(fileURLToPath(new URL('../..', import.meta.url)));
+  project.provide('compiledSrc', compiled.dir);
+  try {
+    await checkDatabase(project);
+  } catch (err) {
+    compiled.remove();
+    throw err;
+  }
+  return compiled.remove;
+}
+
+async function checkDatabase(project: TestProject) {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) {
     console.log('[keyturn tests] TEST_DATABASE_URL is not set: running on embedded PGlite');
-    return;
+    return provideTemplate(project);
   }
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
@@ -16,4 +43,33 @@ export default async function setup() {
   } finally {
     await sql.end();
   }
+}
+
+/**
+ * Kept in the temp dir between runs, named by a hash of what makes it (the migrations, the runner, the PGlite
+ * version), so only the first run after a change pays for initdb here; a changed migration names a new file.
+ */
+async function provideTemplate(project: TestProject) {
+  const hash = createHash('sha256');
+  const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+  hash.update(JSON.parse(readFileSync(root('node_modules/@electric-sql/pglite/package.json'), 'utf8')).version);
+  hash.update(readFileSync(root('src/db/migrate.ts')));
+  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
+  hash.update(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json')));
+  const path = join(tmpdir(), `keyturn-pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
+  if (!existsSync(path)) {
+    const database = await openDatabase({ dataDir: 'memory://' });
+    let dump: Blob;
+    try {
+      await migrate(database);
+      dump = await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
+    } finally {
+      await database.close();
+    }
+    // Written aside and renamed: a run starting meanwhile never reads half a file.
+    const partial = `${path}.${process.pid}`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()), { mode: 0o600 });
+    renameSync(partial, path);
+  }
+  project.provide('pgliteTemplate', path);
 }

@@ -7,6 +7,7 @@ import { type Keyturn, startKeyturn } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { captureLogs } from './capture.js';
 import { freshDatabaseUrl } from './db.js';
+import { pgliteTemplate } from './pglite-template.js';
 
 export interface TestServer extends Keyturn {
   adminToken: string;
@@ -41,6 +42,7 @@ export async function startTestServer(
     logDestination: logs.stream,
     kmsClient: opts.kmsClient,
     pgliteDir: fresh.url ? undefined : (opts.pgliteDir ?? 'memory://'),
+    pgliteTemplate: fresh.url || opts.pgliteDir ? undefined : await pgliteTemplate(),
     now: opts.now,
     // Tests drive schedules themselves (services.jobs.runDue) instead of the wall clock.
     schedules: opts.schedules ?? false,

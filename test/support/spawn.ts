@@ -1,12 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-/** Runs keyturn's own entry point (src/main.ts through tsx) as a separate process. */
+/** Runs keyturn's own entry point (src/main.ts, compiled for the run, else through tsx) as a separate process. */
 export function spawnKeyturn(env: Record<string, string>): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts')], {
+  const compiled = inject('compiledSrc');
+  const entry = compiled ? [join(compiled, 'main.js')] : ['--import', 'tsx', join(ROOT, 'src/main.ts')];
+  const child = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,6 +7,7 @@ import { type AuditLog, createAuditLog } from '../../../src/domain/audit/audit-l
 import type { AuditEntryInput } from '../../../src/domain/audit/audit-chain.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { freshDatabaseUrl, onPostgres, testDatabase } from '../../support/db.js';
+import { pgliteTemplate } from '../../support/pglite-template.js';
 
 const read = (actor: string, key: string): AuditEntryInput => ({ actor, action: 'secret.read', environment: 'prod', key });
 const write = (actor: string, key: string): AuditEntryInput => ({ actor, action: 'secret.updated', environment: 'prod', key, detail: { reason: 'test', n: 1 } });
@@ -155,7 +156,7 @@ describe('writers and batched reads from two replicas at once', () => {
   it('keep one unbroken chain with no gap, and every read is committed when it is answered', async () => {
     const fresh = await freshDatabaseUrl();
     // On PGlite there is one in-process database: two audit logs over it still stand for two replicas.
-    const a = await openDatabase({ url: fresh.url, dataDir: 'memory://', poolMax: 4 });
+    const a = await openDatabase({ url: fresh.url, dataDir: 'memory://', poolMax: 4, template: await pgliteTemplate() });
     const b = fresh.url ? await openDatabase({ url: fresh.url, dataDir: 'memory://', poolMax: 4 }) : a;
     try {
       await migrate(a);
