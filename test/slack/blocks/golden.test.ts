@@ -135,7 +135,7 @@ describe('golden: rotation', () => {
   it('snooze outcomes', async () => {
     await golden('rotation-snooze', {
       snoozed: renderSnoozeOutcome({ kind: 'snoozed', environment: 'prod', key: 'DB_PASSWORD', days: 7, until: new Date(NOW.getTime() + 7 * DAY) }),
-      refused: renderSnoozeOutcome({ kind: 'refused', message: 'Only the owners or approvers of prod/DB_PASSWORD may snooze its reminder.' }),
+      refused: renderSnoozeOutcome({ kind: 'refused', refusal: { code: 'not_owner_or_approver', environment: 'prod', key: 'DB_PASSWORD', owners: ['U0CAROL', 'S0PLATFORM'], approvers: [] } }),
     });
   });
 });
@@ -249,8 +249,8 @@ describe('golden: answers to /secret', () => {
   });
   it.each([
     ['cancelled', { kind: 'cancelled' as const, request: REQUESTS.cancelled }],
-    ['closed', { kind: 'closed' as const, request: REQUESTS.applied, message: 'This request was already applied; nothing changed.' }],
-    ['refused', { kind: 'refused' as const, message: 'Only the person who asked may cancel this request.' }],
+    ['closed', { kind: 'closed' as const, request: REQUESTS.applied }],
+    ['refused', { kind: 'refused' as const, refusal: { code: 'not_your_request' as const, requestId: 'req_0123456789' } }],
   ])('cancel: %s', async (name, outcome) => {
     await golden(`answer.cancel-${name}`, renderCancelOutcome(outcome));
   });
