@@ -31,6 +31,7 @@ import { digestStatements } from '../src/domain/digests/digest-queries.js';
 import { digestCounts } from '../src/domain/digests/digest-types.js';
 import { parsePolicy } from '../src/domain/policies/index.js';
 import { sql } from 'drizzle-orm';
+import { DAY } from '../src/duration.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,7 +47,6 @@ const ENTRIES = whole('entries', args.entries!);
 const DAYS = whole('days', args.days!);
 const ROUNDS = whole('rounds', args.rounds!);
 const REQUESTS = whole('requests', args.requests!);
-const DAY = 86_400_000;
 const AIM_DIGEST_MS = 1_000;
 const AIM_VERIFY_MS = 10_000;
 // Loading 1M entries takes about a minute on a small machine; verify is the long pole after that.

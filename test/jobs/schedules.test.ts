@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { freshDatabaseUrl, onPostgres } from '../support/db.js';
 import { startSlackScenario } from '../support/slack-scenario.js';
+import { HOUR } from '../../src/duration.js';
 
 const POLICY = `
 environments:
@@ -11,7 +12,6 @@ environments:
     request_ttl: 24h
     remind_after: 4h
 `;
-const HOUR = 3_600_000;
 
 describe('scheduled work, driven by an injected clock', () => {
   it('reminds approvers when the policy says and not before, then expires the request and says so', async () => {

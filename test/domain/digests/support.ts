@@ -5,8 +5,7 @@ import { createRequestSweep } from '../../../src/domain/requests/request-sweep.j
 import type { RequestEvents } from '../../../src/domain/requests/request-types.js';
 import type { TestDomain } from '../../support/domain.js';
 
-export const HOUR = 3_600_000;
-export const DAY = 24 * HOUR;
+export { DAY, HOUR } from '../../../src/duration.js';
 
 /**
  * Prod needs Bob and Carol; Carol has since left the company (deactivated in Slack), so prod can no

@@ -6,8 +6,8 @@ import { AppError, notFound } from '../../../src/errors.js';
 import { tokenCaller } from '../../../src/domain/access/permissions.js';
 import { admin, reader, testDomain, type TestDomain } from '../../support/domain.js';
 import { insertRequest, insertReview, policy } from './support.js';
+import { DAY } from '../../../src/duration.js';
 
-const DAY = 86_400_000;
 /** These answers are asked for with the admin token; who may ask is test/domain/access/permissions.test.ts. */
 const asAdmin = tokenCaller(admin);
 let d: TestDomain;

@@ -8,9 +8,8 @@ import {
   rotationIntervalFor,
 } from '../../../src/domain/policies/index.js';
 import { yaml } from './support.js';
+import { HOUR, DAY } from '../../../src/duration.js';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 
 const policy = parsePolicy(yaml(`
   admins: [U0SECLEAD]

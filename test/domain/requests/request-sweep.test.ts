@@ -5,6 +5,7 @@ import { createRequestService } from '../../../src/domain/requests/request-servi
 import { createRequestSweep } from '../../../src/domain/requests/request-sweep.js';
 import { createSlackNotifier } from '../../../src/slack/notifiers/request-notifier.js';
 import { testDomain, type TestDomain } from '../../support/domain.js';
+import { HOUR } from '../../../src/duration.js';
 
 const POLICY = parsePolicy(`
 environments:
@@ -17,7 +18,6 @@ environments:
     escalate_to: [C0ONCALL, U0BOSS]
 `);
 
-const HOUR = 3_600_000;
 let d: TestDomain;
 let clock: number;
 const now = () => new Date(clock);

@@ -5,8 +5,7 @@ import { createRotationService } from '../../../src/domain/rotation/rotation-ser
 import { createRotationNotifier } from '../../../src/slack/notifiers/rotation-notifier.js';
 import type { TestDomain } from '../../support/domain.js';
 
-export const DAY = 86_400_000;
-export const MINUTE = 60_000;
+export { DAY, MINUTE } from '../../../src/duration.js';
 
 /** prod every 90 days, staging every 180; prod's *_API_KEY every 30 days, owned by Owen and the payments group. */
 export const ROTATION_POLICY = parsePolicy(`

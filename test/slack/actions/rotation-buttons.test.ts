@@ -3,11 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS, REQUEST_FIELDS, VIEWS } from '../../../src/slack/blocks/index.js';
 import { GENERATE_TEXT } from '../../../src/slack/blocks/request-modal.js';
 import { modalValues, startSlackScenario, type RequestForm, type SlackScenario } from '../../support/slack-scenario.js';
+import { DAY } from '../../../src/duration.js';
 
 // keyturn runs on an injected clock (StartOptions.now): "31 days from now" without waiting.
 const clock = { offsetMs: 0 };
 
-const DAY = 86_400_000;
 const OLD_VALUE = 'sk_live_old_value_000'; // 21 bytes
 const ROTATION_CHANNEL = 'C0SECOPS';
 

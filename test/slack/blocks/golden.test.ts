@@ -26,6 +26,7 @@ import {
 } from '../../../src/slack/blocks/index.js';
 import { renderAppHome } from '../../../src/slack/blocks/app-home.js';
 import { HOSTILE, NOW, SENTINELS, aRequest, review } from './support.js';
+import { MINUTE, HOUR, DAY } from '../../../src/duration.js';
 
 /**
  * Golden files: what each renderer draws for a fixed input, checked in under __golden__/ as JSON. A change to
@@ -36,9 +37,6 @@ import { HOSTILE, NOW, SENTINELS, aRequest, review } from './support.js';
  * escaping is part of what is pinned. No fixture holds a secret value; each surface is checked for that too.
  */
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const ago = (ms: number) => new Date(NOW.getTime() - ms);
 
 async function golden(name: string, surface: unknown) {

@@ -12,8 +12,8 @@ import {
 } from '../../../src/slack/blocks/index.js';
 import { GENERATE_TEXT } from '../../../src/slack/blocks/request-modal.js';
 import { HOSTILE, HOSTILE_ESCAPED, HOSTILE_RAW, blocksOfType, json, slackLimitProblems } from './support.js';
+import { DAY } from '../../../src/duration.js';
 
-const DAY = 86_400_000;
 const NOW = new Date('2025-03-10T09:00:00Z');
 type Node = Record<string, any>;
 

@@ -1,5 +1,6 @@
 import { createFingerprinter } from '../../../src/crypto/fingerprint.js';
 import type { ChangeRequest, Review } from '../../../src/domain/requests/request-types.js';
+import { HOUR } from '../../../src/duration.js';
 
 /** The values behind every request these tests draw. Renderers never get them; the tests check they never show. */
 export const OLD_VALUE = 'sk_live_OLD_SENTINEL_0123456789a'; // 32 bytes
@@ -16,7 +17,6 @@ export const HOSTILE_RAW = ['<!channel>', '<@U123>', '<!subteam^S1>', '<https://
 export const HOSTILE_ESCAPED = ['&lt;!channel&gt;', '&lt;@U123&gt;', '&lt;!subteam^S1&gt;', '&lt;https://evil|click&gt;', '&amp; thanks'];
 
 export const NOW = new Date('2025-03-10T09:00:00Z');
-const HOUR = 3_600_000;
 
 export function review(reviewer: string, decision: Review['decision'], comment: string | null = null): Review {
   return { reviewer, decision, comment, createdAt: new Date(NOW.getTime() - 10 * 60_000) };
