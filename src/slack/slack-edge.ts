@@ -80,7 +80,7 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
     : async (group: string): Promise<readonly string[]> => {
         throw new AppError('internal', `Slack is not configured, so user group ${group} cannot be looked up.`);
       };
-  const worker = slack ? createOutboxWorker({ database, delivery: createSlackDelivery(deliveryClient(config, logger)), logger, metrics }) : undefined;
+  const worker = slack ? createOutboxWorker({ database, delivery: createSlackDelivery(deliveryClient(config, logger)), logger, metrics, singleProcess: database.kind === 'pglite' }) : undefined;
   const kick = worker?.kick;
   const requestEvents: RequestEvents = worker
     ? createSlackNotifier({ kick })

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { outbox, outboxPayload, slackMessages } from '../../db/schema/index.js';
 import { MalformedRowError, readStoredJson } from '../../db/stored-json.js';
@@ -23,6 +23,11 @@ export interface OutboxWorkerOptions {
   maxAttempts?: number;
   pollMs?: number;
   batch?: number;
+  /**
+   * Embedded storage, whose data dir one process holds: a lease found at the first pass was held by a process
+   * that died, so it is released at once instead of after `leaseMs` (a restart then delivers without a wait).
+   */
+  singleProcess?: boolean;
 }
 
 /**
@@ -148,8 +153,21 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     }
   }
 
+  let orphansReleased = !opts.singleProcess;
+  /** Leases left by a dead process; their rows keep their attempts, so a post that may have reached Slack is looked up first. */
+  async function releaseOrphans() {
+    const released = await db
+      .update(outbox)
+      .set({ leaseUntil: null })
+      .where(and(eq(outbox.status, 'pending'), isNotNull(outbox.leaseUntil)))
+      .returning({ id: outbox.id });
+    if (released.length) logger.info({ rows: released.length }, 'outbox rows held by a stopped process are delivered now');
+    orphansReleased = true;
+  }
+
   /** One pass: claims what is due and delivers it (targets in parallel, each in order). */
   async function deliverDue(): Promise<number> {
+    if (!orphansReleased) await releaseOrphans();
     const rows = await claim();
     await Promise.all(rows.map(deliverOne));
     return rows.length;

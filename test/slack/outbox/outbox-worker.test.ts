@@ -97,6 +97,31 @@ describe('the outbox', () => {
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
   }, 20_000);
 
+  it('on embedded storage, a restart delivers what the dead process held at once, looking before posting again', async () => {
+    await post('U0ALICE', 'interrupted');
+    await post('U0ALICE', 'behind it');
+    // The process that died had claimed the first row and may have reached Slack: its lease has 30 s to run.
+    await db.rows(sql`update outbox set lease_until = ${new Date(clock + 30_000).toISOString()}::timestamptz, attempts = 1 where message_key = 'k:interrupted'`);
+    const w = worker({ singleProcess: true });
+    for (let i = 0; i < 3; i++) {
+      await w.deliverDue();
+      clock += 1_100; // one message per target per second; far short of the lease
+    }
+    expect(texts('chat.postMessage', 'D0ALICE')).toEqual(['interrupted', 'behind it']);
+    expect(slack.callsTo('conversations.history')).toHaveLength(1);
+  });
+
+  it('with replicas, a row another worker holds waits for its lease', async () => {
+    await post('U0ALICE', 'held');
+    await db.rows(sql`update outbox set lease_until = ${new Date(clock + 30_000).toISOString()}::timestamptz, attempts = 1`);
+    const w = worker();
+    for (let i = 0; i < 3; i++) {
+      await w.deliverDue();
+      clock += 1_100;
+    }
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
   it('a worker that dies before reaching Slack: the message is still sent, once', async () => {
     await post('C1', 'once');
     const [claimed] = await db.rows<{ id: number }>(sql`update outbox set lease_until = ${new Date(clock + 1_000).toISOString()}::timestamptz, attempts = 1 returning id`);
