@@ -18,7 +18,21 @@ declare module 'vitest' {
  * The directory sits directly in the package root, like dist/, so the paths src resolves against its own
  * location (migrations/, package.json) and its imports of node_modules resolve the same.
  */
+/** A run killed before its teardown leaves its build behind; one whose process is gone is removed here. */
+function removeOrphans(root: string) {
+  for (const name of readdirSync(root)) {
+    const pid = /^\.test-build-(\d+)$/.exec(name)?.[1];
+    if (!pid || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(root, name), { recursive: true, force: true });
+    }
+  }
+}
+
 export function compileSrc(root: string): { dir: string; remove(): void } {
+  removeOrphans(root);
   const dir = join(root, `.test-build-${process.pid}`);
   const src = join(root, 'src');
   const walk = (at: string): string[] =>
