@@ -1,9 +1,6 @@
-import { parsePolicy, resolvePolicy, environmentNames, type Policy } from '../../../src/domain/policies/index.js';
+import { parsePolicy, type Policy } from '../../../src/domain/policies/index.js';
 import type { PeopleDirectory, RotationItem } from '../../../src/domain/digests/digest-types.js';
-import { createRequestService } from '../../../src/domain/requests/request-service.js';
-import { createRequestSweep } from '../../../src/domain/requests/request-sweep.js';
-import type { RequestEvents } from '../../../src/domain/requests/request-types.js';
-import type { TestDomain } from '../../support/domain.js';
+import { type TestDomain, requestServices as sharedRequestServices } from '../../support/domain.js';
 
 export { DAY, HOUR } from '../../../src/duration.js';
 
@@ -72,24 +69,9 @@ export function fakeDirectory(opts: { deactivated?: string[]; groups?: Record<st
 
 export const fakeRotation = (items: RotationItem[]) => ({ dueSecrets: async () => items });
 
-const quiet: RequestEvents = { opened: async () => {}, changed: async () => {} };
-
 /** The request service and sweep on a test domain, on a clock the test moves. */
-export function requestServices(d: TestDomain, now: () => Date, policy: Policy = DIGEST_POLICY) {
-  const groupMembers = async (id: string) => GROUPS[id] ?? [];
-  const requests = createRequestService({
-    database: d.database,
-    store: d.store,
-    audit: d.audit,
-    policyFor: (env, key) => resolvePolicy(policy, env, key),
-    environments: () => environmentNames(policy),
-    groupMembers,
-    events: quiet,
-    now,
-  });
-  const sweep = createRequestSweep({ database: d.database, audit: d.audit, events: quiet, groupMembers, now });
-  return { requests, sweep };
-}
+export const requestServices = (d: TestDomain, now: () => Date, policy: Policy = DIGEST_POLICY) =>
+  sharedRequestServices(d, { policy, now, groupMembers: async (id) => GROUPS[id] ?? [] });
 
 export const slackUser = (userId: string) => ({ kind: 'slack' as const, userId, teamId: 'T1' });
 

@@ -1,10 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parsePolicy, resolvePolicy, environmentNames } from '../../../src/domain/policies/index.js';
-import { createRequestService } from '../../../src/domain/requests/request-service.js';
-import { createRequestSweep } from '../../../src/domain/requests/request-sweep.js';
+import { parsePolicy } from '../../../src/domain/policies/index.js';
 import { createSlackNotifier } from '../../../src/slack/notifiers/request-notifier.js';
-import { testDomain, type TestDomain } from '../../support/domain.js';
+import { requestServices, testDomain, type TestDomain } from '../../support/domain.js';
 import { HOUR } from '../../../src/duration.js';
 
 const POLICY = parsePolicy(`
@@ -22,22 +20,7 @@ let d: TestDomain;
 let clock: number;
 const now = () => new Date(clock);
 
-function services() {
-  const events = createSlackNotifier({ now });
-  const groupMembers = async () => ['U0DAVE'];
-  const requests = createRequestService({
-    database: d.database,
-    store: d.store,
-    audit: d.audit,
-    policyFor: (env, key) => resolvePolicy(POLICY, env, key),
-    environments: () => environmentNames(POLICY),
-    groupMembers,
-    events,
-    now,
-  });
-  const sweep = createRequestSweep({ database: d.database, audit: d.audit, events, groupMembers, now });
-  return { requests, sweep };
-}
+const services = () => requestServices(d, { policy: POLICY, now, groupMembers: async () => ['U0DAVE'], events: createSlackNotifier({ now }) });
 
 /** What keyturn would send, by target: outbox rows written so far. */
 const outboxTo = async () =>

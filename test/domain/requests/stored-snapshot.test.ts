@@ -2,14 +2,12 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MalformedRowError } from '../../../src/db/stored-json.js';
 import { pendingRequests } from '../../../src/domain/digests/digest-queries.js';
-import { environmentNames, parsePolicy, resolvePolicy } from '../../../src/domain/policies/index.js';
-import { createRequestService } from '../../../src/domain/requests/request-service.js';
-import { createRequestSweep } from '../../../src/domain/requests/request-sweep.js';
+import { parsePolicy } from '../../../src/domain/policies/index.js';
 import { createLogger } from '../../../src/logger.js';
 import { publicError } from '../../../src/public-error.js';
 import { createSlackNotifier } from '../../../src/slack/notifiers/request-notifier.js';
 import { captureLogs } from '../../support/capture.js';
-import { testDomain, type TestDomain } from '../../support/domain.js';
+import { requestServices, testDomain, type TestDomain } from '../../support/domain.js';
 
 const POLICY = parsePolicy(`
 environments:
@@ -23,22 +21,7 @@ let d: TestDomain;
 let clock: number;
 const now = () => new Date(clock);
 
-function services() {
-  const events = createSlackNotifier({ now });
-  const groupMembers = async () => [];
-  const requests = createRequestService({
-    database: d.database,
-    store: d.store,
-    audit: d.audit,
-    policyFor: (env, key) => resolvePolicy(POLICY, env, key),
-    environments: () => environmentNames(POLICY),
-    groupMembers,
-    events,
-    now,
-  });
-  const sweep = createRequestSweep({ database: d.database, audit: d.audit, events, groupMembers, now });
-  return { requests, sweep };
-}
+const services = () => requestServices(d, { policy: POLICY, now, groupMembers: async () => [], events: createSlackNotifier({ now }) });
 
 const alice = { kind: 'slack' as const, userId: 'U0ALICE', teamId: 'T1' };
 
