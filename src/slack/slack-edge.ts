@@ -63,6 +63,8 @@ export interface SlackEdge {
  */
 export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge> {
   const { config, logger, metrics, database, audit } = opts;
+  // Embedded storage is one process's (its data dir is locked): whatever a previous process held is orphaned.
+  const singleProcess = database.kind === 'pglite';
   const slack = config.SLACK_BOT_TOKEN
     ? createSlackApp(config, logger, metrics, {
         inbox: createSlackInbox(database, await opts.serverKey('slack-inbox')),
@@ -72,7 +74,7 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
             action: 'slack.refused',
             detail: { reason: 'another workspace', kind: r.kind, teamIds: r.teamIds, enterpriseId: r.enterpriseId ?? null },
           }),
-        singleProcess: database.kind === 'pglite',
+        singleProcess,
       })
     : undefined;
   const groupMembers = slack
@@ -80,7 +82,7 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
     : async (group: string): Promise<readonly string[]> => {
         throw new AppError('internal', `Slack is not configured, so user group ${group} cannot be looked up.`);
       };
-  const worker = slack ? createOutboxWorker({ database, delivery: createSlackDelivery(deliveryClient(config, logger)), logger, metrics, singleProcess: database.kind === 'pglite' }) : undefined;
+  const worker = slack ? createOutboxWorker({ database, delivery: createSlackDelivery(deliveryClient(config, logger)), logger, metrics, singleProcess }) : undefined;
   const kick = worker?.kick;
   const requestEvents: RequestEvents = worker
     ? createSlackNotifier({ kick })
