@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { provided } from './provided.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,10 +16,7 @@ let template: Blob | undefined;
  * Undefined on PostgreSQL, and outside vitest (bench/ borrows the test support files).
  */
 export async function pgliteTemplate(): Promise<Blob | undefined> {
-  // vitest refuses to be imported outside its runner, so it is loaded only inside it.
-  if (!process.env.VITEST) return undefined;
-  const { inject } = await import('vitest');
-  const path = inject('pgliteTemplate');
+  const path = provided('pgliteTemplate');
   if (!path) return undefined;
   template ??= new Blob([readFileSync(path)]);
   return template;

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { provided } from './provided.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Runs keyturn's own entry point (src/main.ts, compiled for the run, else through tsx) as a separate process. */
 export function spawnKeyturn(env: Record<string, string>): ChildProcess & { output: () => string } {
-  const compiled = inject('compiledSrc');
+  const compiled = provided('compiledSrc');
   const entry = compiled ? [join(compiled, 'main.js')] : ['--import', 'tsx', join(ROOT, 'src/main.ts')];
   const child = spawn(process.execPath, entry, {
     cwd: ROOT,
