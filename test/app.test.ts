@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { freshDatabaseUrl } from './support/db.js';
 import { exitOf, spawnKeyturn, waitFor } from './support/spawn.js';
+import { seededDataDir } from './support/seeded-data-dir.js';
 
 describe('starting keyturn', () => {
   it.each([
@@ -58,7 +59,7 @@ describe('starting keyturn', () => {
       const child = spawnKeyturn({
         PORT: String(port),
         HOST: '127.0.0.1',
-        KEYTURN_DATA_DIR: mkdtempSync(join(tmpdir(), 'keyturn-port-')),
+        KEYTURN_DATA_DIR: seededDataDir('keyturn-port-'),
         ...(fresh.url ? { DATABASE_URL: fresh.url } : {}),
       });
       const { code } = await exitOf(child);

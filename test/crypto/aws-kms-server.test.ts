@@ -4,9 +4,7 @@ import { startFakeKms, type FakeKms } from '../support/fake-kms.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { exitOf, spawnKeyturn, waitFor } from '../support/spawn.js';
 import { freshDatabaseUrl } from '../support/db.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { seededDataDir } from '../support/seeded-data-dir.js';
 
 const count = (kms: FakeKms, op: string) => kms.calls.filter((c) => c.target.endsWith(op)).length;
 
@@ -82,7 +80,7 @@ describe('keyturn on AWS KMS (through the real SDK, against a local KMS endpoint
     const before = count(kms, 'GenerateDataKey');
     const child = spawnKeyturn({
       PORT: '0',
-      KEYTURN_DATA_DIR: mkdtempSync(join(tmpdir(), 'keyturn-kms-')),
+      KEYTURN_DATA_DIR: seededDataDir('keyturn-kms-'),
       KEYTURN_KMS: 'aws',
       KEYTURN_KMS_KEY_ID: 'alias/keyturn',
       AWS_ENDPOINT_URL_KMS: kms.url,

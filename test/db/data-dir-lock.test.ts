@@ -1,15 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.js';
 import { LOCK_FILE, lockDataDir, startTimeOf } from '../../src/db/data-dir-lock.js';
 import { keyturn } from '../cli/keyturn.js';
 import { ROOT, exitOf, spawnKeyturn, waitFor } from '../support/spawn.js';
+import { seededDataDir } from '../support/seeded-data-dir.js';
 
 // Embedded storage only: these start keyturn without DATABASE_URL whichever database the suite runs on.
-const tempDir = () => mkdtempSync(join(tmpdir(), 'keyturn-lock-'));
+const tempDir = () => seededDataDir('keyturn-lock-');
 const running: ChildProcess[] = [];
 
 afterEach(() => {

@@ -9,6 +9,7 @@ import { modalValues } from '../support/slack-scenario.js';
 import { slackClient } from '../support/slack-requests.js';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.js';
 import { exitOf, freePort, spawnKeyturn, waitFor } from '../support/spawn.js';
+import { seededDataDir } from '../support/seeded-data-dir.js';
 
 // Approvals come from a user group, so every decision first asks Slack who is in it: a slow answer
 // holds the decision open after its ack, which is where a crash used to lose it.
@@ -42,7 +43,7 @@ async function setUp() {
   const adminToken = `admin-${randomBytes(18).toString('hex')}`;
   const env: Record<string, string> = {
     PORT: String(port),
-    KEYTURN_DATA_DIR: join(dir, 'data'),
+    KEYTURN_DATA_DIR: seededDataDir('keyturn-crash-data-'),
     KEYTURN_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
     KEYTURN_ADMIN_TOKEN: adminToken,
     KEYTURN_POLICY_FILE: join(dir, 'policies.yml'),

@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -12,11 +12,12 @@ import { EVENTS } from '../../src/slack/events/index.js';
 import { freshDatabaseUrl } from '../support/db.js';
 import { ROOT } from '../support/spawn.js';
 import { startSlackScenario } from '../support/slack-scenario.js';
+import { seededDataDir } from '../support/seeded-data-dir.js';
 
 describe('a pending request survives a restart', () => {
   it('is approved after keyturn restarts and applied once', async () => {
     const fresh = await freshDatabaseUrl();
-    const pgliteDir = fresh.url ? undefined : mkdtempSync(join(tmpdir(), 'keyturn-restart-'));
+    const pgliteDir = fresh.url ? undefined : seededDataDir('keyturn-restart-');
     const masterKey = Buffer.alloc(32, 3).toString('base64');
     const opts = { databaseUrl: fresh.url, pgliteDir, env: { KEYTURN_MASTER_KEY: masterKey } };
     let t = await startSlackScenario(opts);
@@ -46,7 +47,7 @@ describe('a pending request survives a restart', () => {
 describe('stopping while a click is being decided', () => {
   it('waits for the acknowledged decision to be recorded before closing the database', async () => {
     const fresh = await freshDatabaseUrl();
-    const pgliteDir = fresh.url ? undefined : mkdtempSync(join(tmpdir(), 'keyturn-stop-'));
+    const pgliteDir = fresh.url ? undefined : seededDataDir('keyturn-stop-');
     const opts = {
       databaseUrl: fresh.url,
       pgliteDir,

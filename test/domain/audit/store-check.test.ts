@@ -7,6 +7,7 @@ import { keyturn } from '../../cli/keyturn.js';
 import { freshDatabaseUrl } from '../../support/db.js';
 import { startTestServer, type TestServer } from '../../support/server.js';
 import { type SlackStandIn, slackEnv, startSlackStandIn } from '../../support/slack-stand-in.js';
+import { seededDataDir } from '../../support/seeded-data-dir.js';
 
 let server: TestServer;
 let slack: SlackStandIn;
@@ -99,7 +100,7 @@ describe('versions from before rows were authenticated', () => {
   it('are tagged once at the first start after the upgrade; a row slipped in later is never blessed by a restart', async () => {
     await server.seed('prod', 'OLD', 'from-before');
     const fresh = await freshDatabaseUrl();
-    const pgliteDir = fresh.url ? undefined : mkdtempSync(join(tmpdir(), 'keyturn-legacy-'));
+    const pgliteDir = fresh.url ? undefined : seededDataDir('keyturn-legacy-');
     const env = { KEYTURN_MASTER_KEY: Buffer.alloc(32, 5).toString('base64') };
     let s = await startTestServer(env, { databaseUrl: fresh.url, pgliteDir });
     try {
