@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.js';
-import { type MembersOf, isAmong, isNamed, lookUpGroups, uncheckedGroups } from '../domain/people/membership.js';
+import { type MembersOf, isAmong, isNamed, keepKnown, lookUpGroups } from '../domain/people/membership.js';
 import type { RequestQueries } from '../domain/requests/request-queries.js';
 import { type OwnedRotation, renderAppHome } from './blocks/app-home.js';
 import { enqueueHome } from './outbox/outbox-writer.js';
@@ -30,21 +30,9 @@ export async function ownedRotations(
 ): Promise<OwnedRotations> {
   const items = await status.dueSecrets();
   const groups = await lookUpGroups(items.filter((i) => !isNamed(i.owners, userId)).flatMap((i) => i.owners), groupMembers);
-  const rotations: OwnedRotation[] = [];
-  const unchecked = new Set<string>();
-  for (const item of items) {
-    let mine: boolean;
-    try {
-      mine = isAmong(item.owners, userId, groups);
-    } catch (err) {
-      const failed = uncheckedGroups(item.owners, groups);
-      if (failed.length === 0) throw err;
-      failed.forEach((g) => unchecked.add(g));
-      continue;
-    }
-    if (mine) rotations.push({ environment: item.environment, key: item.key, state: item.state, dueAt: item.dueAt });
-  }
-  return { rotations, uncheckedGroups: [...unchecked] };
+  const { kept, uncheckedGroups } = keepKnown(items, (i) => i.owners, groups, (i) => isAmong(i.owners, userId, groups));
+  const rotations = kept.map(({ environment, key, state, dueAt }): OwnedRotation => ({ environment, key, state, dueAt }));
+  return { rotations, uncheckedGroups };
 }
 
 /** Draws a user's App Home from current state and sends it through the outbox. */

@@ -59,13 +59,34 @@ export function isAmong(ids: readonly string[], userId: string, lookups: GroupLo
 /** Every user in `ids`, groups expanded, each once; throws if any group's lookup failed. */
 export function usersAmong(ids: readonly string[], lookups: GroupLookups): string[] {
   throwIfUnknown(ids, lookups);
-  const users = new Set<string>();
-  for (const id of ids) {
-    const found = isGroupId(id) ? lookups.get(id) : undefined;
-    if (!isGroupId(id)) users.add(id);
-    else if (found && 'members' in found) found.members.forEach((u) => users.add(u));
+  // Every group answered (checked above), so each lookup holds its members.
+  const membersOf = (g: string) => (lookups.get(g) as { members: readonly string[] }).members;
+  return [...new Set(ids.flatMap((id) => (isGroupId(id) ? membersOf(id) : [id])))];
+}
+
+/**
+ * The items `belongs` says yes to, for a list drawn for one person (App Home). An item whose answer hangs on
+ * a group Slack would not list is left out and that group returned, so the list can say what it could not
+ * check instead of passing the item off as "not yours"; any other error is thrown.
+ */
+export function keepKnown<T>(
+  items: readonly T[],
+  idsOf: (item: T) => readonly string[],
+  lookups: GroupLookups,
+  belongs: (item: T) => boolean,
+): { kept: T[]; uncheckedGroups: string[] } {
+  const kept: T[] = [];
+  const unchecked = new Set<string>();
+  for (const item of items) {
+    try {
+      if (belongs(item)) kept.push(item);
+    } catch (err) {
+      const failed = uncheckedGroups(idsOf(item), lookups);
+      if (failed.length === 0) throw err;
+      failed.forEach((g) => unchecked.add(g));
+    }
   }
-  return [...users];
+  return { kept, uncheckedGroups: [...unchecked] };
 }
 
 /** `isAmong`, looking groups up only when the user is not named directly. */

@@ -1,7 +1,7 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { changeRequests } from '../../db/schema/index.js';
-import { lookUpGroups, uncheckedGroups } from '../people/membership.js';
+import { keepKnown, lookUpGroups } from '../people/membership.js';
 import { refusalFor } from './eligibility.js';
 import { loadRequest } from './request-repo.js';
 import type { ChangeRequest } from './request-types.js';
@@ -26,18 +26,8 @@ export function createRequestQueries(deps: { db: Db; groupMembers(groupId: strin
     const rows = await db.select({ id: changeRequests.id }).from(changeRequests).where(eq(changeRequests.status, 'pending')).orderBy(changeRequests.createdAt);
     const pending = await load(rows.map((r) => r.id));
     const groups = await lookUpGroups(pending.flatMap((r) => r.policy.approvers), deps.groupMembers);
-    const unchecked = new Set<string>();
-    const requests = pending.filter((r) => {
-      try {
-        return refusalFor(r, user, groups) === undefined;
-      } catch (err) {
-        const failed = uncheckedGroups(r.policy.approvers, groups);
-        if (failed.length === 0) throw err;
-        failed.forEach((g) => unchecked.add(g));
-        return false;
-      }
-    });
-    return { requests: requests.slice(0, limit), uncheckedGroups: [...unchecked] };
+    const { kept, uncheckedGroups } = keepKnown(pending, (r) => r.policy.approvers, groups, (r) => refusalFor(r, user, groups) === undefined);
+    return { requests: kept.slice(0, limit), uncheckedGroups };
   }
 
   /** The user's own requests, newest first. */
