@@ -18,19 +18,22 @@ export type DecisionRefusal =
 
 type Clicker = { userId: string; teamId: string };
 
-/** Is the answer decided without asking Slack who is in a group? Then no lookup is made. */
-const settledWithoutGroups = (request: ChangeRequest, clicker: Clicker) =>
-  request.status !== 'pending' ||
-  Boolean(request.teamId && clicker.teamId !== request.teamId) ||
-  request.requesterUserId === clicker.userId ||
-  isNamed(request.policy.approvers, clicker.userId);
+/** The refusals that need no group lookup: the request is closed, from another workspace, or the clicker's own. */
+function refusalWithoutGroups(request: ChangeRequest, clicker: Clicker): DecisionRefusal | undefined {
+  if (request.status !== 'pending') return { code: 'closed', status: request.status };
+  if (request.teamId && clicker.teamId !== request.teamId) return { code: 'other_workspace' };
+  if (request.requesterUserId === clicker.userId) return { code: 'own_request' };
+  return undefined;
+}
 
 /**
  * The approver groups this click needs, looked up together. A Slack lookup, so it is made before any
- * row lock is taken; a failed one is thrown from `refusalFor` only if the answer depends on it.
+ * row lock is taken; a failed one is thrown from `refusalFor` only if the answer depends on it. None is
+ * made when the answer is settled without one (a refusal above, or an approver named directly).
  */
 export async function groupsFor(request: ChangeRequest, clicker: Clicker, membersOf: MembersOf): Promise<GroupLookups> {
-  return settledWithoutGroups(request, clicker) ? new Map() : lookUpGroups(request.policy.approvers, membersOf);
+  const settled = refusalWithoutGroups(request, clicker) !== undefined || isNamed(request.policy.approvers, clicker.userId);
+  return settled ? new Map() : lookUpGroups(request.policy.approvers, membersOf);
 }
 
 /**
@@ -39,9 +42,8 @@ export async function groupsFor(request: ChangeRequest, clicker: Clicker, member
  * group lookup that failed and matters is thrown, never taken as a yes or a no.
  */
 export function refusalFor(request: ChangeRequest, clicker: Clicker, groups: GroupLookups): DecisionRefusal | undefined {
-  if (request.status !== 'pending') return { code: 'closed', status: request.status };
-  if (request.teamId && clicker.teamId !== request.teamId) return { code: 'other_workspace' };
-  if (request.requesterUserId === clicker.userId) return { code: 'own_request' };
+  const early = refusalWithoutGroups(request, clicker);
+  if (early) return early;
   if (!isAmong(request.policy.approvers, clicker.userId, groups)) {
     return { code: 'not_an_approver', environment: request.environment, key: request.key, approvers: request.policy.approvers };
   }
