@@ -7,10 +7,18 @@ import { type OutboxPayload, outbox, slackMessages } from '../../db/schema/index
  * only if the change that causes it committed.
  */
 
+type NewPost = { target: string; key: string; payload: OutboxPayload };
+
+/** Records `key` for `target`; false when it was recorded already. */
+const claimKey = async (tx: Queryable, m: NewPost) =>
+  (await tx.insert(slackMessages).values({ key: m.key, target: m.target }).onConflictDoNothing().returning({ key: slackMessages.key })).length > 0;
+
+const writePost = (tx: Queryable, m: NewPost) => tx.insert(outbox).values({ kind: 'post', target: m.target, messageKey: m.key, payload: m.payload });
+
 /** A new message to `target` (channel id, or user id for a DM), remembered under `key` for later updates. */
-export async function enqueuePost(tx: Queryable, m: { target: string; key: string; payload: OutboxPayload }) {
-  await tx.insert(slackMessages).values({ key: m.key, target: m.target }).onConflictDoNothing();
-  await tx.insert(outbox).values({ kind: 'post', target: m.target, messageKey: m.key, payload: m.payload });
+export async function enqueuePost(tx: Queryable, m: NewPost) {
+  await claimKey(tx, m);
+  await writePost(tx, m);
 }
 
 /**
@@ -18,10 +26,9 @@ export async function enqueuePost(tx: Queryable, m: { target: string; key: strin
  * or writes nothing and answers false when the key is taken. The claim is a primary key, so of two
  * transactions writing one key, the second waits for the first to commit and then finds it taken.
  */
-export async function enqueuePostOnce(tx: Queryable, m: { target: string; key: string; payload: OutboxPayload }): Promise<boolean> {
-  const claimed = await tx.insert(slackMessages).values({ key: m.key, target: m.target }).onConflictDoNothing().returning({ key: slackMessages.key });
-  if (claimed.length === 0) return false;
-  await tx.insert(outbox).values({ kind: 'post', target: m.target, messageKey: m.key, payload: m.payload });
+export async function enqueuePostOnce(tx: Queryable, m: NewPost): Promise<boolean> {
+  if (!(await claimKey(tx, m))) return false;
+  await writePost(tx, m);
   return true;
 }
 
