@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { publicError } from '../public-error.js';
 import { isRequestId } from '../domain/vocabulary.js';
 import { ACTIONS, VIEWS, renderNoticeModalUpdate } from './blocks/index.js';
+import { clickedIn } from './listener-deps.js';
 
 // What a person's interaction was, in the words of "Your … was not recorded".
 const ACTION_NOUNS: Record<string, string> = { [ACTIONS.approve]: 'approval', [ACTIONS.deny]: 'denial', [ACTIONS.snooze]: 'snooze', [ACTIONS.rotateNow]: 'click' };
@@ -25,7 +26,7 @@ export async function answerNotRecorded(body: Record<string, any>, err: unknown,
   }
   if (body.type === 'block_actions' && user) {
     const noun = ACTION_NOUNS[action?.action_id] ?? 'click';
-    const channel = body.channel?.id ?? body.container?.channel_id;
+    const channel = clickedIn(body);
     if (channel) {
       await deps.client.chat
         .postEphemeral({ channel, user, text: `Your ${noun} was not recorded. ${shown.message}` })
