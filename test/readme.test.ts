@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freshDatabaseUrl } from './support/db.js';
-import { ROOT, exitOf, spawnKeyturn, waitFor } from './support/spawn.js';
+import { ROOT, entryArgs, exitOf, spawnKeyturn, waitFor } from './support/spawn.js';
 
 /** The README as a newcomer pastes it: every shell block runs against a started keyturn, or says why not. */
 
@@ -75,9 +74,7 @@ describe('README.md', () => {
     // ./bin/keyturn as in a checkout, running the CLI from source: compiled for the run as a checkout's runs
     // the build in dist/, else through tsx.
     mkdirSync(join(cwd, 'bin'));
-    const compiled = inject('compiledSrc');
-    const tsx = pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-    const entry = compiled ? `"${join(compiled, 'cli', 'main.js')}"` : `--import "${tsx}" "${join(ROOT, 'src', 'cli', 'main.ts')}"`;
+    const entry = entryArgs('cli/main').map((a) => `"${a}"`).join(' ');
     writeFileSync(join(cwd, 'bin', 'keyturn'), `#!/bin/sh\nexec "${process.execPath}" ${entry} "$@"\n`);
     chmodSync(join(cwd, 'bin', 'keyturn'), 0o755);
     writeFileSync(join(cwd, 'readme.sh'), script());

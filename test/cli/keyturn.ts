@@ -1,13 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { ROOT, entryArgs } from '../support/spawn.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-// src/ compiled once for the run (test/support/compiled-src.ts); tsx compiles it again in every process.
-const compiled = inject('compiledSrc');
-const ENTRY = compiled ? [join(compiled, 'cli', 'main.js')] : ['--import', 'tsx', MAIN];
+const ENTRY = entryArgs('cli/main');
 
 export interface CliResult {
   code: number | null;

@@ -1,15 +1,25 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { provided } from './provided.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
+/**
+ * The node arguments that run one of src/'s entry points (`main` for the server, `cli/main` for the CLI):
+ * src/ compiled once for the run (compiled-src.ts), else through tsx, whose loader is named by its full
+ * path so any working directory will do.
+ */
+export function entryArgs(entry: 'main' | 'cli/main'): string[] {
+  const compiled = provided('compiledSrc');
+  if (compiled) return [join(compiled, `${entry}.js`)];
+  return ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, join(ROOT, 'src', `${entry}.ts`)];
+}
+
 /** Runs keyturn's own entry point (src/main.ts, compiled for the run, else through tsx) as a separate process. */
 export function spawnKeyturn(env: Record<string, string>): ChildProcess & { output: () => string } {
-  const compiled = provided('compiledSrc');
-  const entry = compiled ? [join(compiled, 'main.js')] : ['--import', 'tsx', join(ROOT, 'src/main.ts')];
-  const child = spawn(process.execPath, entry, {
+  const child = spawn(process.execPath, entryArgs('main'), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
