@@ -17,7 +17,29 @@ export const apiTokens = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /**
+     * A personal token (`keyturn login`): the Slack person it stands for. It may do no more than that person:
+     * read only under their live access grants.
+     */
+    userId: text('user_id'),
+    teamId: text('team_id'),
   },
   // One live token per name, so `token revoke NAME` is unambiguous; revoked names may be reused.
   (t) => [uniqueIndex('api_tokens_live_name_idx').on(t.name).where(sql`revoked_at is null`)],
 );
+
+/**
+ * A `keyturn login` in progress: the CLI holds `poll_hash`'s secret and polls; the person proves who they are
+ * by sending `/secret login CODE` in Slack, which fills `user_id`. The personal token is handed out once
+ * (`claimed_at`). Only hashes are kept.
+ */
+export const cliLogins = pgTable('cli_logins', {
+  codeHash: text('code_hash').primaryKey(),
+  pollHash: text('poll_hash').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  userId: text('user_id'),
+  teamId: text('team_id'),
+  confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
+  claimedAt: timestamp('claimed_at', { withTimezone: true }),
+});

@@ -5,7 +5,7 @@
 import { isUserId } from '../vocabulary.js';
 import { lookUpGroups, uncheckedGroups, usersAmong } from '../people/membership.js';
 import type { Logger } from '../../logger.js';
-import type { Policy } from '../policies/index.js';
+import { type Policy, approvalSettings } from '../policies/index.js';
 import { type DeactivatedPerson, type DigestGap, type PeopleDirectory, type PolicyRole, type QuorumProblem, roleText } from './digest-types.js';
 
 /** Every Slack user the policy names, with where it names them. */
@@ -25,7 +25,7 @@ export function namedUsers(policy: Policy): Map<string, PolicyRole[]> {
     add(settings.escalate_to, { role: 'escalation contact', environment });
   }
   for (const rule of policy.rules) {
-    add(rule.approvers, { role: 'approver', environment: rule.environment, keys: rule.keys });
+    add(rule.approvers ?? rule.steps?.flatMap((s) => s.approvers), { role: 'approver', environment: rule.environment, keys: rule.keys });
     add(rule.escalate_to, { role: 'escalation contact', environment: rule.environment, keys: rule.keys });
   }
   for (const rule of policy.rotation?.rules ?? []) {
@@ -34,18 +34,8 @@ export function namedUsers(policy: Policy): Map<string, PolicyRole[]> {
   return roles;
 }
 
-/** The approval settings that need people: each environment, then each rule. */
-function approvalSettings(policy: Policy) {
-  return [
-    ...Object.entries(policy.environments).map(([environment, e]) => ({
-      environment,
-      rule: undefined as string | undefined,
-      approvers: e.approvers,
-      required: e.required_approvals,
-    })),
-    ...policy.rules.map((r) => ({ environment: r.environment, rule: r.keys as string | undefined, approvers: r.approvers, required: r.required_approvals })),
-  ].filter((s) => s.required > 0);
-}
+/** The approval settings that need people. */
+const settingsNeedingPeople = (policy: Policy) => approvalSettings(policy).filter((s) => s.required > 0);
 
 export async function checkPeople(
   policy: Policy,
@@ -53,7 +43,7 @@ export async function checkPeople(
   logger?: Logger,
 ): Promise<{ deactivated: DeactivatedPerson[]; quorum: QuorumProblem[]; gaps: DigestGap[] }> {
   const gaps: DigestGap[] = [];
-  const settings = approvalSettings(policy);
+  const settings = settingsNeedingPeople(policy);
 
   // Each group once, all together; each person once (the directory caches too, but a digest should not lean on it).
   const groups = await lookUpGroups(settings.flatMap((s) => s.approvers), (g) => directory.groupMembers(g));

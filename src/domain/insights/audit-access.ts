@@ -1,14 +1,10 @@
 import { type MembersOf, isMember } from '../people/membership.js';
-import type { Policy } from '../policies/index.js';
+import { type Policy, approvalSettings } from '../policies/index.js';
 import type { AuditAccess } from './insight-types.js';
 
 /** Everyone the policy names as an approver, of any environment or rule: user and group ids. */
 export function policyApprovers(policy: Policy): string[] {
-  const ids = [
-    ...Object.values(policy.environments).flatMap((e) => e.approvers),
-    ...policy.rules.flatMap((r) => r.approvers),
-  ];
-  return [...new Set(ids)];
+  return [...new Set(approvalSettings(policy).flatMap((s) => s.approvers))];
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Decision, RequestStatus, SecretOperation } from '../../db/schema/index.js';
+import type { Decision, RequestOperation, RequestStatus, SecretOperation } from '../../db/schema/index.js';
 
 /**
  * Answers about who did what to which secret. None of these carry a value: only names, versions,
@@ -94,7 +94,7 @@ export interface RequestMade {
   id: string;
   environment: string;
   key: string;
-  operation: SecretOperation;
+  operation: RequestOperation;
   status: RequestStatus;
   createdAt: Date;
 }

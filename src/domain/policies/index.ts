@@ -1,6 +1,8 @@
 export { PolicyError, formatProblems, type PolicyProblem } from './policy-error.js';
 export { loadPolicyFile, parsePolicy } from './policy-loader.js';
 export {
+  approvalSettings,
+  type ApprovalSetting,
   environmentNames,
   isAdmin,
   matchesGlob,

@@ -23,13 +23,31 @@ export function checkPolicy(policy: Policy): Finding[] {
     if (env.escalate_after && !env.escalate_to) {
       add(['environments', name, 'escalate_after'], ESCALATE_WITHOUT_TARGET);
     }
+    if (env.access) {
+      const quorum = quorumProblem(env.access.approvers ?? env.approvers, env.access.required_approvals ?? env.required_approvals);
+      if (quorum) add(['environments', name, 'access', 'required_approvals'], quorum);
+    }
   }
 
   policy.rules.forEach((rule, i) => {
     const env = policy.environments[rule.environment] as Policy['environments'][string] | undefined;
     if (!known.includes(rule.environment)) add(['rules', i, 'environment'], unknownEnv(rule.environment));
-    const quorum = quorumProblem(rule.approvers, rule.required_approvals);
-    if (quorum) add(['rules', i, 'required_approvals'], quorum);
+    if (rule.steps) {
+      if (rule.approvers !== undefined || rule.required_approvals !== undefined) {
+        add(['rules', i, 'steps'], 'replaces approvers and required_approvals: give a rule one or the other, not both');
+      }
+      rule.steps.forEach((step, j) => {
+        const quorum = quorumProblem(step.approvers, step.required_approvals);
+        if (quorum) add(['rules', i, 'steps', j, 'required_approvals'], quorum);
+        const first = rule.steps!.findIndex((s) => s.name === step.name);
+        if (first < j) add(['rules', i, 'steps', j, 'name'], `repeats the name of step ${first + 1}: give each step its own name`);
+      });
+    } else if (rule.approvers === undefined || rule.required_approvals === undefined) {
+      add(['rules', i], 'needs approvers and required_approvals, or steps: [{ name, approvers, required_approvals }, …]');
+    } else {
+      const quorum = quorumProblem(rule.approvers, rule.required_approvals);
+      if (quorum) add(['rules', i, 'required_approvals'], quorum);
+    }
     if (rule.escalate_after && !(rule.escalate_to ?? env?.escalate_to)) {
       add(['rules', i, 'escalate_after'], ESCALATE_WITHOUT_TARGET);
     }

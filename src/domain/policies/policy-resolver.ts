@@ -12,11 +12,13 @@ export function resolvePolicy(policy: Policy, environment: string, key: string):
   const env = policy.environments[environment];
   const rule = mostSpecific(policy.rules.filter((r) => r.environment === environment && matchesGlob(r.keys, key)));
   const escalateTo = rule?.escalate_to ?? env.escalate_to;
+  const steps = rule?.steps?.map((s) => ({ name: s.name, approvers: [...s.approvers], requiredApprovals: s.required_approvals }));
   return strip({
     environment,
     key,
-    approvers: [...(rule?.approvers ?? env.approvers)],
-    requiredApprovals: rule?.required_approvals ?? env.required_approvals,
+    approvers: steps ? [...new Set(steps.flatMap((s) => s.approvers))] : [...(rule?.approvers ?? env.approvers)],
+    requiredApprovals: steps ? steps.reduce((n, s) => n + s.requiredApprovals, 0) : (rule?.required_approvals ?? env.required_approvals),
+    steps,
     approvalChannel: rule?.approval_channel ?? env.approval_channel,
     requestTtlMs: (rule?.request_ttl ?? env.request_ttl).ms,
     remindAfterMs: (rule?.remind_after ?? env.remind_after)?.ms,
@@ -38,6 +40,42 @@ export function rotationIntervalFor(policy: Policy, environment: string, key: st
   if (rule) return { everyMs: rule.every.ms, owners: [...rule.owners] };
   if (has(rotation.environments, environment)) return { everyMs: rotation.environments[environment].ms, owners: [] };
   return undefined;
+}
+
+/**
+ * Every setting in the policy that names people who approve, with how many must: each environment, its
+ * access section, each rule or each step of a rule. What checks "can this quorum still be met" walk over.
+ */
+export interface ApprovalSetting {
+  environment: string;
+  /** The rule's `keys`, when the setting is a rule's. */
+  rule?: string;
+  /** The step's name, when the setting is one step of a rule. */
+  step?: string;
+  /** Just-in-time read access, rather than changes. */
+  access?: true;
+  approvers: readonly string[];
+  required: number;
+}
+
+export function approvalSettings(policy: Policy): ApprovalSetting[] {
+  const settings: ApprovalSetting[] = [];
+  for (const [environment, e] of Object.entries(policy.environments)) {
+    settings.push({ environment, approvers: e.approvers, required: e.required_approvals });
+    if (e.access) {
+      settings.push({
+        environment,
+        access: true,
+        approvers: e.access.approvers ?? e.approvers,
+        required: e.access.required_approvals ?? e.required_approvals,
+      });
+    }
+  }
+  for (const r of policy.rules) {
+    if (r.steps) for (const s of r.steps) settings.push({ environment: r.environment, rule: r.keys, step: s.name, approvers: s.approvers, required: s.required_approvals });
+    else settings.push({ environment: r.environment, rule: r.keys, approvers: r.approvers ?? [], required: r.required_approvals ?? 0 });
+  }
+  return settings;
 }
 
 export const environmentNames = (policy: Policy): string[] => Object.keys(policy.environments);

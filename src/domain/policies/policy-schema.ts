@@ -32,18 +32,43 @@ const overridable = {
   escalate_to: escalateTo.optional(),
 };
 
+/** Just-in-time read access; whatever it leaves out comes from the environment's approvers and quorum. */
+export const accessSchema = strict({
+  approvers: approvers.optional(),
+  required_approvals: wholeNumber.optional(),
+  max_duration: duration.default(() => durationOf('4h')),
+});
+
+/** Who may apply a change at once in an emergency, where that is announced, and how soon it must be reviewed. */
+export const breakGlassSchema = strict({
+  users: approvers,
+  alert_channel: channelId,
+  review_within: duration.default(() => durationOf('24h')),
+});
+
+/** One step of a multi-step approval: asked only once the steps before it are complete. */
+export const stepSchema = strict({
+  name: z.string({ error: 'expected a step name such as "security"' }).trim().min(1, { error: 'expected a step name such as "security"' }).max(40, { error: 'keep a step name to 40 characters' }),
+  approvers,
+  required_approvals: wholeNumber,
+});
+
 export const environmentSchema = strict({
   approvers: approvers.default([]),
   required_approvals: wholeNumber,
   request_ttl: duration.default(() => durationOf('24h')),
+  access: accessSchema.optional(),
+  break_glass: breakGlassSchema.optional(),
   ...overridable,
 });
 
+/** A rule names its approvers either directly (approvers, required_approvals) or as ordered `steps`. */
 export const ruleSchema = strict({
   environment: environmentName,
   keys: keyGlob,
-  approvers,
-  required_approvals: wholeNumber,
+  approvers: approvers.optional(),
+  required_approvals: wholeNumber.optional(),
+  steps: z.array(stepSchema, { error: 'expected a list of steps: { name, approvers, required_approvals }' }).min(1, { error: 'list at least one step' }).optional(),
   request_ttl: duration.optional(),
   ...overridable,
 });
@@ -95,5 +120,8 @@ export const KNOWN_FIELDS: readonly string[] = [
     ...Object.keys(rotationSchema.shape),
     ...Object.keys(rotationRuleSchema.shape),
     ...Object.keys(digestSchema.shape),
+    ...Object.keys(accessSchema.shape),
+    ...Object.keys(breakGlassSchema.shape),
+    ...Object.keys(stepSchema.shape),
   ]),
 ];

@@ -1,12 +1,15 @@
 /** The parsed policy, as the rest of keyturn sees it: durations in milliseconds (with their text). */
 import type { z } from 'zod';
 import type {
+  accessSchema,
+  breakGlassSchema,
   digestSchema,
   environmentSchema,
   policySchema,
   rotationRuleSchema,
   rotationSchema,
   ruleSchema,
+  stepSchema,
 } from './policy-schema.js';
 
 export type { Duration } from './policy-fields.js';
@@ -17,6 +20,16 @@ export type PolicyRule = z.output<typeof ruleSchema>;
 export type RotationPolicy = z.output<typeof rotationSchema>;
 export type RotationRule = z.output<typeof rotationRuleSchema>;
 export type DigestPolicy = z.output<typeof digestSchema>;
+export type AccessPolicy = z.output<typeof accessSchema>;
+export type BreakGlassPolicy = z.output<typeof breakGlassSchema>;
+export type ApprovalStepPolicy = z.output<typeof stepSchema>;
+
+/** One step of a resolved multi-step approval. */
+export interface ApprovalStep {
+  name: string;
+  approvers: string[];
+  requiredApprovals: number;
+}
 
 /** What governs one request: the environment's settings with the most specific matching rule applied. */
 export interface ResolvedPolicy {
@@ -32,6 +45,11 @@ export interface ResolvedPolicy {
   escalateTo?: string[];
   /** The `keys` glob of the rule that applied, if one did. */
   matchedRule?: string;
+  /**
+   * Multi-step approval, in order. When set, `approvers` lists every step's approvers and
+   * `requiredApprovals` their sum, so code that only needs "does this need approval" still reads right.
+   */
+  steps?: ApprovalStep[];
 }
 
 export interface RotationInterval {

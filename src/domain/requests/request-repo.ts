@@ -21,7 +21,7 @@ export async function loadRequest(on: Queryable, id: string, lock = false): Prom
   if (!stored) return undefined;
   const row = checkedRequestRow(stored);
   const rs = await on
-    .select({ reviewer: reviews.reviewer, decision: reviews.decision, comment: reviews.comment, createdAt: reviews.createdAt })
+    .select({ reviewer: reviews.reviewer, decision: reviews.decision, step: reviews.step, comment: reviews.comment, createdAt: reviews.createdAt })
     .from(reviews)
     .where(eq(reviews.requestId, id))
     .orderBy(asc(reviews.createdAt));

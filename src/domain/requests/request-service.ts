@@ -11,6 +11,7 @@ import { HOUR } from '../../duration.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
 import { type Caller, enforce } from '../access/permissions.js';
+import { grantAccess } from '../access/access-grants.js';
 import { tokenActor } from '../tokens/principal.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
 import { KEY_RULE, isGroupId, isValidKey } from '../vocabulary.js';
@@ -79,9 +80,16 @@ export function createRequestService(deps: RequestServiceDeps) {
   const close = (tx: Queryable, row: Row, to: RequestStatus, actor: string, outcome: string, extra: { appliedVersion?: number } = {}) =>
     closeRequest({ audit, metrics, now }, tx, row, to, actor, outcome, extra);
 
-  /** Applies a pending request whose quorum is met: check-and-set against its base version. */
-  /** Returns the closed row: applied, or conflict when the secret moved on. */
+  /**
+   * Applies a pending request whose quorum is met: an access request becomes a grant; a change is
+   * check-and-set against its base version. Returns the closed row: applied, or conflict when the secret
+   * moved on.
+   */
   async function apply(tx: Queryable, row: Row): Promise<Row> {
+    if (row.operation === 'access') {
+      const grant = await grantAccess({ audit, now }, tx, row);
+      return close(tx, row, 'applied', 'keyturn', `Granted until ${grant.endsAt.toISOString()}.`);
+    }
     const result = await store.applyChange(
       tx,
       {
@@ -300,7 +308,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       const [review] = await tx
         .insert(reviews)
         .values({ requestId: row.id, reviewer: input.userId, decision: input.decision, comment })
-        .returning({ reviewer: reviews.reviewer, decision: reviews.decision, comment: reviews.comment, createdAt: reviews.createdAt });
+        .returning({ reviewer: reviews.reviewer, decision: reviews.decision, step: reviews.step, comment: reviews.comment, createdAt: reviews.createdAt });
       // The request after this decision, built here rather than read back: the row lock makes it exact.
       const decided = [...found.request.reviews, review];
       await audit.append(tx, [

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/client.js';
 import type { Caller } from '../access/permissions.js';
-import type { Decision, PolicySnapshot, RequestStatus, SecretOperation } from '../../db/schema/index.js';
+import type { Decision, PolicySnapshot, RequestOperation, RequestStatus, SecretOperation } from '../../db/schema/index.js';
 import type { DecisionRefusal } from './eligibility.js';
 
 /** Who asked: a person in Slack, or a workload through the API (what it may ask: domain/access/permissions). */
@@ -9,6 +9,8 @@ export type Requester = Caller;
 export interface Review {
   reviewer: string;
   decision: Decision;
+  /** The approval step (0-based) it counted in. */
+  step: number;
   comment: string | null;
   createdAt: Date;
 }
@@ -18,7 +20,8 @@ export interface ChangeRequest {
   id: string;
   environment: string;
   key: string;
-  operation: SecretOperation;
+  /** `access` asks to read `accessKeys` for `accessForMs`; the others change `key`. */
+  operation: RequestOperation;
   status: RequestStatus;
   baseVersion: number;
   oldLength: number | null;
@@ -37,6 +40,16 @@ export interface ChangeRequest {
   createdAt: Date;
   expiresAt: Date;
   closedAt: Date | null;
+  /** A rollback: the earlier version whose value it restores. */
+  rollbackTo: number | null;
+  accessKeys: string[] | null;
+  accessForMs: number | null;
+  /** Applied at once in an emergency; reviewed afterwards. */
+  breakGlass: boolean;
+  acknowledgedBy: string | null;
+  acknowledgedAt: Date | null;
+  flaggedBy: string | null;
+  flaggedAt: Date | null;
   reviews: Review[];
 }
 

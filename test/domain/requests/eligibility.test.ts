@@ -39,12 +39,20 @@ function request(over: Partial<ChangeRequest> = {}): ChangeRequest {
     createdAt: T0,
     expiresAt: new Date(T0.getTime() + 86_400_000),
     closedAt: null,
+    rollbackTo: null,
+    accessKeys: null,
+    accessForMs: null,
+    breakGlass: false,
+    acknowledgedBy: null,
+    acknowledgedAt: null,
+    flaggedBy: null,
+    flaggedAt: null,
     reviews: [],
     ...over,
   };
 }
 
-const review = (reviewer: string, decision: Review['decision']): Review => ({ reviewer, decision, comment: null, createdAt: T0 });
+const review = (reviewer: string, decision: Review['decision']): Review => ({ reviewer, decision, step: 0, comment: null, createdAt: T0 });
 
 const GROUP_DOWN = new AppError('internal', 'Could not look up the members of user group S0PLATFORM in Slack (ratelimited); nothing was recorded, try again in a minute.');
 

@@ -19,7 +19,7 @@ export const HOSTILE_ESCAPED = ['&lt;!channel&gt;', '&lt;@U123&gt;', '&lt;!subte
 export const NOW = new Date('2025-03-10T09:00:00Z');
 
 export function review(reviewer: string, decision: Review['decision'], comment: string | null = null): Review {
-  return { reviewer, decision, comment, createdAt: new Date(NOW.getTime() - 10 * 60_000) };
+  return { reviewer, decision, step: 0, comment, createdAt: new Date(NOW.getTime() - 10 * 60_000) };
 }
 
 /**
@@ -51,6 +51,14 @@ export function aRequest(overrides: Partial<ChangeRequest> = {}): ChangeRequest 
     createdAt,
     expiresAt: new Date(createdAt.getTime() + 24 * HOUR),
     closedAt: null,
+    rollbackTo: null,
+    accessKeys: null,
+    accessForMs: null,
+    breakGlass: false,
+    acknowledgedBy: null,
+    acknowledgedAt: null,
+    flaggedBy: null,
+    flaggedAt: null,
     reviews: [],
     ...overrides,
   };
