@@ -1,13 +1,24 @@
 import type { TokenScope } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import type { AuditAccess } from '../insights/insight-types.js';
-import type { Principal } from '../tokens/principal.js';
+import { type Principal, tokenActor } from '../tokens/principal.js';
 
 /**
  * Who is asking: a person in Slack (their workspace is checked at the Slack edge before anything gets
  * here), or a workload or the CLI with an API token.
  */
-export type Caller = { kind: 'slack'; userId: string; teamId: string } | { kind: 'token'; principal: Principal };
+export type Caller =
+  | { kind: 'slack'; userId: string; teamId: string }
+  | { kind: 'token'; principal: Principal }
+  /** A person on the CLI or API with a personal token (`keyturn login`): that Slack person, no more. */
+  | { kind: 'person'; userId: string; teamId: string | null; tokenName: string };
+
+/** The Slack person behind a caller (in Slack or with a personal token); undefined for a service token. */
+export const personOf = (caller: Caller): { userId: string; teamId: string | null } | undefined =>
+  caller.kind === 'token' ? undefined : { userId: caller.userId, teamId: caller.teamId };
+
+/** A caller's name in audit entries and requests: a person is `slack:U…` wherever they act from. */
+export const callerActor = (caller: Caller): string => (caller.kind === 'token' ? tokenActor(caller.principal.name) : `slack:${caller.userId}`);
 
 /** What a caller asks to do, with what the answer depends on. */
 export type Ask =

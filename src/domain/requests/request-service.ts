@@ -10,9 +10,8 @@ import type { Metrics } from '../../metrics.js';
 import { HOUR } from '../../duration.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { ResolvedPolicy } from '../policies/index.js';
-import { type Caller, enforce } from '../access/permissions.js';
+import { type Caller, callerActor, enforce, personOf } from '../access/permissions.js';
 import { grantAccess } from '../access/access-grants.js';
-import { tokenActor } from '../tokens/principal.js';
 import { type SecretStore, operationProblem, sealedColumns } from '../secrets/secret-store.js';
 import { KEY_RULE, isGroupId, isValidKey } from '../vocabulary.js';
 import { expandToUsers } from '../people/membership.js';
@@ -52,7 +51,7 @@ export type Problems = Partial<Record<RequestField, string>>;
 
 const newRequestId = (idempotencyKey?: string) =>
   `req_${idempotencyKey ? createHash('sha256').update(`request:${idempotencyKey}`).digest('hex').slice(0, 10) : randomBytes(5).toString('hex')}`;
-const actorOf = (r: NewRequestInput['requester']) => (r.kind === 'slack' ? `slack:${r.userId}` : tokenActor(r.principal.name));
+const actorOf = callerActor;
 
 type Row = RequestRow;
 
@@ -147,8 +146,9 @@ export function createRequestService(deps: RequestServiceDeps) {
       problems.environment = `Nobody can approve this: ${unavailable.why}, and ${input.environment} needs ${n} approval${n === 1 ? '' : 's'}. ${unavailable.fix}, or use an environment that needs none.`;
       return problems;
     }
-    if (input.requester?.kind === 'slack' && !policy.approvers.some(isGroupId)) {
-      const requesterId = input.requester.userId;
+    const person = input.requester && personOf(input.requester);
+    if (person && !policy.approvers.some(isGroupId)) {
+      const requesterId = person.userId;
       const others = policy.approvers.filter((a) => a !== requesterId);
       if (new Set(others).size < policy.requiredApprovals) {
         problems.environment = `You are one of the approvers for ${input.environment}, and the others cannot reach the ${policy.requiredApprovals} approvals needed; ask someone else to request it, or an admin to add approvers.`;
@@ -216,7 +216,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       escalateAfterMs: policy.escalateAfterMs ?? null,
       escalateTo: policy.escalateTo ?? null,
     };
-    const requesterUserId = input.requester.kind === 'slack' ? input.requester.userId : null;
+    const requesterUserId = personOf(input.requester)?.userId ?? null;
     // Who to ask is settled before the transaction: expanding groups is a Slack lookup.
     const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, requesterUserId) : [];
     const actor = actorOf(input.requester);
@@ -237,8 +237,8 @@ export function createRequestService(deps: RequestServiceDeps) {
           newLength: change.length,
           newFingerprint: change.fingerprint,
           requester: actor,
-          requesterUserId: input.requester.kind === 'slack' ? input.requester.userId : null,
-          teamId: input.requester.kind === 'slack' ? input.requester.teamId : null,
+          requesterUserId,
+          teamId: personOf(input.requester)?.teamId ?? null,
           reason,
           policy: snapshot,
           createdAt: created,
