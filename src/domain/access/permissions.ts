@@ -126,5 +126,6 @@ export async function enforce(caller: Caller, ask: Ask, deps?: AccessDeps): Prom
   if (refusal) throw new AccessRefused(caller, ask, refusal);
 }
 
-/** A token as a caller. */
-export const tokenCaller = (principal: Principal): Caller => ({ kind: 'token', principal });
+/** A token as a caller: a personal token is the person it stands for, a service token itself. */
+export const tokenCaller = (principal: Principal): Caller =>
+  principal.person ? { kind: 'person', userId: principal.person.userId, teamId: principal.person.teamId, tokenName: principal.name } : { kind: 'token', principal };

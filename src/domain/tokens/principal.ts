@@ -6,6 +6,8 @@ export interface Principal {
   admin: boolean;
   environments: readonly string[] | '*';
   scopes: readonly TokenScope[];
+  /** A personal token (`keyturn login`): the Slack person it stands for, who it acts as. */
+  person?: { userId: string; teamId: string | null };
 }
 
 /** The bootstrap admin's token name; no service token may take it. */
