@@ -44,7 +44,9 @@ delete reads no value.`,
     // The server chose: say so when it is not the update a person may have expected.
     if (!operation && r.operation === 'create') process.stderr.write(`keyturn: ${environment}/${key} does not exist yet, so this asks to create it\n`);
     if (values.json) return write(formatJson(r));
-    const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}` : '';
+    const steps = Array.isArray(r.steps) && r.steps.length > 1 ? (r.steps as { name: string }[]) : undefined;
+    const inSteps = steps ? ` in ${steps.length} steps (${steps.map((s) => s.name.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ')).join(', then ')})` : '';
+    const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}${inSteps}` : '';
     await write(`request ${r.id ?? '?'} (${r.operation ?? operation ?? 'update'} ${environment}/${key}): ${r.status ?? 'submitted'}${needs}\n`);
   },
 };

@@ -16,7 +16,7 @@ import { type SecretStore, operationProblem, sealedColumns } from '../secrets/se
 import { KEY_RULE, isGroupId, isValidKey } from '../vocabulary.js';
 import { expandToUsers } from '../people/membership.js';
 import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
-import { quorumMet } from './quorum.js';
+import { currentStep, quorumMet, stepStandings, stepsOf } from './quorum.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
@@ -147,10 +147,11 @@ export function createRequestService(deps: RequestServiceDeps) {
       return problems;
     }
     const person = input.requester && personOf(input.requester);
-    if (person && !policy.approvers.some(isGroupId)) {
-      const requesterId = person.userId;
-      const others = policy.approvers.filter((a) => a !== requesterId);
-      if (new Set(others).size < policy.requiredApprovals) {
+    const short = person && stepsOf({ policy }).find((s) => !s.approvers.some(isGroupId) && new Set(s.approvers.filter((a) => a !== person.userId)).size < s.requiredApprovals);
+    if (short) {
+      if (policy.steps?.length) {
+        problems.environment = `You are one of the approvers of step ${JSON.stringify(short.name)} for ${input.environment}, and the others cannot reach the ${short.requiredApprovals} approvals it needs; ask someone else to request it, or an admin to add approvers.`;
+      } else {
         problems.environment = `You are one of the approvers for ${input.environment}, and the others cannot reach the ${policy.requiredApprovals} approvals needed; ask someone else to request it, or an admin to add approvers.`;
       }
     }
@@ -210,6 +211,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       approvers: policy.approvers,
       requiredApprovals: policy.requiredApprovals,
       approvalChannel: policy.approvalChannel ?? null,
+      ...(policy.steps?.length ? { steps: policy.steps.map((s) => ({ name: s.name, approvers: [...s.approvers], requiredApprovals: s.requiredApprovals })) } : {}),
       requestTtlMs: policy.requestTtlMs,
       matchedRule: policy.matchedRule ?? null,
       remindAfterMs: policy.remindAfterMs ?? null,
@@ -218,7 +220,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     };
     const requesterUserId = personOf(input.requester)?.userId ?? null;
     // Who to ask is settled before the transaction: expanding groups is a Slack lookup.
-    const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, requesterUserId) : [];
+    const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, currentStep({ policy: snapshot, reviews: [] })?.approvers ?? [], requesterUserId) : [];
     const actor = actorOf(input.requester);
     const created = now();
     const inserted = await db.transaction(async (tx) => {
@@ -289,6 +291,8 @@ export function createRequestService(deps: RequestServiceDeps) {
     if (!before) return { kind: 'refused', refusal: { code: 'no_such_request' } };
     // Group membership is a Slack lookup: done before any row lock is taken.
     const groups = await groupsFor(before.request, input, deps.groupMembers);
+    // So are the people each later step will ask, should this decision complete the step before it.
+    const laterTargets = input.decision === 'approve' ? await laterStepTargets(before.request) : new Map<number, string[]>();
 
     let changed = false;
     const outcome = await db.transaction(async (tx): Promise<DecisionOutcome> => {
@@ -305,9 +309,11 @@ export function createRequestService(deps: RequestServiceDeps) {
       if (refusal) return { kind: 'refused', refusal };
 
       const comment = input.comment?.trim().slice(0, REASON_MAX) || null;
+      // The decision counts in the step asked now (eligibility held the clicker to its approvers).
+      const step = currentStep(found.request)?.index ?? 0;
       const [review] = await tx
         .insert(reviews)
-        .values({ requestId: row.id, reviewer: input.userId, decision: input.decision, comment })
+        .values({ requestId: row.id, reviewer: input.userId, decision: input.decision, step, comment })
         .returning({ reviewer: reviews.reviewer, decision: reviews.decision, step: reviews.step, comment: reviews.comment, createdAt: reviews.createdAt });
       // The request after this decision, built here rather than read back: the row lock makes it exact.
       const decided = [...found.request.reviews, review];
@@ -318,17 +324,37 @@ export function createRequestService(deps: RequestServiceDeps) {
           environment: row.environment,
           key: row.key,
           requestId: row.id,
-          detail: comment ? { comment } : null,
+          detail: comment || row.policy.steps?.length ? { ...(comment ? { comment } : {}), ...(row.policy.steps?.length ? { step: step + 1 } : {}) } : null,
         },
       ]);
       let latest: Row = row;
+      let reached: number | undefined;
       if (input.decision === 'deny') {
         latest = await close(tx, row, 'denied', `slack:${input.userId}`, comment ?? 'Denied without a reason.');
       } else if (quorumMet({ reviews: decided, policy: row.policy })) {
         latest = await apply(tx, row);
+      } else {
+        const next = currentStep({ reviews: decided, policy: row.policy })?.index;
+        if (next !== undefined && next !== step) reached = next;
       }
       const updated = toChangeRequest(latest, decided);
       await events.changed(tx, updated);
+      if (reached !== undefined) {
+        // Looked up before the lock for every later step; one is missing only if the policy snapshot changed under us, which it cannot.
+        const targets = laterTargets.get(reached);
+        if (!targets) throw new Error(`request ${row.id}: no approvers looked up for step ${reached + 1}`);
+        await audit.append(tx, [
+          {
+            actor: 'keyturn',
+            action: 'request.step_reached',
+            environment: row.environment,
+            key: row.key,
+            requestId: row.id,
+            detail: { step: reached + 1, name: stepsOf(row)[reached].name },
+          },
+        ]);
+        await events.stepReached?.(tx, updated, targets);
+      }
       changed = true;
       return { kind: 'recorded', request: updated };
     });
@@ -344,10 +370,17 @@ export function createRequestService(deps: RequestServiceDeps) {
     return refusalFor(found.request, clicker, await groupsFor(found.request, clicker, deps.groupMembers));
   }
 
-  /** The approval channel, or every approver's user id with groups expanded, never the requester. */
-  async function approverTargets(snapshot: PolicySnapshot, requesterUserId: string | null): Promise<string[]> {
+  /** The approval channel, or each of `approvers`' user ids with groups expanded, never the requester. */
+  async function approverTargets(snapshot: PolicySnapshot, approvers: readonly string[], requesterUserId: string | null): Promise<string[]> {
     if (snapshot.approvalChannel) return [snapshot.approvalChannel];
-    return (await expandToUsers(snapshot.approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
+    return (await expandToUsers(approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
+  }
+
+  /** Who each step after the current one will ask (by step index): none for a request without steps. */
+  async function laterStepTargets(request: ChangeRequest): Promise<Map<number, string[]>> {
+    const later = stepStandings(request).filter((s) => s.state === 'waiting');
+    const targets = await Promise.all(later.map((s) => approverTargets(request.policy, s.approvers, request.requesterUserId)));
+    return new Map(later.map((s, i) => [s.index, targets[i]]));
   }
 
   return { problemsWith, operationFor, create, decide, refusal, get };
