@@ -59,7 +59,8 @@ const everyApprover = (request: ChangeRequest) => [...new Set([...request.policy
  * made when the answer is settled without one (a refusal above, or an approver named directly).
  */
 export async function groupsFor(request: ChangeRequest, clicker: Clicker, membersOf: MembersOf): Promise<GroupLookups> {
-  const settled = refusalWithoutGroups(request, clicker) !== undefined || isNamed(askedNow(request).approvers, clicker.userId);
+  // With steps, the step asked may move on before the row lock is taken: every step's groups are looked up.
+  const settled = refusalWithoutGroups(request, clicker) !== undefined || (!hasSteps(request) && isNamed(request.policy.approvers, clicker.userId));
   return settled ? new Map() : lookUpGroups(everyApprover(request), membersOf);
 }
 
