@@ -58,7 +58,7 @@ function stepLine(r: ChangeRequest, s: StepStanding): string {
   const who = `\n      ${approversText(s.approvers, STEP_APPROVERS_SHOWN)}`;
   if (s.state === 'done') return `✓ *Step ${s.index + 1}${name}* — ${count} · done${who}`;
   if (s.state === 'waiting') return `◦ *Step ${s.index + 1}${name}* — ${count} · ${r.status === 'pending' ? `waiting for step ${s.index}` : 'not reached'}${who}`;
-  return r.status === 'pending' ? `→ *Step ${s.index + 1}${name}* — ${count} · ← current${who}` : `✗ *Step ${s.index + 1}${name}* — ${count} · stopped here${who}`;
+  return r.status === 'pending' ? `→ *Step ${s.index + 1}${name}* — ${count} · current, asked now${who}` : `✗ *Step ${s.index + 1}${name}* — ${count} · stopped here${who}`;
 }
 
 function quorumText(r: ChangeRequest): string {
@@ -137,9 +137,9 @@ function timeText(r: ChangeRequest, now: Date): string {
 }
 
 export function decisionButtons(r: ChangeRequest): ActionsBlock {
-  const standing = standingText(r);
-  const confirmText = standing
-    ? `Your approval counts once, in ${standing} so far, toward ${changeText(r)}. ` +
+  const step = hasSteps(r) ? currentStep(r) : undefined;
+  const confirmText = step
+    ? `Your approval counts once toward ${changeText(r)}, in ${stepText(r, step)} (${step.approvals} of ${step.requiredApprovals} so far). ` +
       'When the last step is complete the change is applied at once.'
     : `Your approval counts once toward ${changeText(r)} (${tallyText(r)} so far). ` +
       'When the quorum is met the change is applied at once.';
