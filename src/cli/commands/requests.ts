@@ -37,7 +37,7 @@ const stepState = (state: 'done' | 'current' | 'waiting', status: string) =>
 
 export const status: Command = {
   synopsis: 'status ID [--json]',
-  summary: 'Where a change request stands: state, safe diff, decisions (never the value)',
+  summary: 'Where a change request stands: state, approval steps, safe diff, decisions (never the value)',
   details: `options:
   --json  print the request as JSON`,
   async run(args) {
