@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS, DENY_FIELDS, VIEWS } from '../../src/slack/blocks/index.js';
 import { startSlackScenario, type SlackScenario } from '../support/slack-scenario.js';
+import { keyturn } from '../cli/keyturn.js';
 
 /**
  * PAYMENTS_* in prod is approved in two steps: a team lead (Leo or Lia), then security (the S0SECURITY group,
@@ -132,5 +133,27 @@ describe('a change approved in two steps, through Slack', () => {
     expect(toldTo('U0SUE')[0]).toMatch(/already denied/);
     expect((await t.server.api(`/v1/requests/${id}`)).body).toMatchObject({ status: 'denied', currentStep: null });
     expect((await t.server.api('/v1/secrets/prod/PAYMENTS_KEY')).body.version).toBe(1);
+  });
+
+  it('a workload asks with keyturn request; keyturn status and the API show the steps and where it stands', async () => {
+    await t.server.seed('prod', 'PAYMENTS_KEY', 'sk_live_old_value_000');
+    const cli = (args: string[], input?: string) => keyturn(args, { url: t.server.url, token: t.server.adminToken, input });
+    const asked = await cli(['request', 'prod', 'PAYMENTS_KEY', '--reason', 'quarterly rotation'], VALUE);
+    expect(asked.stderr).toBe('');
+    expect(asked.stdout).toMatch(/^request (req_[0-9a-f]{10}) \(update prod\/PAYMENTS_KEY\): pending, needs 2 approvals in 2 steps \(team lead, then security\)\n$/);
+    const id = /req_[0-9a-f]{10}/.exec(asked.stdout)![0];
+    await t.until(() => postsTo('U0LEO').length > 0);
+    await click('U0LIA', ACTIONS.approve, id);
+    await t.until(() => postsTo('U0SAM').length > 0);
+
+    const status = await cli(['status', id]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`request ${id}: update prod/PAYMENTS_KEY — pending, 1 of 2 approvals, at step 2 of 2 (security): 0 of 1`);
+    expect(status.stdout).toContain('steps, in order:\n  1. team lead: 1 of 1 — done; approvers: U0LEO, U0LIA\n  2. security: 0 of 1 — current; approvers: S0SECURITY, U0ALICE\n');
+    expect(status.stdout).toMatch(/REVIEWER\s+DECISION\s+STEP\s+WHEN\s+COMMENT\nU0LIA\s+approve\s+1\s/);
+    expect(status.stdout).not.toContain(VALUE);
+
+    const json = JSON.parse((await cli(['status', id, '--json'])).stdout);
+    expect(json).toMatchObject({ currentStep: 2, steps: [{ name: 'team lead', state: 'done' }, { name: 'security', state: 'current', approvals: 0 }] });
   });
 });
