@@ -54,6 +54,8 @@ const newRequestId = (idempotencyKey?: string) =>
 const actorOf = callerActor;
 
 type Row = RequestRow;
+/** Who a later step will ask, or the error looking them up ended in. */
+type StepTargets = { targets: string[] } | { failed: unknown };
 
 export function createRequestService(deps: RequestServiceDeps) {
   const { database, store, audit, events, metrics } = deps;
@@ -292,7 +294,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     // Group membership is a Slack lookup: done before any row lock is taken.
     const groups = await groupsFor(before.request, input, deps.groupMembers);
     // So are the people each later step will ask, should this decision complete the step before it.
-    const laterTargets = input.decision === 'approve' ? await laterStepTargets(before.request) : new Map<number, string[]>();
+    const laterTargets = input.decision === 'approve' ? await laterStepTargets(before.request) : new Map<number, StepTargets>();
 
     let changed = false;
     const outcome = await db.transaction(async (tx): Promise<DecisionOutcome> => {
@@ -340,9 +342,12 @@ export function createRequestService(deps: RequestServiceDeps) {
       const updated = toChangeRequest(latest, decided);
       await events.changed(tx, updated);
       if (reached !== undefined) {
-        // Looked up before the lock for every later step; one is missing only if the policy snapshot changed under us, which it cannot.
-        const targets = laterTargets.get(reached);
-        if (!targets) throw new Error(`request ${row.id}: no approvers looked up for step ${reached + 1}`);
+        // Looked up before the lock for every later step (reviews only grow, so the step reached is among them).
+        // A lookup that failed matters now: thrown, so the decision is not recorded and can be tried again.
+        const looked = laterTargets.get(reached);
+        if (!looked) throw new Error(`request ${row.id}: no approvers looked up for step ${reached + 1}`);
+        if ('failed' in looked) throw looked.failed;
+        const targets = looked.targets;
         await audit.append(tx, [
           {
             actor: 'keyturn',
@@ -376,11 +381,19 @@ export function createRequestService(deps: RequestServiceDeps) {
     return (await expandToUsers(approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
   }
 
-  /** Who each step after the current one will ask (by step index): none for a request without steps. */
-  async function laterStepTargets(request: ChangeRequest): Promise<Map<number, string[]>> {
+  /**
+   * Who each step after the current one will ask (by step index), or why that could not be looked up; none
+   * for a request without steps. A failed lookup is kept, not thrown: it matters only if that step is reached.
+   */
+  async function laterStepTargets(request: ChangeRequest): Promise<Map<number, StepTargets>> {
     const later = stepStandings(request).filter((s) => s.state === 'waiting');
-    const targets = await Promise.all(later.map((s) => approverTargets(request.policy, s.approvers, request.requesterUserId)));
-    return new Map(later.map((s, i) => [s.index, targets[i]]));
+    const settled = await Promise.allSettled(later.map((s) => approverTargets(request.policy, s.approvers, request.requesterUserId)));
+    return new Map(
+      later.map((s, i) => {
+        const result = settled[i];
+        return [s.index, result.status === 'fulfilled' ? { targets: result.value } : { failed: result.reason as unknown }];
+      }),
+    );
   }
 
   return { problemsWith, operationFor, create, decide, refusal, get };

@@ -30,8 +30,8 @@ let d: TestDomain;
 let clock: number;
 const now = () => new Date(clock);
 
-const services = () =>
-  requestServices(d, { policy: POLICY, now, groupMembers: async (g) => GROUPS[g] ?? [], events: createSlackNotifier({ now }) });
+const services = (policy = POLICY, groupMembers = async (g: string): Promise<readonly string[]> => GROUPS[g] ?? []) =>
+  requestServices(d, { policy, now, groupMembers, events: createSlackNotifier({ now }) });
 type Requests = ReturnType<typeof services>['requests'];
 
 const alice = { kind: 'slack' as const, userId: 'U0ALICE', teamId: 'T1' };
@@ -191,5 +191,51 @@ describe('a request approved in two steps', () => {
     expect(ops.kind === 'recorded' && ops.request.status).toBe('applied');
     expect(await reviewsOf(r.id)).toEqual([{ reviewer: 'U0OPS', decision: 'approve', step: 0 }]);
     expect(await auditOf(r.id)).not.toContain('request.step_reached');
+  });
+
+  it("a Slack lookup of the next step's group that fails does not block approvals that leave the step open; the one that completes it is not recorded", async () => {
+    const policy = parsePolicy(`
+environments:
+  prod: { approvers: [U0OPS], required_approvals: 1 }
+rules:
+  - environment: prod
+    keys: "PAYMENTS_*"
+    steps:
+      - { name: team lead, approvers: [U0LEO, U0LIA], required_approvals: 2 }
+      - { name: security, approvers: [S0SECURITY], required_approvals: 1 }
+`);
+    let slackDown = false;
+    const groupMembers = async (g: string) => {
+      if (slackDown) throw new Error('Could not look up the members of user group S0SECURITY in Slack (ratelimited)');
+      return GROUPS[g] ?? [];
+    };
+    const { requests } = services(policy, groupMembers);
+    const r = await ask(requests);
+    slackDown = true;
+    expect((await click(requests, r.id, 'U0LEO')).kind).toBe('recorded');
+    await expect(click(requests, r.id, 'U0LIA')).rejects.toThrow(/ratelimited/);
+    expect(await reviewsOf(r.id)).toEqual([{ reviewer: 'U0LEO', decision: 'approve', step: 0 }]);
+    slackDown = false;
+    expect((await click(requests, r.id, 'U0LIA')).kind).toBe('recorded');
+    expect((await posts()).filter((p) => /^post U0S(AM|UE):/.test(p))).toHaveLength(2);
+  });
+
+  it('refuses a request whose requester is needed to fill a step, naming the step', async () => {
+    const policy = parsePolicy(`
+environments:
+  prod: { approvers: [U0OPS], required_approvals: 1 }
+rules:
+  - environment: prod
+    keys: "PAYMENTS_*"
+    steps:
+      - { name: team lead, approvers: [U0LEO], required_approvals: 1 }
+      - { name: security, approvers: [U0ALICE, U0SAM], required_approvals: 2 }
+`);
+    const { requests } = services(policy);
+    await d.put('prod', 'PAYMENTS_KEY', 'old');
+    const problems = await requests.problemsWith({ environment: 'prod', key: 'PAYMENTS_KEY', operation: 'update', value: Buffer.from('new'), reason: 'rotate', requester: alice });
+    expect(problems.environment).toBe(
+      'You are one of the approvers of step "security" for prod, and the others cannot reach the 2 approvals it needs; ask someone else to request it, or an admin to add approvers.',
+    );
   });
 });
