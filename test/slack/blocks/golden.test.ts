@@ -106,6 +106,12 @@ describe('golden: a request approved in steps', () => {
   it.each(Object.entries(STEPPED))('approval message: %s', async (name, r) => {
     await golden(`approval-message.${name}`, renderApprovalMessage(r, { now: NOW }));
   });
+  it('App Home: waiting on you at step 2, and your own request at step 1', async () => {
+    await golden('app-home.steps', renderAppHome({ awaiting: [STEPPED['steps-second-step']], mine: [STEPPED['steps-first-step']], rotations: [] }));
+  });
+  it('/secret status', async () => {
+    await golden('answer.request-status.steps', renderRequestStatus(STEPPED['steps-second-step'], { now: NOW }));
+  });
   it('requester waiting', async () => {
     await golden('requester-waiting.steps', renderRequesterWaiting(STEPPED['steps-first-step']));
   });
