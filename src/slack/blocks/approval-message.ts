@@ -1,6 +1,6 @@
 import type { ActionsBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { RequestStatus } from '../../db/schema/index.js';
-import { type StepStanding, approvalsOf, currentStep, hasSteps, stepLabel, stepStandings } from '../../domain/requests/quorum.js';
+import { type StepStanding, approvalsOf, currentStep, hasSteps, standingText as standingOf, stepLabel, stepStandings } from '../../domain/requests/quorum.js';
 import type { ChangeRequest, Review } from '../../domain/requests/request-types.js';
 import {
   LIMITS,
@@ -41,14 +41,13 @@ const OUTCOME_MAX = 1000;
 
 const STEP_APPROVERS_SHOWN = 10;
 
-/** "step 2 of 2 (security)", the name escaped: it is the policy's text. */
-export const stepText = (r: ChangeRequest, step: Pick<StepStanding, 'index' | 'name'>) =>
-  stepLabel(r, { index: step.index, name: escapeMrkdwn(step.name) });
+/** "step 2 of 2 (security)", escaped: the name is the policy's text. */
+export const stepText = (r: ChangeRequest, step: Pick<StepStanding, 'index' | 'name'>) => escapeMrkdwn(stepLabel(r, step));
 
-/** "step 2 of 2 (security): 0 of 1", where a pending request in steps stands; undefined without steps. */
+/** "step 2 of 2 (security): 0 of 1", escaped, where a pending request in steps stands; undefined without steps. */
 export function standingText(r: ChangeRequest): string | undefined {
-  const step = hasSteps(r) ? currentStep(r) : undefined;
-  return step && `${stepText(r, step)}: ${step.approvals} of ${step.requiredApprovals}`;
+  const standing = standingOf(r);
+  return standing && escapeMrkdwn(standing);
 }
 
 /** One line per step: its name, approvers and count, and whether it is done, asked now or still to come. */
