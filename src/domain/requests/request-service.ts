@@ -54,6 +54,10 @@ const newRequestId = (idempotencyKey?: string) =>
 const actorOf = callerActor;
 
 type Row = RequestRow;
+
+/** A decision's audit detail: its comment, and the step (from 1) it counted in for a request with steps. */
+const detailOf = (comment: string | null, step: number | undefined) =>
+  comment || step !== undefined ? { ...(comment ? { comment } : {}), ...(step !== undefined ? { step } : {}) } : null;
 /** Who a later step will ask, or the error looking them up ended in. */
 type StepTargets = { targets: string[] } | { failed: unknown };
 
@@ -326,7 +330,7 @@ export function createRequestService(deps: RequestServiceDeps) {
           environment: row.environment,
           key: row.key,
           requestId: row.id,
-          detail: comment || row.policy.steps?.length ? { ...(comment ? { comment } : {}), ...(row.policy.steps?.length ? { step: step + 1 } : {}) } : null,
+          detail: detailOf(comment, row.policy.steps?.length ? step + 1 : undefined),
         },
       ]);
       let latest: Row = row;
