@@ -113,6 +113,14 @@ describe('a request approved in two steps', () => {
     ]);
     expect((await d.store.head('prod', 'PAYMENTS_KEY')).version).toBe(2);
     expect(await auditOf(r.id)).toEqual(['request.created', 'request.approval', 'request.step_reached', 'request.approval', 'secret.updated', 'request.applied']);
+    const details = await d.database.rows<{ action: string; detail: unknown }>(
+      sql`select action, detail from audit_entries where request_id = ${r.id} and action in ('request.approval', 'request.step_reached') order by seq`,
+    );
+    expect(details).toEqual([
+      { action: 'request.approval', detail: { step: 1 } },
+      { action: 'request.step_reached', detail: { step: 2, name: 'security' } },
+      { action: 'request.approval', detail: { step: 2 } },
+    ]);
     expect((await d.audit.verify()).ok).toBe(true);
     // No message anywhere carries the value.
     for (const m of await outbox()) expect(m).not.toMatch(/\bnew\b|\bold\b/);
