@@ -37,6 +37,8 @@ export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void 
       if (!step) return;
       const message = renderApprovalMessage(r, { now: now() });
       for (const target of targets) await enqueuePost(tx, { target, key: stepKey(r.id, step.index, target), payload: message });
+      // The requester's "waiting" DM says which step is asked now: redrawn to the new one.
+      if (r.requesterUserId) await enqueueUpdate(tx, { key: `request:${r.id}:requester`, payload: renderRequesterWaiting(r), now: now() });
     },
     async reminded(tx: Queryable, r: ChangeRequest, approvers: readonly string[]) {
       const stamp = now().toISOString();

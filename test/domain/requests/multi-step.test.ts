@@ -92,8 +92,10 @@ describe('a request approved in two steps', () => {
     expect(await reviewsOf(r.id)).toEqual([{ reviewer: 'U0LEO', decision: 'approve', step: 0 }]);
     const afterLeo = (await outbox()).slice(sentBefore);
     expect(afterLeo.filter((m) => m.startsWith('post')).map((p) => p.split(':')[0])).toEqual(['post U0SAM', 'post U0SUE', 'post U0BEA']);
-    expect(afterLeo.filter((m) => m.startsWith('update')).map((p) => p.split(':')[0])).toEqual(['update U0LEO', 'update U0LIA', 'update U0BEA']);
-    expect(afterLeo.at(-1)).toContain('waiting for approval at step 2 of 2 (security): 0 of 1');
+    // Step 1's copies are redrawn, and so is Alice's "waiting" DM, to say security is asked now.
+    expect(afterLeo.filter((m) => m.startsWith('update')).map((p) => p.split(':')[0])).toEqual(['update U0LEO', 'update U0LIA', 'update U0BEA', 'update U0ALICE']);
+    expect(afterLeo.filter((m) => m.startsWith('post')).at(-1)).toContain('waiting for approval at step 2 of 2 (security): 0 of 1');
+    expect(afterLeo.at(-1)).toContain('Now: step 2 of 2 (security).');
 
     // Lia, a lead, is too late: step 1 is done and she is not in security.
     const lia = await click(requests, r.id, 'U0LIA');
