@@ -28,6 +28,20 @@ export interface RollbackDeps {
   store: Pick<SecretStore, 'head' | 'earlierVersion'>;
   problemsWith: ProblemsWith;
   create(input: NewRequestInput): Promise<ChangeRequest>;
+  /** Approvals the policy needs for the key; undefined when the environment is unknown. */
+  requiredApprovals?(environment: string, key: string): number | undefined;
+}
+
+/** What a rollback would ask for, before it is asked (the Slack modal shows it). No value is opened. */
+export interface RollbackPreview {
+  environment: string;
+  key: string;
+  toVersion: number;
+  /** The version it is based on (the current one) and the version it would write. */
+  fromVersion: number;
+  asVersion: number;
+  operation: SecretOperation;
+  requiredApprovals: number | null;
 }
 
 /**
@@ -60,6 +74,21 @@ export function createRollback(deps: RollbackDeps) {
       operation = head.live ? 'update' : 'create';
     }
     return { operation, earlier, head };
+  }
+
+  /** What rolling back to `toVersion` would ask for; an invalid-input error when it makes no sense. */
+  async function previewRollback(input: Pick<RollbackInput, 'environment' | 'key' | 'toVersion' | 'requester'>): Promise<RollbackPreview> {
+    await enforce(input.requester, { action: 'request', environment: input.environment });
+    const { operation, head } = await plan(input);
+    return {
+      environment: input.environment,
+      key: input.key,
+      toVersion: input.toVersion,
+      fromVersion: head.version,
+      asVersion: head.version + 1,
+      operation,
+      requiredApprovals: deps.requiredApprovals?.(input.environment, input.key) ?? null,
+    };
   }
 
   /**
@@ -105,5 +134,5 @@ export function createRollback(deps: RollbackDeps) {
     }
   }
 
-  return { rollback, rollbackProblems };
+  return { rollback, rollbackProblems, previewRollback };
 }

@@ -358,9 +358,14 @@ export function createRequestService(deps: RequestServiceDeps) {
     return (await expandToUsers(snapshot.approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
   }
 
-  const { rollback, rollbackProblems } = createRollback({ store, problemsWith, create });
+  const { rollback, rollbackProblems, previewRollback } = createRollback({
+    store,
+    problemsWith,
+    create,
+    requiredApprovals: (environment, key) => deps.policyFor(environment, key)?.requiredApprovals,
+  });
 
-  return { problemsWith, operationFor, create, rollback, rollbackProblems, decide, refusal, get };
+  return { problemsWith, operationFor, create, rollback, rollbackProblems, previewRollback, decide, refusal, get };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;
