@@ -30,6 +30,8 @@ export interface RollbackDeps {
   create(input: NewRequestInput): Promise<ChangeRequest>;
   /** Approvals the policy needs for the key; undefined when the environment is unknown. */
   requiredApprovals?(environment: string, key: string): number | undefined;
+  /** The request a submission with this idempotency key already created, if it did. */
+  replayed?(idempotencyKey: string): Promise<ChangeRequest | undefined>;
 }
 
 /** What a rollback would ask for, before it is asked (the Slack modal shows it). No value is opened. */
@@ -80,6 +82,9 @@ export function createRollback(deps: RollbackDeps) {
   async function previewRollback(input: Pick<RollbackInput, 'environment' | 'key' | 'toVersion' | 'requester'>): Promise<RollbackPreview> {
     await enforce(input.requester, { action: 'request', environment: input.environment });
     const { operation, head } = await plan(input);
+    // An environment the policy does not name, or nobody left to approve: said now, not after the form.
+    const p = await deps.problemsWith({ environment: input.environment, key: input.key, operation, reason: 'preview', requester: input.requester }, { rateLimit: false });
+    if (p.environment) throw invalidInput(p.environment);
     return {
       environment: input.environment,
       key: input.key,
@@ -116,6 +121,9 @@ export function createRollback(deps: RollbackDeps) {
   /** Asks to restore version N's value as a new version; refused (invalid input, nothing created) when that makes no sense. */
   async function rollback(input: RollbackInput): Promise<ChangeRequest> {
     await enforce(input.requester, { action: 'request', environment: input.environment });
+    // A replayed submission: the request it created is the answer, even though the secret has moved on since.
+    const replayed = input.idempotencyKey ? await deps.replayed?.(input.idempotencyKey) : undefined;
+    if (replayed) return replayed;
     const { operation, earlier } = await plan(input);
     const value = operation === 'delete' ? null : await earlier.open();
     try {

@@ -363,6 +363,10 @@ export function createRequestService(deps: RequestServiceDeps) {
     problemsWith,
     create,
     requiredApprovals: (environment, key) => deps.policyFor(environment, key)?.requiredApprovals,
+    replayed: async (idempotencyKey) => {
+      const id = newRequestId(idempotencyKey);
+      return (await load(id)) ? find(id) : undefined;
+    },
   });
 
   return { problemsWith, operationFor, create, rollback, rollbackProblems, previewRollback, decide, refusal, get };

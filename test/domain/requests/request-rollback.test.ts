@@ -108,4 +108,37 @@ describe('rolling a secret back through approval', () => {
     expect(await requests.rollbackProblems({ ...base, reason: '' })).toEqual({ reason: 'Say why this change is needed.' });
     expect(await requests.rollbackProblems({ ...base, toVersion: 2 })).toEqual({ version: expect.stringMatching(/is at version 2 already/) });
   });
+
+  it('a replayed submission (the same idempotency key) finds the request it created, even once applied', async () => {
+    const { requests } = services();
+    await d.put('dev', 'REPLAYED', 'a');
+    await d.put('dev', 'REPLAYED', 'b');
+    const ask = { environment: 'dev', key: 'REPLAYED', toVersion: 1, reason: 'undo', requester: alice, idempotencyKey: 'inbox-row-1' };
+    const first = await requests.rollback(ask);
+    expect(first).toMatchObject({ status: 'applied', appliedVersion: 3 });
+    const again = await requests.rollback(ask);
+    expect(again.id).toBe(first.id);
+    expect((await d.store.head('dev', 'REPLAYED')).version).toBe(3);
+  });
+
+  it('previews what it would ask for, without opening any value', async () => {
+    const { requests } = services();
+    await d.put('prod', 'PREVIEWED', 'x');
+    await d.put('prod', 'PREVIEWED', 'y');
+    expect(await requests.previewRollback({ environment: 'prod', key: 'PREVIEWED', toVersion: 1, requester: alice })).toEqual({
+      environment: 'prod',
+      key: 'PREVIEWED',
+      toVersion: 1,
+      fromVersion: 2,
+      asVersion: 3,
+      operation: 'update',
+      requiredApprovals: 2,
+    });
+    const bob = { kind: 'slack' as const, userId: 'U0BOB', teamId: 'T1' };
+    // Bob is an approver: with him out, Carol alone cannot reach 2 approvals.
+    await expect(requests.previewRollback({ environment: 'prod', key: 'PREVIEWED', toVersion: 1, requester: bob })).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: expect.stringMatching(/^You are one of the approvers for prod/),
+    });
+  });
 });
