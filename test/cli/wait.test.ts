@@ -79,16 +79,18 @@ describe('keyturn ... --wait', () => {
   });
 
   it('exits 5 on a conflict: the secret moved on while the rollback waited', async () => {
-    const run = cli(['rollback', 'prod', 'PAYMENTS_KEY', '--to', '2', '--reason', 'conflicting rollback', '--wait', '--json']);
+    for (const v of ['c_one', 'c_two']) await sc.server.seed('prod', 'CONFLICT_KEY', v);
+    const run = cli(['rollback', 'prod', 'CONFLICT_KEY', '--to', '1', '--reason', 'conflicting rollback', '--wait', '--json']);
     const id = await opened('conflicting rollback');
-    await sc.server.seed('prod', 'PAYMENTS_KEY', 'pk_meanwhile');
+    await sc.server.seed('prod', 'CONFLICT_KEY', 'c_meanwhile');
     await decide(id, 'U0BOB');
     await decide(id, 'U0CAROL');
     const r = await run;
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(new RegExp(`keyturn: ${id} not applied \\(conflict\\): prod/PAYMENTS_KEY changed since`));
+    expect(r.stderr).toMatch(new RegExp(`keyturn: ${id} not applied \\(conflict\\): prod/CONFLICT_KEY changed since`));
     // --json with --wait: the final state on stdout, once.
-    expect(JSON.parse(r.stdout)).toMatchObject({ id, status: 'conflict', rollbackTo: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ id, status: 'conflict', rollbackTo: 1 });
+    expect((await cli(['status', id])).stdout).toMatch(new RegExp(`^request ${id}: roll back \\(update\\) prod/CONFLICT_KEY to version 1 — conflict, 2 of 2 approvals\n`));
   });
 
   it('exits 6 when the timeout runs out first; the request stays pending and the message says how to check it', async () => {
