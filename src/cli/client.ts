@@ -85,7 +85,9 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
     } catch {
       // Not keyturn's JSON: something else answers at KEYTURN_URL.
     }
-    return failure(`unexpected answer from ${url}: HTTP ${res.status} (is KEYTURN_URL a keyturn server?)`);
+    const message = `unexpected answer from ${url}: HTTP ${res.status} (is KEYTURN_URL a keyturn server?)`;
+    // A proxy in front of keyturn while it restarts: worth retrying for a command that waits.
+    return res.status >= 502 && res.status <= 504 ? new Unreachable(message) : failure(message);
   }
 
   async function json<T>(res: Response): Promise<T> {
