@@ -1,4 +1,4 @@
-import { failure, usageError } from './errors.js';
+import { CliError, failure, usageError } from './errors.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 const TIMEOUT_MS = 30_000;
@@ -15,9 +15,19 @@ export class ApiError extends Error {
   }
 }
 
+/** The server could not be reached, or did not answer in time: worth retrying for a command that waits. */
+export class Unreachable extends CliError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'Unreachable';
+  }
+}
+
 export interface ApiClient {
   url: string;
   get<T>(path: string): Promise<T>;
+  /** A GET that may take up to `timeoutMs` (a long-poll). */
+  getWithin<T>(path: string, timeoutMs: number): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
   delete<T>(path: string): Promise<T>;
   /** The raw body of a streamed response (NDJSON); no timeout, the stream may be long. */
@@ -44,7 +54,8 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
   }
   const token = env.KEYTURN_TOKEN?.trim();
 
-  async function send(method: string, path: string, body?: unknown, timeout = true): Promise<Response> {
+  async function send(method: string, path: string, body?: unknown, timeout: boolean | number = true): Promise<Response> {
+    const ms = typeof timeout === 'number' ? timeout : TIMEOUT_MS;
     if (!token) throw usageError('KEYTURN_TOKEN is not set: export the API token the CLI should use');
     let res: Response;
     try {
@@ -56,11 +67,11 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: timeout ? AbortSignal.timeout(TIMEOUT_MS) : undefined,
+        signal: timeout ? AbortSignal.timeout(ms) : undefined,
       });
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw failure(`keyturn at ${url} did not answer within ${TIMEOUT_MS / 1000}s`);
-      throw failure(`cannot reach keyturn at ${url} (is it running? set KEYTURN_URL)`);
+      if ((err as Error).name === 'TimeoutError') throw new Unreachable(`keyturn at ${url} did not answer within ${Math.round(ms / 1000)}s`);
+      throw new Unreachable(`cannot reach keyturn at ${url} (is it running? set KEYTURN_URL)`);
     }
     if (!res.ok) throw await errorOf(res);
     return res;
@@ -74,14 +85,17 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
     } catch {
       // Not keyturn's JSON: something else answers at KEYTURN_URL.
     }
-    return failure(`unexpected answer from ${url}: HTTP ${res.status} (is KEYTURN_URL a keyturn server?)`);
+    const message = `unexpected answer from ${url}: HTTP ${res.status} (is KEYTURN_URL a keyturn server?)`;
+    // A proxy in front of keyturn while it restarts: worth retrying for a command that waits.
+    return res.status >= 502 && res.status <= 504 ? new Unreachable(message) : failure(message);
   }
 
   async function json<T>(res: Response): Promise<T> {
     try {
       return (await res.json()) as T;
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw failure(`keyturn at ${url} did not answer within ${TIMEOUT_MS / 1000}s`);
+      if ((err as Error).name === 'TimeoutError') throw new Unreachable(`keyturn at ${url} did not answer within ${TIMEOUT_MS / 1000}s`);
+      if ((err as Error).name !== 'SyntaxError') throw new Unreachable(`keyturn at ${url} stopped answering mid-reply`);
       throw failure(`unexpected answer from ${url}: the response is not JSON (is KEYTURN_URL a keyturn server?)`);
     }
   }
@@ -89,6 +103,7 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
   return {
     url,
     get: async (path) => json(await send('GET', path)),
+    getWithin: async (path, timeoutMs) => json(await send('GET', path, undefined, timeoutMs)),
     post: async (path, body) => json(await send('POST', path, body)),
     delete: async (path) => json(await send('DELETE', path)),
     async stream(path) {

@@ -2,6 +2,7 @@ import { clientFromEnv, pathOf } from '../client.js';
 import { type Command, parse } from '../command.js';
 import { formatJson, formatTable, shortTime, write } from '../output.js';
 import { approvalsOf } from '../../domain/requests/quorum.js';
+import { WAIT_HELP, WAIT_OPTIONS, waitForDecision, waitTimeout } from '../wait.js';
 
 interface RequestReply {
   id: string;
@@ -11,6 +12,7 @@ interface RequestReply {
   operation: string;
   baseVersion: number;
   appliedVersion: number | null;
+  rollbackTo?: number | null;
   diff: { oldLength: number | null; newLength: number | null; oldFingerprint: string | null; newFingerprint: string | null };
   requester: string;
   reason: string;
@@ -36,21 +38,29 @@ const stepState = (state: 'done' | 'current' | 'waiting', status: string) =>
   state === 'done' ? 'done' : status !== 'pending' ? (state === 'current' ? 'stopped here' : 'not reached') : state === 'current' ? 'current' : 'waiting';
 
 export const status: Command = {
-  synopsis: 'status ID [--json]',
+  synopsis: 'status ID [--json] [--wait [--timeout D]]',
   summary: 'Where a change request stands: state, approval steps, safe diff, decisions (never the value)',
   details: `options:
-  --json  print the request as JSON`,
+  --json            print the request as JSON
+${WAIT_HELP}`,
   async run(args) {
-    const { values, positionals: [id] } = parse(status, args, { json: { type: 'boolean' } }, ['ID']);
+    const { values, positionals: [id] } = parse(status, args, { json: { type: 'boolean' }, ...WAIT_OPTIONS }, ['ID']);
+    const timeoutMs = waitTimeout(values);
+    if (values.wait) {
+      // A pipeline that lost its first wait (or asked from Slack) picks the request up by its id.
+      const waited = await waitForDecision(id, { client: clientFromEnv(), timeoutMs });
+      if (values.json && waited.request) await write(formatJson(waited.request));
+      return waited.code;
+    }
     const r = await clientFromEnv().get<RequestReply>(`/v1/requests/${pathOf(id)}`);
-    if (values.json) return write(formatJson(r));
+    if (values.json) return void (await write(formatJson(r)));
     const approvals = approvalsOf(r);
     const state = r.status === 'applied' && r.appliedVersion !== null ? `applied as version ${r.appliedVersion}` : r.status;
     const steps = r.steps && (r.steps.length > 1 || r.steps.some((s) => s.name)) ? r.steps : undefined;
     const now = steps?.find((s) => s.number === r.currentStep);
     const where = now ? `, at step ${now.number} of ${steps!.length} (${now.name}): ${now.approvals} of ${now.requiredApprovals}` : '';
     const lines = [
-      `request ${r.id}: ${r.operation} ${r.environment}/${r.key} — ${state}, ${approvals} of ${r.requiredApprovals} approvals${where}`,
+      `request ${r.id}: ${r.rollbackTo ? `roll back (${r.operation}) ${r.environment}/${r.key} to version ${r.rollbackTo}` : `${r.operation} ${r.environment}/${r.key}`} — ${state}, ${approvals} of ${r.requiredApprovals} approvals${where}`,
       `requested by ${r.requester} at ${shortTime(r.createdAt)}; ${r.closedAt ? `closed ${shortTime(r.closedAt)}` : `expires ${shortTime(r.expiresAt)}`}`,
       `change: v${r.baseVersion} → v${r.baseVersion + 1}, length ${len(r.diff.oldLength)} → ${len(r.diff.newLength)}, fingerprint ${fp(r.diff.oldFingerprint)} → ${fp(r.diff.newFingerprint)}`,
       `reason: ${r.reason}`,
