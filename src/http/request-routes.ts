@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SECRET_OPERATIONS } from '../db/schema/index.js';
 import type { RequestService } from '../domain/requests/request-service.js';
 import type { ChangeRequest } from '../domain/requests/request-types.js';
+import { currentStep, stepStandings } from '../domain/requests/quorum.js';
 import type { IncomingMessage } from 'node:http';
 import { type Caller, tokenCaller, tokenMay } from '../domain/access/permissions.js';
 import { SECOND, SHORT_DURATION_RULE, parseShortDuration } from '../duration.js';
@@ -17,6 +18,12 @@ const newRequestBody = z.object({
   value: z.string().optional(),
   reason: z.string(),
 });
+
+/** The step (from 1) a pending request waits on; null once it is closed. */
+function currentStepNumber(r: ChangeRequest): number | null {
+  const step = r.status === 'pending' ? currentStep(r) : undefined;
+  return step ? step.index + 1 : null;
+}
 
 const rollbackBody = z.object({
   environment: z.string(),
@@ -55,7 +62,10 @@ export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
   reason: r.reason,
   requiredApprovals: r.policy.requiredApprovals,
   approvers: r.policy.approvers,
-  reviews: r.reviews.map((v) => ({ reviewer: v.reviewer, decision: v.decision, comment: v.comment, at: v.createdAt.toISOString() })),
+  // In order; a request without `steps:` in its policy is one unnamed step. Numbers count from 1.
+  steps: stepStandings(r).map((s) => ({ number: s.index + 1, name: s.name, approvers: s.approvers, requiredApprovals: s.requiredApprovals, approvals: s.approvals, state: s.state })),
+  currentStep: currentStepNumber(r),
+  reviews: r.reviews.map((v) => ({ reviewer: v.reviewer, decision: v.decision, step: v.step + 1, comment: v.comment, at: v.createdAt.toISOString() })),
   outcome: r.outcome,
   createdAt: r.createdAt.toISOString(),
   expiresAt: r.expiresAt.toISOString(),

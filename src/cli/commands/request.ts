@@ -62,7 +62,9 @@ export async function reportRequest(
   if (!opts.json || !opts.wait) {
     if (opts.json) await write(formatJson(r));
     else {
-      const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}` : '';
+      const steps = Array.isArray(r.steps) && r.steps.length > 1 ? (r.steps as { name: string }[]) : undefined;
+      const inSteps = steps ? ` in ${steps.length} steps (${steps.map((s) => s.name.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ')).join(', then ')})` : '';
+      const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}${inSteps}` : '';
       await write(`request ${r.id ?? '?'} (${what}): ${r.status ?? 'submitted'}${needs}\n`);
     }
   }

@@ -18,7 +18,10 @@ interface RequestReply {
   reason: string;
   requiredApprovals: number;
   approvers: string[];
-  reviews: { reviewer: string; decision: string; comment: string | null; at: string }[];
+  /** Absent from servers older than multi-step approvals. */
+  steps?: { number: number; name: string; approvers: string[]; requiredApprovals: number; approvals: number; state: 'done' | 'current' | 'waiting' }[];
+  currentStep?: number | null;
+  reviews: { reviewer: string; decision: string; step?: number; comment: string | null; at: string }[];
   outcome: string | null;
   createdAt: string;
   expiresAt: string;
@@ -30,9 +33,13 @@ const inert = (text: string) => text.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ');
 const fp = (f: string | null) => (f ? f.slice(0, 8) : '-');
 const len = (n: number | null) => (n === null ? '-' : String(n));
 
+/** A step's state in words; a closed request's unfinished steps were never completed. */
+const stepState = (state: 'done' | 'current' | 'waiting', status: string) =>
+  state === 'done' ? 'done' : status !== 'pending' ? (state === 'current' ? 'stopped here' : 'not reached') : state === 'current' ? 'current' : 'waiting';
+
 export const status: Command = {
   synopsis: 'status ID [--json] [--wait [--timeout D]]',
-  summary: 'Where a change request stands: state, safe diff, decisions (never the value)',
+  summary: 'Where a change request stands: state, approval steps, safe diff, decisions (never the value)',
   details: `options:
   --json            print the request as JSON
 ${WAIT_HELP}`,
@@ -49,17 +56,23 @@ ${WAIT_HELP}`,
     if (values.json) return void (await write(formatJson(r)));
     const approvals = approvalsOf(r);
     const state = r.status === 'applied' && r.appliedVersion !== null ? `applied as version ${r.appliedVersion}` : r.status;
+    const steps = r.steps && (r.steps.length > 1 || r.steps.some((s) => s.name)) ? r.steps : undefined;
+    const now = steps?.find((s) => s.number === r.currentStep);
+    const where = now ? `, at step ${now.number} of ${steps!.length} (${now.name}): ${now.approvals} of ${now.requiredApprovals}` : '';
     const lines = [
-      `request ${r.id}: ${r.rollbackTo ? `roll back (${r.operation}) ${r.environment}/${r.key} to version ${r.rollbackTo}` : `${r.operation} ${r.environment}/${r.key}`} — ${state}, ${approvals} of ${r.requiredApprovals} approvals`,
+      `request ${r.id}: ${r.rollbackTo ? `roll back (${r.operation}) ${r.environment}/${r.key} to version ${r.rollbackTo}` : `${r.operation} ${r.environment}/${r.key}`} — ${state}, ${approvals} of ${r.requiredApprovals} approvals${where}`,
       `requested by ${r.requester} at ${shortTime(r.createdAt)}; ${r.closedAt ? `closed ${shortTime(r.closedAt)}` : `expires ${shortTime(r.expiresAt)}`}`,
       `change: v${r.baseVersion} → v${r.baseVersion + 1}, length ${len(r.diff.oldLength)} → ${len(r.diff.newLength)}, fingerprint ${fp(r.diff.oldFingerprint)} → ${fp(r.diff.newFingerprint)}`,
       `reason: ${r.reason}`,
-      `approvers: ${r.approvers.join(', ') || 'none needed'}`,
+      steps ? 'steps, in order:' : `approvers: ${r.approvers.join(', ') || 'none needed'}`,
+      ...(steps ?? []).map((s) => `  ${s.number}. ${s.name}: ${s.approvals} of ${s.requiredApprovals} — ${stepState(s.state, r.status)}; approvers: ${s.approvers.join(', ')}`),
     ];
     if (r.outcome) lines.push(`outcome: ${r.outcome}`);
     let out = lines.map(inert).join('\n') + '\n';
     if (r.reviews.length) {
-      out += '\n' + formatTable(['REVIEWER', 'DECISION', 'WHEN', 'COMMENT'], r.reviews.map((v) => [v.reviewer, v.decision, shortTime(v.at), v.comment ?? '']));
+      out += steps
+        ? '\n' + formatTable(['REVIEWER', 'DECISION', 'STEP', 'WHEN', 'COMMENT'], r.reviews.map((v) => [v.reviewer, v.decision, String(v.step ?? 1), shortTime(v.at), v.comment ?? '']))
+        : '\n' + formatTable(['REVIEWER', 'DECISION', 'WHEN', 'COMMENT'], r.reviews.map((v) => [v.reviewer, v.decision, shortTime(v.at), v.comment ?? '']));
     }
     await write(out);
   },

@@ -37,11 +37,21 @@ export function checkPolicy(policy: Policy): Finding[] {
         add(['rules', i, 'steps'], 'replaces approvers and required_approvals: give a rule one or the other, not both');
       }
       rule.steps.forEach((step, j) => {
-        const quorum = quorumProblem(step.approvers, step.required_approvals);
+        const quorum = step.required_approvals === 0 ? STEP_WITHOUT_APPROVAL : quorumProblem(step.approvers, step.required_approvals);
         if (quorum) add(['rules', i, 'steps', j, 'required_approvals'], quorum);
         const first = rule.steps!.findIndex((s) => s.name === step.name);
         if (first < j) add(['rules', i, 'steps', j, 'name'], `repeats the name of step ${first + 1}: give each step its own name`);
       });
+      // One person counts in one step only: people named in several steps cannot fill them all.
+      const everyone = rule.steps.flatMap((s) => s.approvers);
+      const needed = rule.steps.reduce((n, s) => n + s.required_approvals, 0);
+      const distinct = new Set(everyone).size;
+      if (!everyone.some(isGroupId) && distinct < needed && rule.steps.every((s) => !quorumProblem(s.approvers, s.required_approvals))) {
+        add(
+          ['rules', i, 'steps'],
+          `need ${needed} approvals in all but list ${distinct} distinct ${distinct === 1 ? 'person' : 'people'} and no user group, and one person counts in one step only, so no request could ever be approved: add approvers or lower required_approvals`,
+        );
+      }
     } else if (rule.approvers === undefined || rule.required_approvals === undefined) {
       add(['rules', i], 'needs approvers and required_approvals, or steps: [{ name, approvers, required_approvals }, …]');
     } else {
@@ -81,6 +91,8 @@ const repeats = (list: string, first: number) =>
  * The requester never counts and one person counts once, so a list of only users must hold at least as many
  * distinct people as the quorum. Groups are expanded at click time, so a list with a group is taken on trust.
  */
+const STEP_WITHOUT_APPROVAL = 'is 0, so the step would approve nothing: set it to 1 or more, or remove the step';
+
 function quorumProblem(approvers: readonly string[], required: number): string | undefined {
   if (required === 0) return undefined;
   if (approvers.length === 0) {

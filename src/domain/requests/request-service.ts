@@ -16,7 +16,7 @@ import { type SecretStore, operationProblem, sealedColumns } from '../secrets/se
 import { KEY_RULE, isGroupId, isValidKey } from '../vocabulary.js';
 import { expandToUsers } from '../people/membership.js';
 import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
-import { quorumMet } from './quorum.js';
+import { currentStep, quorumMet, stepStandings, stepsOf } from './quorum.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { createRollback } from './request-rollback.js';
 import { closeRequest } from './request-transitions.js';
@@ -55,6 +55,12 @@ const newRequestId = (idempotencyKey?: string) =>
 const actorOf = callerActor;
 
 type Row = RequestRow;
+
+/** A decision's audit detail: its comment, and the step (from 1) it counted in for a request with steps. */
+const detailOf = (comment: string | null, step: number | undefined) =>
+  comment || step !== undefined ? { ...(comment ? { comment } : {}), ...(step !== undefined ? { step } : {}) } : null;
+/** Who a later step will ask, or the error looking them up ended in. */
+type StepTargets = { targets: string[] } | { failed: unknown };
 
 export function createRequestService(deps: RequestServiceDeps) {
   const { database, store, audit, events, metrics } = deps;
@@ -148,10 +154,11 @@ export function createRequestService(deps: RequestServiceDeps) {
       return problems;
     }
     const person = input.requester && personOf(input.requester);
-    if (person && !policy.approvers.some(isGroupId)) {
-      const requesterId = person.userId;
-      const others = policy.approvers.filter((a) => a !== requesterId);
-      if (new Set(others).size < policy.requiredApprovals) {
+    const short = person && stepsOf({ policy }).find((s) => !s.approvers.some(isGroupId) && new Set(s.approvers.filter((a) => a !== person.userId)).size < s.requiredApprovals);
+    if (short) {
+      if (policy.steps?.length) {
+        problems.environment = `You are one of the approvers of step ${JSON.stringify(short.name)} for ${input.environment}, and the others cannot reach the ${short.requiredApprovals} approvals it needs; ask someone else to request it, or an admin to add approvers.`;
+      } else {
         problems.environment = `You are one of the approvers for ${input.environment}, and the others cannot reach the ${policy.requiredApprovals} approvals needed; ask someone else to request it, or an admin to add approvers.`;
       }
     }
@@ -211,6 +218,7 @@ export function createRequestService(deps: RequestServiceDeps) {
       approvers: policy.approvers,
       requiredApprovals: policy.requiredApprovals,
       approvalChannel: policy.approvalChannel ?? null,
+      ...(policy.steps?.length ? { steps: policy.steps.map((s) => ({ name: s.name, approvers: [...s.approvers], requiredApprovals: s.requiredApprovals })) } : {}),
       requestTtlMs: policy.requestTtlMs,
       matchedRule: policy.matchedRule ?? null,
       remindAfterMs: policy.remindAfterMs ?? null,
@@ -219,7 +227,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     };
     const requesterUserId = personOf(input.requester)?.userId ?? null;
     // Who to ask is settled before the transaction: expanding groups is a Slack lookup.
-    const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, requesterUserId) : [];
+    const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, currentStep({ policy: snapshot, reviews: [] })?.approvers ?? [], requesterUserId) : [];
     const actor = actorOf(input.requester);
     const created = now();
     const inserted = await db.transaction(async (tx) => {
@@ -297,6 +305,8 @@ export function createRequestService(deps: RequestServiceDeps) {
     if (!before) return { kind: 'refused', refusal: { code: 'no_such_request' } };
     // Group membership is a Slack lookup: done before any row lock is taken.
     const groups = await groupsFor(before.request, input, deps.groupMembers);
+    // So are the people each later step will ask, should this decision complete the step before it.
+    const laterTargets = input.decision === 'approve' ? await laterStepTargets(before.request) : new Map<number, StepTargets>();
 
     let changed = false;
     const outcome = await db.transaction(async (tx): Promise<DecisionOutcome> => {
@@ -313,9 +323,11 @@ export function createRequestService(deps: RequestServiceDeps) {
       if (refusal) return { kind: 'refused', refusal };
 
       const comment = input.comment?.trim().slice(0, REASON_MAX) || null;
+      // The decision counts in the step asked now (eligibility held the clicker to its approvers).
+      const step = currentStep(found.request)?.index ?? 0;
       const [review] = await tx
         .insert(reviews)
-        .values({ requestId: row.id, reviewer: input.userId, decision: input.decision, comment })
+        .values({ requestId: row.id, reviewer: input.userId, decision: input.decision, step, comment })
         .returning({ reviewer: reviews.reviewer, decision: reviews.decision, step: reviews.step, comment: reviews.comment, createdAt: reviews.createdAt });
       // The request after this decision, built here rather than read back: the row lock makes it exact.
       const decided = [...found.request.reviews, review];
@@ -326,17 +338,40 @@ export function createRequestService(deps: RequestServiceDeps) {
           environment: row.environment,
           key: row.key,
           requestId: row.id,
-          detail: comment ? { comment } : null,
+          detail: detailOf(comment, row.policy.steps?.length ? step + 1 : undefined),
         },
       ]);
       let latest: Row = row;
+      let reached: number | undefined;
       if (input.decision === 'deny') {
         latest = await close(tx, row, 'denied', `slack:${input.userId}`, comment ?? 'Denied without a reason.');
       } else if (quorumMet({ reviews: decided, policy: row.policy })) {
         latest = await apply(tx, row);
+      } else {
+        const next = currentStep({ reviews: decided, policy: row.policy })?.index;
+        if (next !== undefined && next !== step) reached = next;
       }
       const updated = toChangeRequest(latest, decided);
       await events.changed(tx, updated);
+      if (reached !== undefined) {
+        // Looked up before the lock for every later step (reviews only grow, so the step reached is among them).
+        // A lookup that failed matters now: thrown, so the decision is not recorded and can be tried again.
+        const looked = laterTargets.get(reached);
+        if (!looked) throw new Error(`request ${row.id}: no approvers looked up for step ${reached + 1}`);
+        if ('failed' in looked) throw looked.failed;
+        const targets = looked.targets;
+        await audit.append(tx, [
+          {
+            actor: 'keyturn',
+            action: 'request.step_reached',
+            environment: row.environment,
+            key: row.key,
+            requestId: row.id,
+            detail: { step: reached + 1, name: stepsOf(row)[reached].name },
+          },
+        ]);
+        await events.stepReached?.(tx, updated, targets);
+      }
       changed = true;
       return { kind: 'recorded', request: updated };
     });
@@ -352,10 +387,25 @@ export function createRequestService(deps: RequestServiceDeps) {
     return refusalFor(found.request, clicker, await groupsFor(found.request, clicker, deps.groupMembers));
   }
 
-  /** The approval channel, or every approver's user id with groups expanded, never the requester. */
-  async function approverTargets(snapshot: PolicySnapshot, requesterUserId: string | null): Promise<string[]> {
+  /** The approval channel, or each of `approvers`' user ids with groups expanded, never the requester. */
+  async function approverTargets(snapshot: PolicySnapshot, approvers: readonly string[], requesterUserId: string | null): Promise<string[]> {
     if (snapshot.approvalChannel) return [snapshot.approvalChannel];
-    return (await expandToUsers(snapshot.approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
+    return (await expandToUsers(approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
+  }
+
+  /**
+   * Who each step after the current one will ask (by step index), or why that could not be looked up; none
+   * for a request without steps. A failed lookup is kept, not thrown: it matters only if that step is reached.
+   */
+  async function laterStepTargets(request: ChangeRequest): Promise<Map<number, StepTargets>> {
+    const later = stepStandings(request).filter((s) => s.state === 'waiting');
+    const settled = await Promise.allSettled(later.map((s) => approverTargets(request.policy, s.approvers, request.requesterUserId)));
+    return new Map(
+      later.map((s, i) => {
+        const result = settled[i];
+        return [s.index, result.status === 'fulfilled' ? { targets: result.value } : { failed: result.reason as unknown }];
+      }),
+    );
   }
 
   const { rollback, rollbackProblems, previewRollback } = createRollback({

@@ -7,6 +7,7 @@ import { isChannelId } from '../vocabulary.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { expandToUsers } from '../people/membership.js';
 import { type RequestRow, checkedRequestRow, loadRequest } from './request-repo.js';
+import { currentStep } from './quorum.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, RequestEvents } from './request-types.js';
 
@@ -28,7 +29,7 @@ export interface SweepReport {
 const hours = (ms: number) => `${Math.round(ms / HOUR)}h`;
 
 /**
- * Looks after requests nobody decided: nudges the approvers who have not decided (once per
+ * Looks after requests nobody decided: nudges the approvers who have not decided, of the step asked now (once per
  * `remind_after`), escalates once after `escalate_after`, and expires them at `request_ttl`. Each
  * step is its own transaction guarded by the request's state, and audited.
  */
@@ -56,12 +57,16 @@ export function createRequestSweep(deps: SweepDeps) {
     });
   }
 
+  /** Nudges the approvers of the step asked now (every approver, without steps) who have not decided. */
   async function remind(row: RequestRow, t: Date) {
-    const decided = new Set((await loadRequest(db, row.id))?.request.reviews.map((r) => r.reviewer) ?? []);
-    const targets = (await expandUsers(row.policy.approvers)).filter((u) => u !== row.requesterUserId && !decided.has(u));
+    const seen = (await loadRequest(db, row.id))?.request;
+    const step = seen && currentStep(seen);
+    const decided = new Set(seen?.reviews.map((r) => r.reviewer) ?? []);
+    const targets = step ? (await expandUsers(step.approvers)).filter((u) => u !== row.requesterUserId && !decided.has(u)) : [];
     return whilePending(row.id, async (tx, locked, request) => {
       await tx.update(changeRequests).set({ lastRemindedAt: t }).where(eq(changeRequests.id, locked.id));
-      if (targets.length === 0) return false;
+      // A step completed since the look-up: its approvers are no longer the ones to nudge; the next sweep will.
+      if (targets.length === 0 || currentStep(request)?.index !== step?.index) return false;
       await audit.append(tx, [{ actor: 'keyturn', action: 'request.reminded', environment: locked.environment, key: locked.key, requestId: locked.id, detail: { approvers: targets } }]);
       await events.reminded?.(tx, request, targets);
       return true;

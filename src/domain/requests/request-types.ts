@@ -83,6 +83,11 @@ export interface RequestEvents {
   /** `approverTargets`: the approval channel, or each approver's user id (groups expanded). */
   opened(tx: Queryable, request: ChangeRequest, approverTargets: readonly string[]): Promise<void>;
   changed(tx: Queryable, request: ChangeRequest): Promise<void>;
+  /**
+   * A multi-step request completed a step and the next one is asked now: `targets` are the approval channel,
+   * or that step's approvers' user ids (groups expanded, never the requester). Told after `changed`.
+   */
+  stepReached?(tx: Queryable, request: ChangeRequest, targets: readonly string[]): Promise<void>;
   /** Approvers who have not decided yet are nudged (user ids). */
   reminded?(tx: Queryable, request: ChangeRequest, approvers: readonly string[]): Promise<void>;
   /** Nobody decided in time: `targets` are channel ids and user ids (groups expanded). */

@@ -1,6 +1,6 @@
 import type { ActionsBlock, KnownBlock, SectionBlock } from '@slack/types';
 import type { RequestStatus } from '../../db/schema/index.js';
-import { approvalsOf } from '../../domain/requests/quorum.js';
+import { type StepStanding, approvalsOf, currentStep, hasSteps, standingText as standingOf, stepLabel, stepStandings } from '../../domain/requests/quorum.js';
 import type { ChangeRequest, Review } from '../../domain/requests/request-types.js';
 import {
   LIMITS,
@@ -39,30 +39,59 @@ const REASON_LABEL = '*Reason*\n';
 const COMMENT_MAX = 300;
 const OUTCOME_MAX = 1000;
 
+const STEP_APPROVERS_SHOWN = 10;
+
+/** "step 2 of 2 (security)", escaped: the name is the policy's text. */
+export const stepText = (r: ChangeRequest, step: Pick<StepStanding, 'index' | 'name'>) => escapeMrkdwn(stepLabel(r, step));
+
+/** "step 2 of 2 (security): 0 of 1", escaped, where a pending request in steps stands; undefined without steps. */
+export function standingText(r: ChangeRequest): string | undefined {
+  const standing = standingOf(r);
+  return standing && escapeMrkdwn(standing);
+}
+
+/** One line per step: its name, approvers and count, and whether it is done, asked now or still to come. */
+function stepLine(r: ChangeRequest, s: StepStanding): string {
+  const name = s.name ? ` · ${escapeMrkdwn(s.name)}` : '';
+  const count = `${s.approvals} of ${s.requiredApprovals}`;
+  const who = `\n      ${approversText(s.approvers, STEP_APPROVERS_SHOWN)}`;
+  if (s.state === 'done') return `✓ *Step ${s.index + 1}${name}* — ${count} · done${who}`;
+  if (s.state === 'waiting') return `◦ *Step ${s.index + 1}${name}* — ${count} · ${r.status === 'pending' ? `waiting for step ${s.index}` : 'not reached'}${who}`;
+  return r.status === 'pending' ? `→ *Step ${s.index + 1}${name}* — ${count} · current, asked now${who}` : `✗ *Step ${s.index + 1}${name}* — ${count} · stopped here${who}`;
+}
+
 function quorumText(r: ChangeRequest): string {
   const { requiredApprovals, approvers } = r.policy;
   const rule = r.policy.matchedRule ? ` (rule ${code(r.policy.matchedRule)})` : '';
   if (requiredApprovals <= 0) {
     return `*Approvals:* none needed — the policy for ${code(r.environment)} requires 0 approvals${rule}`;
   }
+  if (hasSteps(r)) {
+    const standings = stepStandings(r);
+    const now = r.status === 'pending' ? standingText(r) : undefined;
+    const where = now ? `now at ${now}` : `${tallyText(r)} in ${plural(standings.length, 'step')}`;
+    const lines = truncatePlain(standings.map((s) => stepLine(r, s)).join('\n'), LIMITS.sectionText - 200);
+    return `*Approvals:* ${where}${rule}\n*Steps, in order*\n${lines}`;
+  }
   return `*Approvals:* ${tallyText(r)}${rule}\n*Who may approve:* ${approversText(approvers)}`;
 }
 
-function reviewLine(v: Review): string {
+function reviewLine(v: Review, stepped: boolean): string {
   const who = mentionUser(v.reviewer);
+  const step = stepped ? ` (step ${v.step + 1})` : '';
   const comment = v.comment?.trim() ? `: ${escapeTruncated(v.comment.trim().replace(/\s*\n\s*/g, ' '), COMMENT_MAX)}` : '';
-  return v.decision === 'approve' ? `✅ ${who} approved${comment}` : `⛔ ${who} denied${comment}`;
+  return v.decision === 'approve' ? `✅ ${who} approved${step}${comment}` : `⛔ ${who} denied${step}${comment}`;
 }
 
 /** Decisions so far, one line each; lines that would not fit in one section are counted instead. */
-function decisionsText(reviews: readonly Review[]): string {
+function decisionsText(reviews: readonly Review[], stepped = false): string {
   const label = '*Decisions*';
   if (reviews.length === 0) return `${label}\nNone yet.`;
   const lines: string[] = [];
   let length = label.length;
   const room = LIMITS.sectionText - 40; // leaves space for "…and N more"
   for (const [i, v] of reviews.entries()) {
-    const line = reviewLine(v);
+    const line = reviewLine(v, stepped);
     if (length + 1 + line.length > room) {
       lines.push(`…and ${plural(reviews.length - i, 'more decision')}`);
       break;
@@ -112,9 +141,12 @@ function timeText(r: ChangeRequest, now: Date): string {
 }
 
 export function decisionButtons(r: ChangeRequest): ActionsBlock {
-  const confirmText =
-    `Your approval counts once toward ${changeText(r)} (${tallyText(r)} so far). ` +
-    'When the quorum is met the change is applied at once.';
+  const step = hasSteps(r) ? currentStep(r) : undefined;
+  const confirmText = step
+    ? `Your approval counts once toward ${changeText(r)}, in ${stepText(r, step)} (${step.approvals} of ${step.requiredApprovals} so far). ` +
+      'When the last step is complete the change is applied at once.'
+    : `Your approval counts once toward ${changeText(r)} (${tallyText(r)} so far). ` +
+      'When the quorum is met the change is applied at once.';
   return {
     type: 'actions',
     elements: [
@@ -144,6 +176,8 @@ export function decisionButtons(r: ChangeRequest): ActionsBlock {
 
 export function summaryText(r: ChangeRequest): string {
   if (r.status === 'pending') {
+    const standing = standingText(r);
+    if (standing) return `waiting for approval at ${standing}`;
     return r.policy.requiredApprovals > 0
       ? `waiting for approval (${approvalsOf(r)} of ${r.policy.requiredApprovals})`
       : 'waiting to be applied';
@@ -173,7 +207,7 @@ export function renderApprovalMessage(r: ChangeRequest, opts: { now: Date }): Re
     section(safeDiffText(r)),
     section(`${REASON_LABEL}${escapeTruncated(reason, LIMITS.sectionText - REASON_LABEL.length, { quote: true })}`),
     section(quorumText(r)),
-    section(decisionsText(r.reviews)),
+    section(decisionsText(r.reviews, hasSteps(r))),
   ];
   if (r.status === 'pending') blocks.push(decisionButtons(r));
   else blocks.push(section(outcomeText(r)));

@@ -1,5 +1,5 @@
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
-import type { RenderedMessage } from './approval-message.js';
+import { type RenderedMessage, standingText } from './approval-message.js';
 import { approvalsOf } from '../../domain/requests/quorum.js';
 import { LIMITS, changeText, context, requesterText, section } from './common.js';
 import { code, escapeTruncated, slackDate, truncatePlain } from './mrkdwn.js';
@@ -8,7 +8,7 @@ import { safeDiffText } from './safe-diff.js';
 const REASON_SHOWN = 500;
 
 function nudge(lead: string, r: ChangeRequest): RenderedMessage {
-  const tally = `${approvalsOf(r)} of ${r.policy.requiredApprovals} approvals`;
+  const tally = standingText(r) ?? `${approvalsOf(r)} of ${r.policy.requiredApprovals} approvals`;
   return {
     text: truncatePlain(lead, LIMITS.fallbackText),
     blocks: [

@@ -4,11 +4,14 @@
  */
 import type { AccessRefusal } from '../../domain/access/permissions.js';
 import type { CancelRefusal } from '../../domain/requests/request-cancel.js';
-import type { DecisionRefusal } from '../../domain/requests/eligibility.js';
+import type { DecisionRefusal, StepRef } from '../../domain/requests/eligibility.js';
 import { SNOOZE_DAYS, type SnoozeRefusal } from '../../domain/rotation/rotation-reminder.js';
 import { escapeMrkdwn, mentionApprover } from './mrkdwn.js';
 
 const secretName = (r: { environment: string; key: string }) => escapeMrkdwn(`${r.environment}/${r.key}`);
+/** 'step 2 ("security")'; the name is the policy's, escaped all the same. */
+const stepName = (s: StepRef) => `step ${s.number}${s.name ? ` ("${escapeMrkdwn(s.name)}")` : ''}`;
+const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 const mentions = (ids: readonly string[]) => ids.map(mentionApprover).join(', ');
 
 /** Why an Approve or Deny did not count, for the person who clicked. */
@@ -25,7 +28,13 @@ export function decisionRefusalText(r: DecisionRefusal): string {
     case 'not_an_approver':
       return `You are not an approver for ${secretName(r)}, so your decision was not counted. Approvers: ${mentions(r.approvers)}.`;
     case 'already_decided':
-      return `You already ${r.decision === 'approve' ? 'approved' : 'denied'} this request; one person counts once.`;
+      return r.step
+        ? `You already ${r.decision === 'approve' ? 'approved' : 'denied'} this request in ${stepName(r.step)}; one person counts in one step only, so someone else has to decide the later steps. Nothing was recorded.`
+        : `You already ${r.decision === 'approve' ? 'approved' : 'denied'} this request; one person counts once.`;
+    case 'not_this_step':
+      return r.yours.number > r.current.number
+        ? `It is ${stepName(r.current)}'s turn: ${stepName(r.yours)} is asked once ${stepName(r.current)} is complete, and keyturn will send you the request then. Nothing was recorded.`
+        : `${capital(stepName(r.yours))} is already complete; it is now ${stepName(r.current)}'s turn, and you are not one of its approvers. Nothing was recorded.`;
     case 'bad_comment':
       return r.problem;
   }

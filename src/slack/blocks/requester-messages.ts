@@ -1,7 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import type { RenderedMessage } from './approval-message.js';
-import { approvalsNeeded } from '../../domain/requests/quorum.js';
+import { approvalsNeeded, currentStep, hasSteps, stepStandings } from '../../domain/requests/quorum.js';
+import { stepText } from './approval-message.js';
 import { LIMITS, actorText, approversText, context, plural, section, tallyText } from './common.js';
 import { code, escapeMrkdwn, escapeTruncated, slackDate, truncatePlain } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
@@ -32,12 +33,20 @@ export function renderRequesterWaiting(r: ChangeRequest): RenderedMessage {
     return renderRequesterOutcome(r);
   }
   const needed = approvalsNeeded(r);
-  const lead =
-    needed > 0
+  const step = hasSteps(r) ? currentStep(r) : undefined;
+  const lead = step
+    ? `${yourRequest(r)} is waiting for approval in ${plural(stepStandings(r).length, 'step')}, in order: ${stepsInOrder(r)}. Now: ${stepText(r, step)}.`
+    : needed > 0
       ? `${yourRequest(r)} is waiting for ${plural(needed, 'approval')} from ${approversText(r.policy.approvers)}.`
       : `${yourRequest(r)} has the approvals it needs and is being applied.`;
   return message(lead, r, [`It expires ${slackDate(r.expiresAt)} if it is not decided by then.`]);
 }
+
+/** "1. team lead (1 from @leads), 2. security (1 from @security)" */
+const stepsInOrder = (r: ChangeRequest) =>
+  stepStandings(r)
+    .map((s) => `${s.index + 1}. ${s.name ? `${escapeMrkdwn(s.name)} ` : ''}(${s.requiredApprovals} from ${approversText(s.approvers, 5)})`)
+    .join(', ');
 
 const outcomeOf = (r: ChangeRequest) => (r.outcome?.trim() ? escapeTruncated(r.outcome.trim(), OUTCOME_MAX) : '');
 

@@ -1,15 +1,19 @@
 import type { Queryable } from '../../db/client.js';
 import type { ChangeRequest, RequestEvents } from '../../domain/requests/request-types.js';
 import { isFinal } from '../../domain/requests/request-states.js';
+import { currentStep } from '../../domain/requests/quorum.js';
 import { renderApprovalMessage, renderEscalation, renderReminder, renderRequesterOutcome, renderRequesterWaiting } from '../blocks/index.js';
 import { enqueuePost, enqueueUpdate, messagesUnder } from '../outbox/outbox-writer.js';
 
 const approverKey = (id: string, target: string) => `request:${id}:approvers:${target}`;
+/** A later step's copy: still under the approvers' prefix, so it is redrawn with the others. */
+const stepKey = (id: string, step: number, target: string) => `request:${id}:approvers:step${step + 1}:${target}`;
 
 /**
  * Shows requests in Slack through the outbox, in the transaction of the change: one approval
  * message per target (the policy's channel, or each approver's DM), a DM to the requester, every
- * approver copy redrawn in place (chat.update) on each change, and the outcome sent to the requester.
+ * approver copy redrawn in place (chat.update) on each change, and the outcome sent to the requester. A
+ * request in steps is posted to each later step's targets when that step's turn comes.
  */
 export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void }): RequestEvents {
   const now = deps.now ?? (() => new Date());
@@ -27,6 +31,14 @@ export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void 
       if (isFinal(r.status) && r.requesterUserId) {
         await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:outcome`, payload: renderRequesterOutcome(r) });
       }
+    },
+    async stepReached(tx: Queryable, r: ChangeRequest, targets: readonly string[]) {
+      const step = currentStep(r);
+      if (!step) return;
+      const message = renderApprovalMessage(r, { now: now() });
+      for (const target of targets) await enqueuePost(tx, { target, key: stepKey(r.id, step.index, target), payload: message });
+      // The requester's "waiting" DM says which step is asked now: redrawn to the new one.
+      if (r.requesterUserId) await enqueueUpdate(tx, { key: `request:${r.id}:requester`, payload: renderRequesterWaiting(r), now: now() });
     },
     async reminded(tx: Queryable, r: ChangeRequest, approvers: readonly string[]) {
       const stamp = now().toISOString();

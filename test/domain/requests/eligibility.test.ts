@@ -121,6 +121,66 @@ describe('who may decide on a request', () => {
   });
 });
 
+/** The same request under two steps: Bob or Carol first ("team lead"), then the platform group or Carol ("platform"). */
+const stepped = (reviews: Review[] = []) =>
+  request({
+    policy: {
+      ...request().policy,
+      approvers: ['U0BOB', 'U0CAROL', 'S0PLATFORM'],
+      requiredApprovals: 2,
+      steps: [
+        { name: 'team lead', approvers: ['U0BOB', 'U0CAROL'], requiredApprovals: 1 },
+        { name: 'platform', approvers: ['S0PLATFORM', 'U0CAROL'], requiredApprovals: 1 },
+      ],
+    },
+    reviews,
+  });
+const steppedReview = (reviewer: string, decision: Review['decision'], step: number): Review => ({ ...review(reviewer, decision), step });
+const LEAD = { number: 1, name: 'team lead' };
+const PLATFORM = { number: 2, name: 'platform' };
+
+const stepRules: Row[] = [
+  ['a step-1 approver decides during step 1', stepped(), 'U0BOB', 'T1', 'answers', undefined],
+  ['a step-2 approver (through a group) is refused during step 1, told whose turn it is', stepped(), 'U0DAVE', 'T1', 'answers', { code: 'not_this_step', yours: PLATFORM, current: LEAD }],
+  ['a step-2 approver decides once step 1 is complete', stepped([steppedReview('U0BOB', 'approve', 0)]), 'U0DAVE', 'T1', 'answers', undefined],
+  ['a step-1 approver is refused once step 1 is complete', stepped([steppedReview('U0CAROL', 'approve', 0)]), 'U0BOB', 'T1', 'answers', { code: 'not_this_step', yours: LEAD, current: PLATFORM }],
+  [
+    'one person counts in one step only: listed in both, approved in step 1',
+    stepped([steppedReview('U0CAROL', 'approve', 0)]),
+    'U0CAROL',
+    'T1',
+    'answers',
+    { code: 'already_decided', decision: 'approve', step: LEAD },
+  ],
+  ['listed in both and not yet decided: counts in the step asked now', stepped([steppedReview('U0BOB', 'approve', 0)]), 'U0CAROL', 'T1', 'answers', undefined],
+  ['the requester counts in no step, though in the platform group', stepped([steppedReview('U0BOB', 'approve', 0)]), 'U0ALICE', 'T1', 'answers', { code: 'own_request' }],
+  [
+    'someone in no step is no approver, and told who the approvers are',
+    stepped(),
+    'U0MALLORY',
+    'T1',
+    'answers',
+    { code: 'not_an_approver', environment: 'prod', key: 'STRIPE_KEY', approvers: ['U0BOB', 'U0CAROL', 'S0PLATFORM'] },
+  ],
+  ['a failed lookup of a later step\'s group does not lock out a current approver named directly', stepped(), 'U0BOB', 'T1', 'fails', undefined],
+  ['a failed lookup of the current step\'s group is an error', stepped([steppedReview('U0BOB', 'approve', 0)]), 'U0DAVE', 'T1', 'fails', 'error'],
+];
+
+describe('who may decide on a request approved in steps', () => {
+  it.each(stepRules)('%s', async (_story, r, userId, teamId, directory, expected) => {
+    if (expected === 'error') {
+      await expect(click(r, userId, directory, teamId)).rejects.toBe(GROUP_DOWN);
+    } else {
+      expect((await click(r, userId, directory, teamId)).refusal).toEqual(expected);
+    }
+  });
+
+  it("looks up every step's groups, as the step asked may move on before the lock", async () => {
+    expect((await click(stepped(), 'U0BOB', 'answers')).lookedUp).toEqual(['S0PLATFORM']);
+    expect((await click(stepped(), 'U0ALICE', 'answers')).lookedUp).toEqual([]);
+  });
+});
+
 describe('the sentence each refusal is shown as in Slack', () => {
   it.each<[DecisionRefusal, string]>([
     [{ code: 'no_such_request' }, 'That request no longer exists.'],
@@ -133,6 +193,18 @@ describe('the sentence each refusal is shown as in Slack', () => {
     ],
     [{ code: 'already_decided', decision: 'approve' }, 'You already approved this request; one person counts once.'],
     [{ code: 'already_decided', decision: 'deny' }, 'You already denied this request; one person counts once.'],
+    [
+      { code: 'already_decided', decision: 'approve', step: { number: 1, name: 'team <lead>' } },
+      'You already approved this request in step 1 ("team &lt;lead&gt;"); one person counts in one step only, so someone else has to decide the later steps. Nothing was recorded.',
+    ],
+    [
+      { code: 'not_this_step', yours: { number: 2, name: 'security' }, current: { number: 1, name: 'team lead' } },
+      'It is step 1 ("team lead")\'s turn: step 2 ("security") is asked once step 1 ("team lead") is complete, and keyturn will send you the request then. Nothing was recorded.',
+    ],
+    [
+      { code: 'not_this_step', yours: { number: 1, name: 'team lead' }, current: { number: 2, name: 'security' } },
+      'Step 1 ("team lead") is already complete; it is now step 2 ("security")\'s turn, and you are not one of its approvers. Nothing was recorded.',
+    ],
     [{ code: 'bad_comment', problem: 'The reason has a control character; remove it.' }, 'The reason has a control character; remove it.'],
   ])('%j', (refusal, sentence) => {
     expect(decisionRefusalText(refusal)).toBe(sentence);

@@ -76,6 +76,51 @@ describe('golden: the approval message', () => {
   });
 });
 
+// A request approved in two steps (a rule's `steps:`): a team lead first, then security.
+const STEPS = [
+  { name: 'team lead', approvers: ['S0PAYLEADS'], requiredApprovals: 1 },
+  { name: 'security & compliance', approvers: ['S0SECURITY', 'U0BEA'], requiredApprovals: 1 },
+];
+const stepped = (extra: Parameters<typeof aRequest>[0] = {}) =>
+  aRequest({ policy: { ...aRequest().policy, approvers: ['S0PAYLEADS', 'S0SECURITY', 'U0BEA'], requiredApprovals: 2, matchedRule: 'STRIPE_*', steps: STEPS }, ...extra });
+const atStep = (reviewer: string, decision: 'approve' | 'deny', step: number, comment: string | null = null) => ({ ...review(reviewer, decision, comment), step });
+const STEPPED = {
+  'steps-first-step': stepped(),
+  'steps-second-step': stepped({ reviews: [atStep('U0LEO', 'approve', 0, 'ok from payments')] }),
+  'steps-denied-at-second': stepped({
+    status: 'denied',
+    closedAt: ago(MINUTE / 2),
+    closedBy: 'slack:U0SAM',
+    outcome: 'not during the freeze',
+    reviews: [atStep('U0LEO', 'approve', 0), atStep('U0SAM', 'deny', 1, 'not during the freeze')],
+  }),
+  'steps-applied': stepped({
+    status: 'applied',
+    closedAt: ago(MINUTE / 2),
+    closedBy: 'keyturn',
+    appliedVersion: 4,
+    reviews: [atStep('U0LEO', 'approve', 0), atStep('U0BEA', 'approve', 1)],
+  }),
+};
+
+describe('golden: a request approved in steps', () => {
+  it.each(Object.entries(STEPPED))('approval message: %s', async (name, r) => {
+    await golden(`approval-message.${name}`, renderApprovalMessage(r, { now: NOW }));
+  });
+  it('App Home: waiting on you at step 2, and your own request at step 1', async () => {
+    await golden('app-home.steps', renderAppHome({ awaiting: [STEPPED['steps-second-step']], mine: [STEPPED['steps-first-step']], rotations: [] }));
+  });
+  it('/secret status', async () => {
+    await golden('answer.request-status.steps', renderRequestStatus(STEPPED['steps-second-step'], { now: NOW }));
+  });
+  it('requester waiting', async () => {
+    await golden('requester-waiting.steps', renderRequesterWaiting(STEPPED['steps-first-step']));
+  });
+  it('reminder', async () => {
+    await golden('nudge-reminder.steps', renderReminder(STEPPED['steps-second-step']));
+  });
+});
+
 describe('golden: the requester’s messages', () => {
   it('waiting', async () => {
     await golden('requester-waiting', renderRequesterWaiting(REQUESTS['pending-hostile-reason']));
