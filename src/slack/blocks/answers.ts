@@ -18,6 +18,7 @@ import { safeDiffText } from './safe-diff.js';
 import { cancelRefusalText } from './refusals.js';
 import { ACTIONS } from './ids.js';
 import { rollbackValue } from './rollback-modal.js';
+import { isValidEnvironment, isValidKey } from '../../domain/vocabulary.js';
 
 /**
  * Answers to `/secret list|history|status|cancel|audit`, shown only to the person who asked. Pure
@@ -208,7 +209,8 @@ const MAX_ROLLBACK_BUTTONS = 25;
  */
 function rollbackButtons(h: SecretHistory): ActionsBlock | undefined {
   const c = h.current;
-  if (!c) return undefined;
+  // A button value is not mrkdwn, but it is typed text all the same: names keyturn could not have stored get none.
+  if (!c || !isValidEnvironment(h.environment) || !isValidKey(h.key)) return undefined;
   const earlier = h.changes.filter((v) => v.version < c.version && (c.live || v.operation !== 'delete')).slice(0, MAX_ROLLBACK_BUTTONS);
   if (earlier.length === 0) return undefined;
   return {
