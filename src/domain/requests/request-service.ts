@@ -350,7 +350,19 @@ export function createRequestService(deps: RequestServiceDeps) {
     return (await expandToUsers(snapshot.approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
   }
 
-  return { problemsWith, operationFor, create, decide, refusal, get };
+  return {
+    problemsWith,
+    operationFor,
+    create,
+    decide,
+    refusal,
+    get,
+    find,
+    // For other kinds of request built on this one (access requests): the same apply, targets and limit.
+    apply,
+    approverTargets,
+    rateLimitRefusal,
+  };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;
