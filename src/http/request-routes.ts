@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { SECRET_OPERATIONS } from '../db/schema/index.js';
+import type { AccessService } from '../domain/access/access-requests.js';
 import type { RequestService } from '../domain/requests/request-service.js';
+import { accessRequestJson } from './access-routes.js';
 import type { ChangeRequest } from '../domain/requests/request-types.js';
 import { tokenCaller, tokenMay } from '../domain/access/permissions.js';
 import type { Principal } from '../domain/tokens/principal.js';
@@ -44,7 +46,7 @@ export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
 });
 
 /** Machines open the same kind of request people do in Slack; approval still happens in Slack. */
-export function requestRoutes(requests: RequestService): Route[] {
+export function requestRoutes(requests: RequestService, access?: Pick<AccessService, 'grantOf'>): Route[] {
   return [
     {
       method: 'POST',
@@ -74,6 +76,8 @@ export function requestRoutes(requests: RequestService): Route[] {
       auth: 'token',
       async handle({ principal, params }) {
         const r = await requests.get(tokenCaller(principal), params.id);
+        // An access request shows its keys, duration and grant.
+        if (r.operation === 'access' && access) return { status: 200, json: await accessRequestJson(access, r, principal) };
         return { status: 200, json: requestJson(r, principal) };
       },
     },

@@ -6,6 +6,8 @@ import { DAY } from '../duration.js';
 export interface ScheduledWork {
   /** Reminders, escalations and expiry of requests nobody decided. */
   sweepRequests(): Promise<unknown>;
+  /** Notices access grants whose time ran out (once each) and tells people. */
+  endAccessGrants?(): Promise<unknown>;
   remindRotations?(fireAt: Date): Promise<unknown>;
   postDigest?(entry: DigestPolicy, fireAt: Date): Promise<unknown>;
 }
@@ -16,6 +18,10 @@ export interface ScheduledWork {
  */
 export function registerSchedules(scheduler: Scheduler, policy: Policy | undefined, work: ScheduledWork): void {
   scheduler.add({ name: 'stale-requests', schedule: '* * * * *', run: async () => void (await work.sweepRequests()) });
+  if (work.endAccessGrants) {
+    const end = work.endAccessGrants;
+    scheduler.add({ name: 'access-grants-ended', schedule: '* * * * *', run: async () => void (await end()) });
+  }
   const rotation = policy?.rotation;
   if (rotation && work.remindRotations) {
     const remind = work.remindRotations;

@@ -39,7 +39,7 @@ const REASON_LABEL = '*Reason*\n';
 const COMMENT_MAX = 300;
 const OUTCOME_MAX = 1000;
 
-function quorumText(r: ChangeRequest): string {
+export function quorumText(r: ChangeRequest): string {
   const { requiredApprovals, approvers } = r.policy;
   const rule = r.policy.matchedRule ? ` (rule ${code(r.policy.matchedRule)})` : '';
   if (requiredApprovals <= 0) {
@@ -55,7 +55,7 @@ function reviewLine(v: Review): string {
 }
 
 /** Decisions so far, one line each; lines that would not fit in one section are counted instead. */
-function decisionsText(reviews: readonly Review[]): string {
+export function decisionsText(reviews: readonly Review[]): string {
   const label = '*Decisions*';
   if (reviews.length === 0) return `${label}\nNone yet.`;
   const lines: string[] = [];
@@ -98,7 +98,7 @@ export function outcomeText(r: ChangeRequest): string {
   }
 }
 
-function timeText(r: ChangeRequest, now: Date): string {
+export function timeText(r: ChangeRequest, now: Date): string {
   const opened = `opened ${slackDate(r.createdAt)}`;
   if (r.status !== 'pending') return `${opened} · closed ${slackDate(r.closedAt ?? now)}`;
   const left = r.expiresAt.getTime() - now.getTime();

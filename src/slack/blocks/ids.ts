@@ -6,11 +6,13 @@ export const ACTIONS = {
   operationChanged: 'request_operation_changed',
   rotateNow: 'rotation_rotate_now',
   snooze: 'rotation_snooze',
+  revokeAccess: 'access_revoke',
 } as const;
 
 export const VIEWS = {
   request: 'secret_request',
   deny: 'deny_reason',
+  access: 'access_request',
 } as const;
 
 /**
@@ -33,3 +35,13 @@ export type RequestField = keyof typeof REQUEST_FIELDS;
 export const DENY_FIELDS = {
   reason: { block: 'deny_reason', action: 'deny_reason' },
 } as const;
+
+/** Block and action ids of the access modal's inputs. */
+export const ACCESS_FIELDS = {
+  environment: { block: 'access_environment', action: 'access_environment' },
+  keys: { block: 'access_keys', action: 'access_keys' },
+  duration: { block: 'access_duration', action: 'access_duration' },
+  reason: { block: 'access_reason', action: 'access_reason' },
+} as const;
+
+export type AccessModalField = keyof typeof ACCESS_FIELDS;
