@@ -21,7 +21,7 @@ export interface ListenerDeps {
   /** Snoozes from rotation reminders' buttons; absent when there is nothing to snooze with. */
   rotation?: Pick<RotationService, 'snooze'>;
   /** Just-in-time access: `/secret access` and the Revoke button; absent when there is nothing to grant with. */
-  access?: Pick<AccessService, 'problemsWith' | 'requestAccess' | 'revoke'>;
+  access?: Pick<AccessService, 'problemsWith' | 'requestAccess' | 'revoke' | 'liveGrants' | 'revocableEnvironments'>;
   /** Replies to a submission go to the person as DMs through the outbox. */
   dms: DirectMessages;
 }

@@ -109,10 +109,15 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
         logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
         return;
       }
+      const access = services.access;
       const home = createAppHome({
         database,
         queries: createRequestQueries({ db: database.db, groupMembers }),
         rotationsOwnedBy: (userId) => ownedRotations(services.rotation.status, groupMembers, userId),
+        grantsFor: access && (async (userId) => {
+          const [all, envs] = await Promise.all([access.liveGrants(), access.revocableEnvironments(userId)]);
+          return { mine: all.filter((g) => g.userId === userId), revocable: all.filter((g) => g.userId !== userId && envs.includes(g.environment)) };
+        }),
         kick,
       });
       await slack.start({ ...services, logger, home, dms: createDirectMessages({ database, kick }) });

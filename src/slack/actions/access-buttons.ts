@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { ACTIONS, revokeRefusalText } from '../blocks/index.js';
-import type { ListenerDeps } from '../listener-deps.js';
+import { type ListenerDeps, clickedIn } from '../listener-deps.js';
 import { onRequestButton } from './decision-buttons.js';
 
 /**
@@ -11,10 +11,12 @@ import { onRequestButton } from './decision-buttons.js';
 export function registerAccessButtons(app: App, deps: ListenerDeps) {
   app.action<BlockAction<ButtonAction>>(
     ACTIONS.revokeAccess,
-    onRequestButton(deps, 'The access was not revoked.', 'revoke', async (id, _args, clicker, reply) => {
+    onRequestButton(deps, 'The access was not revoked.', 'revoke', async (id, args, clicker, reply) => {
       if (!deps.access) return void (await reply('Access requests are not available on this keyturn; nothing changed.'));
       const outcome = await deps.access.revoke({ requestId: id, ...clicker });
       if (outcome.kind === 'refused') await reply(revokeRefusalText(outcome.refusal));
+      // Clicked in App Home: redraw it without the grant (a message is redrawn through the outbox).
+      else if (!clickedIn(args.body)) await deps.home?.refresh(clicker);
     }),
   );
 }

@@ -67,9 +67,9 @@ export function approversText(ids: readonly string[], max = 20): string {
   return rest > 0 ? `${shown.join(', ')} and ${plural(rest, 'other')}` : shown.join(', ');
 }
 
-/** "update `prod` / `KEY`" */
+/** "update `prod` / `KEY`"; an access request: "read `prod` / `PAYMENTS_*, DB_URL`" */
 export const changeText = (r: Pick<ChangeRequest, 'operation' | 'environment' | 'key'>) =>
-  `${escapeMrkdwn(r.operation)} ${code(r.environment)} / ${code(r.key)}`;
+  `${escapeMrkdwn(r.operation === 'access' ? 'read' : r.operation)} ${code(r.environment)} / ${code(r.key)}`;
 
 /** "1 of 2 approvals", or that none are needed. */
 export const tallyText = (r: Pick<ChangeRequest, 'reviews' | 'policy'>) =>
