@@ -13,15 +13,19 @@ export interface ScheduledWork {
 }
 
 /**
- * Registers keyturn's schedules: stale requests every minute; rotation reminders and digests when
+ * Registers keyturn's schedules: stale requests and ended access grants every minute; rotation reminders and digests when
  * and where the policy says. Each fire runs once across replicas (the scheduler's job_runs claim).
  */
 export function registerSchedules(scheduler: Scheduler, policy: Policy | undefined, work: ScheduledWork): void {
-  scheduler.add({ name: 'stale-requests', schedule: '* * * * *', run: async () => void (await work.sweepRequests()) });
-  if (work.endAccessGrants) {
-    const end = work.endAccessGrants;
-    scheduler.add({ name: 'access-grants-ended', schedule: '* * * * *', run: async () => void (await end()) });
-  }
+  // Every minute: requests nobody decided, and access grants whose time ran out (one failing does not stop the other).
+  scheduler.add({
+    name: 'stale-requests',
+    schedule: '* * * * *',
+    run: async () => {
+      const [swept, ended] = await Promise.allSettled([work.sweepRequests(), work.endAccessGrants?.()]);
+      for (const done of [swept, ended]) if (done.status === 'rejected') throw done.reason;
+    },
+  });
   const rotation = policy?.rotation;
   if (rotation && work.remindRotations) {
     const remind = work.remindRotations;
