@@ -44,6 +44,7 @@ describe('access grants in the digest', () => {
       return (await access.grantOf(r.id))!;
     };
     const alice = await ask('U0ALICE', ['PAYMENTS_*']);
+    clock += MINUTE;
     const carol = await ask('U0CAROL', ['DB_URL']);
     // Reads under Alice's grant, as the read path audits them (actor the person, detail.grant the grant).
     await d.database.db.transaction((tx) =>
