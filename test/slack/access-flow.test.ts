@@ -26,6 +26,14 @@ const start = async () => {
   t = await startSlackScenario({ policy: POLICY, groups: { S0SRE: ['U0DAVE'] }, now: () => new Date(clock) });
 };
 
+const homeOf = async (user: string) => {
+  const before = t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).length;
+  const event = { type: 'app_home_opened', user, channel: `D${user}`, tab: 'home' };
+  const r = await t.slack.post(JSON.stringify({ type: 'event_callback', team_id: 'T1', api_app_id: 'A1', event_id: `Ev${Math.random()}`, event_time: 1, event }), 'application/json');
+  expect(r.status).toBe(200);
+  await t.until(() => t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).length > before);
+  return t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).at(-1)!.args.view;
+};
 const shown = (call: { args: Record<string, any> } | undefined) => JSON.stringify(call?.args ?? {});
 const dmsTo = (channel: string) => t.standIn.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
 
@@ -133,6 +141,38 @@ describe('just-in-time access through Slack', () => {
       ['access.revoked', 'slack:U0BOB'],
     ]);
     expect((await t.server.api('/v1/audit/verify')).body.ok).toBe(true);
+  });
+
+  it('App Home shows the grantee their grant, and an access approver everyone\'s with Revoke', async () => {
+    await start();
+    const id = await aliceAsks('DB_URL', '1h');
+    await t.slack.click('U0BOB', ACTIONS.approve, id);
+    await t.untilShown('Granted');
+    const alice = JSON.stringify(await homeOf('U0ALICE'));
+    expect(alice).toContain('Your access');
+    expect(alice).toContain('`prod` `DB_URL` — until <!date^');
+    expect(alice).not.toContain('Live access grants');
+    const dave = JSON.stringify(await homeOf('U0DAVE')); // an access approver through S0SRE
+    expect(dave).toContain('Live access grants');
+    expect(dave).toContain(ACTIONS.revokeAccess);
+    expect(JSON.stringify(await homeOf('U0MALLORY'))).not.toContain('Live access grants');
+
+    // Dave revokes from App Home: his Home is redrawn without the grant, the message says revoked.
+    const published = t.standIn.callsTo('views.publish').length;
+    await t.slack.interactive({
+      type: 'block_actions',
+      user: { id: 'U0DAVE', team_id: 'T1' },
+      team: { id: 'T1' },
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: 'trig-home',
+      container: { type: 'view', view_id: 'VHOME' },
+      view: { id: 'VHOME', type: 'home' },
+      actions: [{ type: 'button', action_id: ACTIONS.revokeAccess, block_id: 'b', value: id, action_ts: '1' }],
+    });
+    await t.untilShown('Revoked by <@U0DAVE>');
+    await t.until(() => t.standIn.callsTo('views.publish').length > published);
+    expect(JSON.stringify(t.standIn.callsTo('views.publish').at(-1)!.args.view)).not.toContain(ACTIONS.revokeAccess);
   });
 
   it('a grant ends by itself: the message says so, Alice is told once', async () => {

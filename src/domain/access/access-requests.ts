@@ -243,10 +243,14 @@ export function createAccessService(deps: AccessServiceDeps) {
     return deps.requests.find(id);
   }
 
-  /** May this person revoke grants in this environment? The access policy's approvers and the policy's admins. */
-  async function mayRevokeIn(environment: string, approvers: readonly string[], userId: string): Promise<boolean> {
+  /**
+   * May this person revoke others' grants in this environment? The policy's admins, and the approvers of the
+   * environment's access policy (as it stands now; the request's snapshot when the environment is gone).
+   * The one statement of the rule: the Revoke click and the App Home's list both ask it.
+   */
+  async function mayRevokeIn(environment: string, userId: string, snapshotApprovers: readonly string[] = []): Promise<boolean> {
     if (deps.isAdmin(userId)) return true;
-    const current = deps.accessPolicyFor(environment)?.approvers ?? approvers;
+    const current = deps.accessPolicyFor(environment)?.approvers ?? snapshotApprovers;
     return isMember(current, userId, deps.groupMembers);
   }
 
@@ -262,7 +266,7 @@ export function createAccessService(deps: AccessServiceDeps) {
     if (request.teamId && input.teamId !== request.teamId) return { kind: 'refused', refusal: { code: 'other_workspace' } };
     const own = request.requesterUserId === input.userId;
     // Group membership is a Slack lookup: made before the row lock.
-    if (!own && !(await mayRevokeIn(request.environment, request.policy.approvers, input.userId))) {
+    if (!own && !(await mayRevokeIn(request.environment, input.userId, request.policy.approvers))) {
       return { kind: 'refused', refusal: { code: 'not_allowed', environment: request.environment } };
     }
     let result = { kind: 'refused', refusal: { code: 'not_granted' } } as RevokeOutcome;
@@ -354,13 +358,9 @@ export function createAccessService(deps: AccessServiceDeps) {
 
   /** Environments whose grants this person may revoke (the App Home shows those with a Revoke button). */
   async function revocableEnvironments(userId: string): Promise<string[]> {
-    const envs = deps.environments();
-    if (deps.isAdmin(userId)) return envs;
     const out: string[] = [];
-    for (const env of envs) {
-      const policy = deps.accessPolicyFor(env);
-      if (policy && (await isMember(policy.approvers, userId, deps.groupMembers).catch(() => false))) out.push(env);
-    }
+    // A group Slack would not list hides that environment's Revoke buttons here; the click itself still decides.
+    for (const env of deps.environments()) if (await mayRevokeIn(env, userId).catch(() => false)) out.push(env);
     return out;
   }
 
