@@ -38,6 +38,8 @@ keyturn get ENV KEY until the grant ends; every read is audited as you.
       }
       throw err;
     }
+    // Hook for `--wait [--timeout]` (src/cli/wait.ts, built separately): poll GET /v1/requests/:id for r.id as
+    // `keyturn request` does; an access request is "granted" when status is applied (its JSON then has `grant`).
     if (values.json) return write(formatJson(r));
     const what = `read ${environment} ${keys.join(', ')} for ${r.accessFor ?? values.for ?? '1h'}`;
     if (r.grant) return write(`request ${r.id} (${what}): granted until ${r.grant.endsAt}\n`);
