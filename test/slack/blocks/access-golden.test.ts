@@ -9,6 +9,8 @@ import {
   renderGrantEnded,
 } from '../../../src/slack/blocks/index.js';
 import { renderAppHome } from '../../../src/slack/blocks/app-home.js';
+import { renderDigest } from '../../../src/slack/blocks/digest.js';
+import type { Digest } from '../../../src/domain/digests/digest-types.js';
 import { HOUR, MINUTE } from '../../../src/duration.js';
 import { HOSTILE, HOSTILE_RAW, NOW, SENTINELS, aRequest, review } from './support.js';
 
@@ -82,4 +84,25 @@ describe('access modal and App Home', () => {
       'app-home.grants',
       renderAppHome({ awaiting: [access()], mine: [], rotations: [], grants: { mine: [grant()], revocable: [grant({ id: 'grant_1', requestId: 'req_1111111111', userId: 'U0DAVE', keys: ['DB_URL'] })] } }),
     ));
+});
+
+describe('digest', () => {
+  it('with access grants: live, ended and revoked, and the reads under each', async () => {
+    const at = (h: number) => new Date(NOW.getTime() + h * HOUR);
+    const g = (extra: Partial<NonNullable<Digest['grants']>[number]>) => ({
+      grantId: 'grant_0a1b2c3d4e', requestId: 'req_0a1b2c3d4e', environment: 'prod', keys: ['PAYMENTS_*', 'DB_URL'], userId: 'U0ALICE', approvers: ['U0BOB'],
+      grantedAt: at(-30), endsAt: at(-28), revokedAt: null, revokedBy: null, reads: 4, keysRead: 2, ...extra,
+    });
+    const digest: Digest = {
+      period: { from: at(-7 * 24), to: NOW },
+      builtAt: NOW,
+      applied: [], unapplied: [], reads: [], unread: [], overdueRotations: [], pending: [], deactivated: [], quorum: [], gaps: [],
+      grants: [
+        g({}),
+        g({ grantId: 'grant_1', requestId: 'req_1111111111', userId: 'U0DAVE', keys: ['DB_URL'], grantedAt: at(-5), endsAt: at(-3), revokedAt: at(-4), revokedBy: 'slack:U0BOB', reads: 0, keysRead: 0 }),
+        g({ grantId: 'grant_2', requestId: 'req_2222222222', userId: 'U0ERIN', keys: ['STRIPE_KEY'], grantedAt: at(-1), endsAt: at(1), reads: 1, keysRead: 1 }),
+      ],
+    };
+    await golden('digest.access-grants', renderDigest(digest, { periodLabel: '7d to Mon 10 Mar 2025, 09:00 UTC' }));
+  });
 });
