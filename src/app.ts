@@ -18,7 +18,8 @@ import { createAuditLog } from './domain/audit/audit-log.js';
 import { checkStore } from './domain/audit/store-check.js';
 import { type DigestService, createDigestService } from './domain/digests/digest-poster.js';
 import { createInsightService } from './domain/insights/insight-service.js';
-import { type Policy, environmentNames, loadPolicyFile, resolvePolicy } from './domain/policies/index.js';
+import { type Policy, environmentNames, isAdmin, loadPolicyFile, resolveAccessPolicy, resolvePolicy } from './domain/policies/index.js';
+import { createAccessService } from './domain/access/access-requests.js';
 import { createRequestCanceller } from './domain/requests/request-cancel.js';
 import { createRequestService } from './domain/requests/request-service.js';
 import { createRequestSweep } from './domain/requests/request-sweep.js';
@@ -26,6 +27,7 @@ import { createRotationService } from './domain/rotation/rotation-service.js';
 import { createSecretStore } from './domain/secrets/secret-store.js';
 import { adminToken } from './domain/tokens/admin-token.js';
 import { createTokenService } from './domain/tokens/token-service.js';
+import { accessRoutes } from './http/access-routes.js';
 import { apiRoutes } from './http/api-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { insightRoutes } from './http/insight-routes.js';
@@ -62,6 +64,8 @@ export interface Keyturn {
     store: ReturnType<typeof createSecretStore>;
     tokens: ReturnType<typeof createTokenService>;
     requests: ReturnType<typeof createRequestService>;
+    /** Just-in-time access: ask, revoke, live grants, and the end of grants (for the scheduler). */
+    access: ReturnType<typeof createAccessService>;
     slack?: SlackRuntime;
     audit: ReturnType<typeof createAuditLog>;
     provider: KeyProvider;
@@ -155,6 +159,19 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       requestsPerHour: config.KEYTURN_REQUESTS_PER_HOUR,
       approvalsUnavailable: edge.approvalsUnavailable,
     });
+    const access = createAccessService({
+      database,
+      audit,
+      requests,
+      accessPolicyFor: (env) => (policy ? resolveAccessPolicy(policy, env) : undefined),
+      environments,
+      isAdmin: (userId) => (policy ? isAdmin(policy, userId) : false),
+      groupMembers,
+      events,
+      approvalsUnavailable: edge.approvalsUnavailable,
+      metrics,
+      now: opts.now,
+    });
     const sweep = createRequestSweep({ database, audit, events, groupMembers, metrics, now: opts.now });
     const rotation = createRotationService({
       database,
@@ -170,17 +187,19 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const jobs = createScheduler({ database, logger, metrics, now: opts.now });
     registerSchedules(jobs, policy, {
       sweepRequests: sweep.sweep,
+      endAccessGrants: access.endExpiredGrants,
       remindRotations: (fireAt) => rotation.remind(fireAt),
       postDigest: (entry, fireAt) => digests.post(entry, fireAt),
     });
-    await edge.start({ requests, environments, insights, cancelRequest, rotation });
+    await edge.start({ requests, access, environments, insights, cancelRequest, rotation });
 
     let shuttingDown = false;
     server = createHttpServer({
       routes: [
         ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics, slackState: edge.state }),
         ...apiRoutes({ store, tokens, audit, checkStore: () => checkStore(database, versionKey) }),
-        ...requestRoutes(requests, { isShuttingDown: () => shuttingDown }),
+        ...requestRoutes(requests, { isShuttingDown: () => shuttingDown, access }),
+        ...accessRoutes(access, { isAdmin: (userId) => (policy ? isAdmin(policy, userId) : false) }),
         ...insightRoutes(insights),
       ],
       slack: slack?.handle,
@@ -219,7 +238,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, slack, digests, rotation, jobs }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

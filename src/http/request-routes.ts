@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { SECRET_OPERATIONS } from '../db/schema/index.js';
+import type { AccessService } from '../domain/access/access-requests.js';
 import type { RequestService } from '../domain/requests/request-service.js';
+import { accessRequestJson } from './access-routes.js';
 import type { ChangeRequest } from '../domain/requests/request-types.js';
 import { currentStep, stepStandings } from '../domain/requests/quorum.js';
 import type { IncomingMessage } from 'node:http';
@@ -96,10 +98,13 @@ export interface RequestRouteOptions {
   isShuttingDown?(): boolean;
   /** The wait between looks at a waited-on request (tests shorten it). */
   pollMs?: number;
+  /** Grants, for showing an access request's. */
+  access?: Pick<AccessService, 'grantOf'>;
 }
 
 /** Machines open the same kind of request people do in Slack; approval still happens in Slack. */
 export function requestRoutes(requests: RequestService, opts: RequestRouteOptions = {}): Route[] {
+  const { access } = opts;
   const pollMs = opts.pollMs ?? WAIT_POLL_MS;
 
   /**
@@ -155,6 +160,8 @@ export function requestRoutes(requests: RequestService, opts: RequestRouteOption
         const caller = tokenCaller(principal);
         const r = await requests.get(caller, params.id);
         const answer = wait && r.status === 'pending' ? await waitForChange(caller, r, wait, req) : r;
+        // An access request shows its keys, duration and grant.
+        if (answer.operation === 'access' && access) return { status: 200, json: await accessRequestJson(access, answer, principal) };
         return { status: 200, json: requestJson(answer, principal) };
       },
     },

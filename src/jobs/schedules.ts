@@ -6,16 +6,26 @@ import { DAY } from '../duration.js';
 export interface ScheduledWork {
   /** Reminders, escalations and expiry of requests nobody decided. */
   sweepRequests(): Promise<unknown>;
+  /** Notices access grants whose time ran out (once each) and tells people. */
+  endAccessGrants?(): Promise<unknown>;
   remindRotations?(fireAt: Date): Promise<unknown>;
   postDigest?(entry: DigestPolicy, fireAt: Date): Promise<unknown>;
 }
 
 /**
- * Registers keyturn's schedules: stale requests every minute; rotation reminders and digests when
+ * Registers keyturn's schedules: stale requests and ended access grants every minute; rotation reminders and digests when
  * and where the policy says. Each fire runs once across replicas (the scheduler's job_runs claim).
  */
 export function registerSchedules(scheduler: Scheduler, policy: Policy | undefined, work: ScheduledWork): void {
-  scheduler.add({ name: 'stale-requests', schedule: '* * * * *', run: async () => void (await work.sweepRequests()) });
+  // Every minute: requests nobody decided, and access grants whose time ran out (one failing does not stop the other).
+  scheduler.add({
+    name: 'stale-requests',
+    schedule: '* * * * *',
+    run: async () => {
+      const [swept, ended] = await Promise.allSettled([work.sweepRequests(), work.endAccessGrants?.()]);
+      for (const done of [swept, ended]) if (done.status === 'rejected') throw done.reason;
+    },
+  });
   const rotation = policy?.rotation;
   if (rotation && work.remindRotations) {
     const remind = work.remindRotations;

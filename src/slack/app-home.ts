@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.js';
+import type { GrantView } from '../domain/access/access-requests.js';
 import { type MembersOf, isAmong, isNamed, keepKnown, lookUpGroups } from '../domain/people/membership.js';
 import type { RequestQueries } from '../domain/requests/request-queries.js';
 import { type OwnedRotation, renderAppHome } from './blocks/app-home.js';
@@ -15,6 +16,8 @@ export interface AppHomeDeps {
   queries: RequestQueries;
   /** Rotations the user owns that are due; absent until rotation reminders are configured. */
   rotationsOwnedBy?(userId: string): Promise<OwnedRotations>;
+  /** Live access grants: the user's own, and those they may revoke; absent without access requests. */
+  grantsFor?(userId: string): Promise<{ mine: GrantView[]; revocable: GrantView[] }>;
   kick?(): void;
 }
 
@@ -40,13 +43,14 @@ export function createAppHome(deps: AppHomeDeps) {
   return {
     /** Returns the user groups Slack would not list (the Home says so too), for the caller to log. */
     async refresh(user: { userId: string; teamId: string }): Promise<{ uncheckedGroups: string[] }> {
-      const [awaiting, mine, owned] = await Promise.all([
+      const [awaiting, mine, owned, grants] = await Promise.all([
         deps.queries.awaitingDecision(user),
         deps.queries.requestedBy(user.userId),
         deps.rotationsOwnedBy?.(user.userId) ?? Promise.resolve({ rotations: [], uncheckedGroups: [] }),
+        deps.grantsFor?.(user.userId),
       ]);
       const uncheckedGroups = [...new Set([...awaiting.uncheckedGroups, ...owned.uncheckedGroups])];
-      const view = renderAppHome({ awaiting: awaiting.requests, mine, rotations: owned.rotations, uncheckedGroups });
+      const view = renderAppHome({ awaiting: awaiting.requests, mine, rotations: owned.rotations, uncheckedGroups, ...(grants ? { grants } : {}) });
       await deps.database.db.transaction((tx) => enqueueHome(tx, user.userId, view));
       deps.kick?.();
       return { uncheckedGroups };

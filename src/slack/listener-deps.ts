@@ -1,3 +1,4 @@
+import type { AccessService } from '../domain/access/access-requests.js';
 import type { InsightService } from '../domain/insights/insight-service.js';
 import type { RequestCanceller } from '../domain/requests/request-cancel.js';
 import type { RequestService } from '../domain/requests/request-service.js';
@@ -19,6 +20,8 @@ export interface ListenerDeps {
   cancelRequest: RequestCanceller['cancelRequest'];
   /** Snoozes from rotation reminders' buttons; absent when there is nothing to snooze with. */
   rotation?: Pick<RotationService, 'snooze'>;
+  /** Just-in-time access: `/secret access` and the Revoke button; absent when there is nothing to grant with. */
+  access?: Pick<AccessService, 'problemsWith' | 'requestAccess' | 'revoke' | 'liveGrants' | 'revocableEnvironments'>;
   /** Replies to a submission go to the person as DMs through the outbox. */
   dms: DirectMessages;
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
+import type { AccessEvents } from '../domain/access/access-requests.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import { recordRefusal } from '../domain/audit/refusals.js';
 import type { DigestNotifier } from '../domain/digests/digest-notifier.js';
@@ -45,7 +46,8 @@ export interface SlackEdge {
   groupMembers(groupId: string): Promise<readonly string[]>;
   /** Who is deactivated, and group members, for digests; without Slack nobody is deactivated. */
   directory: PeopleDirectory;
-  requestEvents: RequestEvents;
+  /** Requests opened and changed, and (access) grants that ended. */
+  requestEvents: RequestEvents & Partial<AccessEvents>;
   rotationNotifier: RotationNotifier;
   digestNotifier: DigestNotifier;
   /** Why approvers cannot be asked (undefined when they can). */
@@ -84,7 +86,7 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
       };
   const worker = slack ? createOutboxWorker({ database, delivery: createSlackDelivery(deliveryClient(config, logger)), logger, metrics, singleProcess }) : undefined;
   const kick = worker?.kick;
-  const requestEvents: RequestEvents = worker
+  const requestEvents: RequestEvents & Partial<AccessEvents> = worker
     ? createSlackNotifier({ kick })
     : {
         opened: async (_tx, r) => void logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was told about this request'),
@@ -107,10 +109,15 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
         logger.warn('SLACK_BOT_TOKEN is not set: Slack is off; the API and CLI work, approvals need Slack');
         return;
       }
+      const access = services.access;
       const home = createAppHome({
         database,
         queries: createRequestQueries({ db: database.db, groupMembers }),
         rotationsOwnedBy: (userId) => ownedRotations(services.rotation.status, groupMembers, userId),
+        grantsFor: access && (async (userId) => {
+          const [all, envs] = await Promise.all([access.liveGrants(), access.revocableEnvironments(userId)]);
+          return { mine: all.filter((g) => g.userId === userId), revocable: all.filter((g) => g.userId !== userId && envs.includes(g.environment)) };
+        }),
         kick,
       });
       await slack.start({ ...services, logger, home, dms: createDirectMessages({ database, kick }) });

@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { access } from './access.js';
 import { audit } from './audit.js';
 import { completionCommand } from './completion.js';
 import { list } from './list.js';
@@ -22,6 +23,7 @@ export const commands: Record<string, Command> = {
   list,
   request,
   rollback,
+  access,
   status,
   whoami,
   audit,

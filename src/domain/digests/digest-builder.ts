@@ -1,10 +1,11 @@
 /**
- * Builds an access-audit digest for a period: changes applied and requests that closed without one,
+ * Builds an access-audit digest for a period: changes applied and requests that closed without one, access grants
+ * and what was read under them,
  * reads per environment and reader, secrets nobody read, overdue rotations, requests still pending, and
  * the people and quorums in the policy that Slack says are no longer there.
  */
 import { checkPeople } from './digest-people.js';
-import { appliedChanges, pendingRequests, readerActivity, unappliedRequests, unreadSecrets } from './digest-queries.js';
+import { accessGrants, appliedChanges, pendingRequests, readerActivity, unappliedRequests, unreadSecrets } from './digest-queries.js';
 import type { Digest, DigestDeps, DigestPeriod, OverdueRotation } from './digest-types.js';
 
 export { digestCsv } from './digest-csv.js';
@@ -17,7 +18,7 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
   const builtAt = (deps.now ?? (() => new Date()))();
   const policy = deps.policy();
 
-  const [applied, unapplied, reads, unread, pending, rotations, people] = await Promise.all([
+  const [applied, unapplied, reads, unread, pending, rotations, people, grants] = await Promise.all([
     appliedChanges(database, period),
     unappliedRequests(database, period),
     readerActivity(database, period),
@@ -25,6 +26,7 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     pendingRequests(database, builtAt),
     deps.rotation ? deps.rotation.dueSecrets({ includeSnoozed: true }) : Promise.resolve([]),
     policy ? checkPeople(policy, deps.directory, deps.logger) : Promise.resolve({ deactivated: [], quorum: [], gaps: [] }),
+    accessGrants(database, period),
   ]);
 
   const overdueRotations: OverdueRotation[] = rotations
@@ -39,5 +41,5 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     }))
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.environment.localeCompare(b.environment) || a.key.localeCompare(b.key));
 
-  return { period, builtAt, applied, unapplied, reads, unread, overdueRotations, pending, ...people };
+  return { period, builtAt, applied, unapplied, reads, unread, grants, overdueRotations, pending, ...people };
 }

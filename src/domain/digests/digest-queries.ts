@@ -8,7 +8,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { type RequestStatus, type SecretOperation, policySnapshot } from '../../db/schema/index.js';
 import { readStoredJson } from '../../db/stored-json.js';
-import type { AppliedChange, DigestPeriod, PendingRequest, ReaderActivity, UnappliedRequest, UnreadSecret } from './digest-types.js';
+import type { AccessGrantActivity, AppliedChange, DigestPeriod, PendingRequest, ReaderActivity, UnappliedRequest, UnreadSecret } from './digest-types.js';
 
 export const UNAPPLIED_STATUSES = ['denied', 'expired', 'conflict', 'cancelled', 'failed'] as const satisfies readonly RequestStatus[];
 
@@ -25,8 +25,27 @@ export const digestStatements = {
            (select string_agg(v.reviewer, ' ' order by v.created_at, v.reviewer)
               from reviews v where v.request_id = r.id and v.decision = 'approve') as approvers
       from change_requests r
-     where r.status = 'applied' and r.closed_at >= ${ts(p.from)} and r.closed_at < ${ts(p.to)}
+     where r.status = 'applied' and r.operation <> 'access' and r.closed_at >= ${ts(p.from)} and r.closed_at < ${ts(p.to)}
      order by r.closed_at, r.id`,
+
+  /**
+   * Access grants live at some time in the period (granted before it ends, not over before it starts), with
+   * their approvers and the reads made under each in the period (`secret.read` entries naming the grant).
+   */
+  grants: (p: DigestPeriod) => sql`
+    select g.id, g.request_id, g.environment, array_to_string(g.keys, ' ') as keys, g.user_id, g.revoked_by,
+           ${ms(sql`g.granted_at`)} as granted_at_ms, ${ms(sql`g.ends_at`)} as ends_at_ms, ${ms(sql`g.revoked_at`)} as revoked_at_ms,
+           (select string_agg(v.reviewer, ' ' order by v.created_at, v.reviewer)
+              from reviews v where v.request_id = g.request_id and v.decision = 'approve') as approvers,
+           coalesce(reads.n, 0) as reads, coalesce(reads.keys, 0) as keys_read
+      from access_grants g
+      left join lateral (
+        select count(*)::int as n, count(distinct a.key)::int as keys
+          from audit_entries a
+         where a.at >= ${ts(p.from)} and a.at < ${ts(p.to)} and a.action = 'secret.read' and a.detail->>'grant' = g.id
+      ) reads on true
+     where g.granted_at < ${ts(p.to)} and coalesce(g.revoked_at, g.ends_at) >= ${ts(p.from)}
+     order by g.granted_at, g.id`,
 
   unapplied: (p: DigestPeriod) => sql`
     select r.id, r.environment, r.key, r.operation, r.status, r.requester, r.closed_by, r.outcome,
@@ -149,4 +168,22 @@ export async function pendingRequests(database: Database, now: Date): Promise<Pe
       expiresAt: toDate(r.expires_at_ms),
     };
   });
+}
+
+export async function accessGrants(database: Database, p: DigestPeriod): Promise<AccessGrantActivity[]> {
+  const rows = await database.rows<Row>(digestStatements.grants(p));
+  return rows.map((r) => ({
+    grantId: String(r.id),
+    requestId: String(r.request_id),
+    environment: String(r.environment),
+    keys: list(r.keys),
+    userId: String(r.user_id),
+    approvers: list(r.approvers),
+    grantedAt: toDate(r.granted_at_ms),
+    endsAt: toDate(r.ends_at_ms),
+    revokedAt: r.revoked_at_ms === null ? null : toDate(r.revoked_at_ms),
+    revokedBy: r.revoked_by === null ? null : String(r.revoked_by),
+    reads: Number(r.reads),
+    keysRead: Number(r.keys_read),
+  }));
 }

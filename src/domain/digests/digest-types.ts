@@ -58,6 +58,28 @@ export interface ReaderActivity {
   lastReadAt: Date | null;
 }
 
+/** A just-in-time access grant live at some time in the period, and what its grantee read under it. */
+export interface AccessGrantActivity {
+  grantId: string;
+  requestId: string;
+  environment: string;
+  /** Key names or globs granted. */
+  keys: string[];
+  /** Slack user id of the grantee. */
+  userId: string;
+  /** Slack user ids of the approvals. */
+  approvers: string[];
+  grantedAt: Date;
+  endsAt: Date;
+  revokedAt: Date | null;
+  /** Audit actor who revoked it. */
+  revokedBy: string | null;
+  /** Reads under this grant in the period (audit `secret.read` with detail.grant = its id). */
+  reads: number;
+  /** Distinct keys read under it in the period. */
+  keysRead: number;
+}
+
 /** A live secret nobody read in the period: a candidate to retire. */
 export interface UnreadSecret {
   environment: string;
@@ -151,6 +173,8 @@ export interface Digest {
   unapplied: UnappliedRequest[];
   reads: ReaderActivity[];
   unread: UnreadSecret[];
+  /** Access grants live in the period (absent in digests built before access requests existed). */
+  grants?: AccessGrantActivity[];
   overdueRotations: OverdueRotation[];
   pending: PendingRequest[];
   deactivated: DeactivatedPerson[];

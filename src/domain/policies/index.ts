@@ -7,6 +7,9 @@ export {
   isAdmin,
   matchesGlob,
   resolvePolicy,
+  resolveAccessPolicy,
+  type ResolvedAccessPolicy,
+  DEFAULT_MAX_ACCESS_MS,
   rotationIntervalFor,
 } from './policy-resolver.js';
 export { policySchema } from './policy-schema.js';

@@ -28,6 +28,34 @@ export function resolvePolicy(policy: Policy, environment: string, key: string):
   });
 }
 
+/** Who approves just-in-time read access to an environment, and the longest grant the policy allows. */
+export interface ResolvedAccessPolicy extends Omit<ResolvedPolicy, 'key' | 'matchedRule' | 'steps'> {
+  maxAccessMs: number;
+}
+
+/** The default longest grant when the environment has no `access:` section. */
+export const DEFAULT_MAX_ACCESS_MS = 4 * 60 * 60 * 1000;
+
+/**
+ * The access policy of an environment: `access:` approvers and quorum, else the environment's own; the
+ * environment's channel, expiry, reminders and escalation. Undefined for an environment the policy does not name.
+ */
+export function resolveAccessPolicy(policy: Policy, environment: string): ResolvedAccessPolicy | undefined {
+  if (!has(policy.environments, environment)) return undefined;
+  const env = policy.environments[environment];
+  return strip({
+    environment,
+    approvers: [...(env.access?.approvers ?? env.approvers)],
+    requiredApprovals: env.access?.required_approvals ?? env.required_approvals,
+    maxAccessMs: env.access?.max_duration.ms ?? DEFAULT_MAX_ACCESS_MS,
+    approvalChannel: env.approval_channel,
+    requestTtlMs: env.request_ttl.ms,
+    remindAfterMs: env.remind_after?.ms,
+    escalateAfterMs: env.escalate_after?.ms,
+    escalateTo: env.escalate_to && [...env.escalate_to],
+  });
+}
+
 /** How often a secret should be rotated, and who hears about it; undefined when nothing asks for rotation. */
 export function rotationIntervalFor(policy: Policy, environment: string, key: string): RotationInterval | undefined {
   const rotation = policy.rotation;

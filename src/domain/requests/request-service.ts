@@ -419,7 +419,22 @@ export function createRequestService(deps: RequestServiceDeps) {
     },
   });
 
-  return { problemsWith, operationFor, create, rollback, rollbackProblems, previewRollback, decide, refusal, get };
+  return {
+    problemsWith,
+    operationFor,
+    create,
+    rollback,
+    rollbackProblems,
+    previewRollback,
+    decide,
+    refusal,
+    get,
+    find,
+    // For other kinds of request built on this one (access requests): the same apply, targets and limit.
+    apply,
+    approverTargets,
+    rateLimitRefusal,
+  };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;

@@ -15,7 +15,7 @@ const requestIdOf = ({ action }: ClickArgs<ButtonAction>) => {
 };
 
 /** A listener for a button that names a request: a value that is not a request id is answered, not acted on. */
-const onRequestButton = (
+export const onRequestButton = (
   deps: ListenerDeps,
   notDone: string,
   action: string,

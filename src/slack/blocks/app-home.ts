@@ -1,8 +1,10 @@
 import type { HomeView, KnownBlock } from '@slack/types';
+import type { GrantView } from '../../domain/access/access-requests.js';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { decisionButtons, summaryText } from './approval-message.js';
 import { changeText, context, header, requesterText, section } from './common.js';
-import { code, escapeTruncated, mentionGroup, slackDate } from './mrkdwn.js';
+import { ACTIONS } from './ids.js';
+import { code, escapeTruncated, mentionGroup, mentionUser, slackDate } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
 
 /** A rotation the user owns that is due (from the rotation schedule). */
@@ -19,6 +21,43 @@ export interface AppHomeData {
   rotations: OwnedRotation[];
   /** User groups Slack would not list: what reaches the user through them could not be checked. */
   uncheckedGroups?: string[];
+  /**
+   * Live just-in-time access: the viewer's own grants, and (for the access approvers of those environments
+   * and policy admins) everyone else's, which they may revoke. Absent: the section is not drawn.
+   */
+  grants?: { mine: GrantView[]; revocable: GrantView[] };
+}
+
+const grantKeys = (g: GrantView) => g.keys.map(code).join(', ');
+
+/** The viewer's live grants, and the ones they may revoke with a button each. */
+function grantBlocks(grants: NonNullable<AppHomeData['grants']>): KnownBlock[] {
+  const blocks: KnownBlock[] = [{ type: 'divider' }, header('Your access')];
+  if (grants.mine.length === 0) blocks.push(section('You hold no access grants. Ask to read secrets for a while with `/secret access`.'));
+  for (const g of grants.mine) blocks.push(section(`${code(g.environment)} ${grantKeys(g)} — until ${slackDate(g.endsAt)}`));
+  if (grants.revocable.length > 0) {
+    blocks.push({ type: 'divider' }, header('Live access grants'));
+    for (const g of grants.revocable) {
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: `${mentionUser(g.userId)} may read ${grantKeys(g)} in ${code(g.environment)} until ${slackDate(g.endsAt)}` },
+        accessory: {
+          type: 'button',
+          action_id: ACTIONS.revokeAccess,
+          text: { type: 'plain_text', text: 'Revoke access' },
+          style: 'danger',
+          value: g.requestId,
+          confirm: {
+            title: { type: 'plain_text', text: 'Revoke this access?' },
+            text: { type: 'mrkdwn', text: `${mentionUser(g.userId)} will no longer be able to read these keys.` },
+            confirm: { type: 'plain_text', text: 'Revoke' },
+            deny: { type: 'plain_text', text: 'Cancel' },
+          },
+        },
+      });
+    }
+  }
+  return blocks;
 }
 
 const MAX_BLOCKS = 100; // Slack's limit for a home tab
@@ -47,6 +86,8 @@ export function renderAppHome(data: AppHomeData): HomeView {
   blocks.push({ type: 'divider' }, header('Your requests'));
   if (data.mine.length === 0) blocks.push(section('You have not asked for any change yet. Try `/secret request`.'));
   for (const r of data.mine) blocks.push(section(`${code(r.id)} ${changeText(r)} — ${summaryText(r)} · ${slackDate(r.createdAt)}`));
+  // Before rotations: a live grant is more urgent to see (and revoke) than a due rotation.
+  if (data.grants) blocks.push(...grantBlocks(data.grants));
   blocks.push({ type: 'divider' }, header('Rotations you own'));
   if (data.rotations.length === 0) blocks.push(section('None of your secrets is due for rotation.'));
   for (const item of data.rotations) {

@@ -60,7 +60,7 @@ function stepLine(r: ChangeRequest, s: StepStanding): string {
   return r.status === 'pending' ? `→ *Step ${s.index + 1}${name}* — ${count} · current, asked now${who}` : `✗ *Step ${s.index + 1}${name}* — ${count} · stopped here${who}`;
 }
 
-function quorumText(r: ChangeRequest): string {
+export function quorumText(r: ChangeRequest): string {
   const { requiredApprovals, approvers } = r.policy;
   const rule = r.policy.matchedRule ? ` (rule ${code(r.policy.matchedRule)})` : '';
   if (requiredApprovals <= 0) {
@@ -84,7 +84,7 @@ function reviewLine(v: Review, stepped: boolean): string {
 }
 
 /** Decisions so far, one line each; lines that would not fit in one section are counted instead. */
-function decisionsText(reviews: readonly Review[], stepped = false): string {
+export function decisionsText(reviews: readonly Review[], stepped = false): string {
   const label = '*Decisions*';
   if (reviews.length === 0) return `${label}\nNone yet.`;
   const lines: string[] = [];
@@ -132,7 +132,7 @@ export function outcomeText(r: ChangeRequest): string {
   }
 }
 
-function timeText(r: ChangeRequest, now: Date): string {
+export function timeText(r: ChangeRequest, now: Date): string {
   const opened = `opened ${slackDate(r.createdAt)}`;
   if (r.status !== 'pending') return `${opened} · closed ${slackDate(r.closedAt ?? now)}`;
   const left = r.expiresAt.getTime() - now.getTime();

@@ -118,6 +118,23 @@ function parts(d: Digest): Part[] {
       ),
       cut: false,
     },
+    ...(d.grants
+      ? [
+          {
+            title: 'Access grants',
+            total: d.grants.length,
+            empty: 'None.',
+            lines: d.grants.map(
+              (g) =>
+                `• ${mentionUser(g.userId)}: ${g.keys.map(code).join(', ')} in ${code(g.environment)}, ${slackDate(g.grantedAt)} to ${slackDate(g.revokedAt ?? g.endsAt)}` +
+                `, approved by ${userList(g.approvers)}` +
+                (g.revokedAt ? `, *revoked* by ${actorText(g.revokedBy)}` : g.endsAt.getTime() <= d.builtAt.getTime() ? ', ended' : ', still live') +
+                ` — ${plural(g.reads, 'read')}${g.reads ? ` of ${plural(g.keysRead, 'key')}` : ''} under it (${code(g.requestId)})`,
+            ),
+            cut: false,
+          },
+        ]
+      : []),
     {
       title: 'Requests closed without a change',
       total: d.unapplied.length,
@@ -152,7 +169,8 @@ function summaryText(d: Digest, periodLabel: string): string {
   const c = digestCounts(d);
   return (
     `Access audit digest, ${periodLabel}: ${plural(c.applied, 'change')} applied, ` +
-    `${plural(c.unapplied, 'request')} closed without a change, ${plural(c.reads, 'read')} by ${plural(c.readers, 'reader')}` +
+    `${plural(c.unapplied, 'request')} closed without a change, ` +
+    `${d.grants ? `${plural(d.grants.length, 'access grant')}, ` : ''}${plural(c.reads, 'read')} by ${plural(c.readers, 'reader')}` +
     `${c.deniedReads ? ` (${c.deniedReads} refused)` : ''}, ${plural(c.unread, 'secret')} nobody read, ` +
     `${plural(c.overdueRotations, 'overdue rotation')}, ${plural(c.pending, 'pending request')}, ` +
     `${plural(c.deactivated, 'deactivated person', 'deactivated people')} in the policy, ` +

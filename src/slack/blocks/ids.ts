@@ -8,12 +8,14 @@ export const ACTIONS = {
   snooze: 'rotation_snooze',
   /** "Roll back" on a version in `/secret history`: opens the rollback modal. */
   rollback: 'secret_rollback',
+  revokeAccess: 'access_revoke',
 } as const;
 
 export const VIEWS = {
   request: 'secret_request',
   deny: 'deny_reason',
   rollback: 'secret_rollback',
+  access: 'access_request',
 } as const;
 
 /**
@@ -40,3 +42,12 @@ export const DENY_FIELDS = {
 export const ROLLBACK_FIELDS = {
   reason: { block: 'rollback_reason', action: 'rollback_reason' },
 } as const;
+/** Block and action ids of the access modal's inputs. */
+export const ACCESS_FIELDS = {
+  environment: { block: 'access_environment', action: 'access_environment' },
+  keys: { block: 'access_keys', action: 'access_keys' },
+  duration: { block: 'access_duration', action: 'access_duration' },
+  reason: { block: 'access_reason', action: 'access_reason' },
+} as const;
+
+export type AccessModalField = keyof typeof ACCESS_FIELDS;

@@ -37,3 +37,13 @@ export {
 } from './rotation.js';
 export { renderNoticeModalUpdate } from './notice-modal.js';
 export { accessRefusalText, cancelRefusalText, decisionRefusalText, snoozeRefusalText } from './refusals.js';
+export { ACCESS_FIELDS } from './ids.js';
+export {
+  accessSummaryText,
+  renderAccessMessage,
+  renderAccessRequesterOutcome,
+  renderAccessRequesterWaiting,
+  renderGrantEnded,
+  revokeRefusalText,
+} from './access-message.js';
+export { accessModalErrors, readAccessModal, renderAccessModal } from './access-modal.js';

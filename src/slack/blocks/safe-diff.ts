@@ -47,6 +47,8 @@ function rollbackHead(r: SafeDiffInput, to: number): string {
  *   length 32 → 40 · fingerprint `a1b2c3d4` → `e5f6a7b8`
  */
 export function safeDiffText(r: SafeDiffInput, audience: 'approver' | 'requester' = 'approver'): string {
+  // An access request changes nothing and carries no value: only what may be read.
+  if (r.operation === 'access') return `*read access* ${code(r.environment)} / ${code(r.key)} · no value is involved`;
   const deleted = r.operation === 'delete';
   const head = r.rollbackTo ? rollbackHead(r, r.rollbackTo) : `*${escapeMrkdwn(r.operation)}* ${code(r.environment)} / ${code(r.key)} ${versionText(r)}`;
   const lengths = `length ${lengthText(r.oldLength, false)} → ${lengthText(r.newLength, deleted)}`;

@@ -7,6 +7,8 @@ import { isRequestId, isUserId } from '../../domain/vocabulary.js';
  */
 export type SecretCommand =
   | { kind: 'request'; environment?: string; key?: string }
+  /** `/secret access [ENV] [KEY or glob …]`: opens the access modal, prefilled. */
+  | { kind: 'access'; environment?: string; keys?: string }
   | { kind: 'help'; unknown?: string }
   | { kind: 'list'; environment?: string }
   | { kind: 'history'; environment: string; key: string }
@@ -19,7 +21,7 @@ export type SecretCommand =
   | { kind: 'usage'; message: string };
 
 /** Every subcommand `/secret` knows; any other word gets the help. The manifest's usage_hint names them all. */
-export const SUBCOMMANDS = ['request', 'list', 'history', 'status', 'cancel', 'audit', 'help'] as const;
+export const SUBCOMMANDS = ['request', 'access', 'list', 'history', 'status', 'cancel', 'audit', 'help'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 const isSubcommand = (word: string): word is Subcommand => (SUBCOMMANDS as readonly string[]).includes(word);
 
@@ -64,6 +66,8 @@ export function parseSecretCommand(text: string): SecretCommand {
   switch (sub) {
     case 'request':
       return { kind: 'request', environment: args[0], key: args[1] };
+    case 'access':
+      return { kind: 'access', environment: args[0], keys: args.slice(1).join(' ') || undefined };
     case 'help':
       return { kind: 'help' };
     case 'list':

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { code, renderHelp, renderRequestModal } from '../blocks/index.js';
+import { code, renderAccessModal, renderHelp, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { afterAck, replyTo } from '../reply.js';
 import { answerQuestion } from './secret-answers.js';
@@ -8,7 +8,7 @@ import { parseSecretCommand } from './parse-secret-command.js';
 export const SECRET_COMMAND = '/secret';
 
 /**
- * `/secret request [ENV] [KEY]` opens the request modal at once. `list`, `history`, `status`,
+ * `/secret request [ENV] [KEY]` and `/secret access [ENV] [KEYS]` open their modals at once. `list`, `history`, `status`,
  * `cancel` and `audit` are answered in the ack, visible only to the person who asked (the queries
  * are indexed and capped, well within Slack's 3 s). Anything else gets the usage.
  */
@@ -23,6 +23,17 @@ export function registerSecretCommand(app: App, deps: ListenerDeps) {
           await client.views.open({
             trigger_id: command.trigger_id,
             view: renderRequestModal({ environments: deps.environments(), environment: parsed.environment, key: parsed.key }),
+          });
+        });
+        return;
+      }
+      case 'access': {
+        await ack();
+        const reply = replyTo({ kind: 'ephemeral', userId: command.user_id, channel: command.channel_id }, { client, dms: deps.dms, logger: deps.logger });
+        await afterAck(reply, 'The access form did not open.', { logger: deps.logger, user: command.user_id, action: 'access form' }, async () => {
+          await client.views.open({
+            trigger_id: command.trigger_id,
+            view: renderAccessModal({ environments: deps.environments(), environment: parsed.environment, keys: parsed.keys }),
           });
         });
         return;

@@ -2,7 +2,19 @@ import type { Queryable } from '../../db/client.js';
 import type { ChangeRequest, RequestEvents } from '../../domain/requests/request-types.js';
 import { isFinal } from '../../domain/requests/request-states.js';
 import { currentStep } from '../../domain/requests/quorum.js';
-import { renderApprovalMessage, renderEscalation, renderReminder, renderRequesterOutcome, renderRequesterWaiting } from '../blocks/index.js';
+import { type AccessEvents, type GrantView, grantOfRequest } from '../../domain/access/access-requests.js';
+import {
+  type RenderedMessage,
+  renderAccessMessage,
+  renderAccessRequesterOutcome,
+  renderAccessRequesterWaiting,
+  renderApprovalMessage,
+  renderEscalation,
+  renderGrantEnded,
+  renderReminder,
+  renderRequesterOutcome,
+  renderRequesterWaiting,
+} from '../blocks/index.js';
 import { enqueuePost, enqueueUpdate, messagesUnder } from '../outbox/outbox-writer.js';
 
 const approverKey = (id: string, target: string) => `request:${id}:approvers:${target}`;
@@ -15,21 +27,31 @@ const stepKey = (id: string, step: number, target: string) => `request:${id}:app
  * approver copy redrawn in place (chat.update) on each change, and the outcome sent to the requester. A
  * request in steps is posted to each later step's targets when that step's turn comes.
  */
-export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void }): RequestEvents {
+export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void }): RequestEvents & AccessEvents {
   const now = deps.now ?? (() => new Date());
+  /** An access request's grant, read in the transaction that changed it: its message shows until when. */
+  const grantOf = async (tx: Queryable, r: ChangeRequest) => (r.operation === 'access' && r.status === 'applied' ? grantOfRequest(tx, r.id) : undefined);
+  const approvalMessage = (r: ChangeRequest, grant: GrantView | undefined): RenderedMessage =>
+    r.operation === 'access' ? renderAccessMessage(r, grant, { now: now() }) : renderApprovalMessage(r, { now: now() });
+  const redraw = async (tx: Queryable, r: ChangeRequest, message: RenderedMessage) => {
+    for (const m of await messagesUnder(tx, `request:${r.id}:approvers:`)) await enqueueUpdate(tx, { ...m, payload: message, now: now() });
+  };
   return {
     async opened(tx: Queryable, r: ChangeRequest, approverTargets: readonly string[]) {
-      const message = renderApprovalMessage(r, { now: now() });
+      const grant = await grantOf(tx, r);
+      const message = approvalMessage(r, grant);
       for (const target of approverTargets) await enqueuePost(tx, { target, key: approverKey(r.id, target), payload: message });
       if (r.requesterUserId) {
-        await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:requester`, payload: renderRequesterWaiting(r) });
+        const payload = r.operation === 'access' ? renderAccessRequesterWaiting(r, grant) : renderRequesterWaiting(r);
+        await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:requester`, payload });
       }
     },
     async changed(tx: Queryable, r: ChangeRequest) {
-      const message = renderApprovalMessage(r, { now: now() });
-      for (const m of await messagesUnder(tx, `request:${r.id}:approvers:`)) await enqueueUpdate(tx, { ...m, payload: message, now: now() });
+      const grant = await grantOf(tx, r);
+      await redraw(tx, r, approvalMessage(r, grant));
       if (isFinal(r.status) && r.requesterUserId) {
-        await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:outcome`, payload: renderRequesterOutcome(r) });
+        const payload = r.operation === 'access' ? renderAccessRequesterOutcome(r, grant) : renderRequesterOutcome(r);
+        await enqueuePost(tx, { target: r.requesterUserId, key: `request:${r.id}:outcome`, payload });
       }
     },
     async stepReached(tx: Queryable, r: ChangeRequest, targets: readonly string[]) {
@@ -39,6 +61,11 @@ export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void 
       for (const target of targets) await enqueuePost(tx, { target, key: stepKey(r.id, step.index, target), payload: message });
       // The requester's "waiting" DM says which step is asked now: redrawn to the new one.
       if (r.requesterUserId) await enqueueUpdate(tx, { key: `request:${r.id}:requester`, payload: renderRequesterWaiting(r), now: now() });
+    },
+    /** A grant ended (by itself or revoked): every approver copy redrawn without its Revoke button; the grantee told. */
+    async grantEnded(tx: Queryable, r: ChangeRequest, grant: GrantView) {
+      await redraw(tx, r, renderAccessMessage(r, grant, { now: now() }));
+      await enqueuePost(tx, { target: grant.userId, key: `request:${r.id}:grant-ended`, payload: renderGrantEnded(r, grant) });
     },
     async reminded(tx: Queryable, r: ChangeRequest, approvers: readonly string[]) {
       const stamp = now().toISOString();

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { VIEWS } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
+import { registerAccessSubmission } from './access-submission.js';
 import { registerDenySubmission } from './deny-submission.js';
 import { registerRequestSubmission } from './request-submission.js';
 import { registerRollbackSubmission } from './rollback-submission.js';
@@ -11,4 +12,5 @@ export function registerViews(app: App, deps: ListenerDeps) {
   registerRequestSubmission(app, deps);
   registerDenySubmission(app, deps);
   registerRollbackSubmission(app, deps);
+  registerAccessSubmission(app, deps);
 }

@@ -1,0 +1,49 @@
+import { ApiError, clientFromEnv } from '../client.js';
+import { type Command, parse } from '../command.js';
+import { failure, usageError } from '../errors.js';
+import { formatJson, write } from '../output.js';
+
+export const access: Command = {
+  synopsis: 'access ENV KEYS --reason TEXT [--for DURATION] [--json]',
+  summary: 'Ask to read secrets for a while (just-in-time access; needs keyturn login)',
+  details: `KEYS is one or more key names or patterns, comma-separated: PAYMENTS_*,DB_URL.
+
+options:
+  --reason TEXT     why: shown to the approvers
+  --for DURATION    how long the grant lasts: 30m, 1h, 4h (default 1h; at most the
+                    environment's access max_duration, 4h unless the policy says otherwise)
+  --json            print the server's answer as JSON
+
+The environment's access approvers decide in Slack. Once granted, read with
+keyturn get ENV KEY until the grant ends; every read is audited as you.
+  keyturn access prod 'PAYMENTS_*,DB_URL' --for 1h --reason "INC-1234: payments failing"`,
+  async run(args) {
+    const { values, positionals: [environment, keysArg] } = parse(
+      access,
+      args,
+      { reason: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' } },
+      ['ENV', 'KEYS'],
+    );
+    const reason = values.reason?.trim();
+    if (!reason) throw usageError(`missing --reason TEXT: approvers need to know why (usage: keyturn ${access.synopsis})`);
+    const keys = keysArg.split(',').map((k) => k.trim()).filter(Boolean);
+    if (keys.length === 0) throw usageError(`name at least one key or pattern (usage: keyturn ${access.synopsis})`);
+
+    let r: Record<string, any>;
+    try {
+      r = await clientFromEnv().post('/v1/access', { environment, keys, ...(values.for ? { for: values.for } : {}), reason });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404 && err.message.startsWith('No such endpoint')) {
+        throw failure('this keyturn server does not offer just-in-time access yet');
+      }
+      throw err;
+    }
+    // Hook for `--wait [--timeout]` (src/cli/wait.ts, built separately): poll GET /v1/requests/:id for r.id as
+    // `keyturn request` does; an access request is "granted" when status is applied (its JSON then has `grant`).
+    if (values.json) return write(formatJson(r));
+    const what = `read ${environment} ${keys.join(', ')} for ${r.accessFor ?? values.for ?? '1h'}`;
+    if (r.grant) return write(`request ${r.id} (${what}): granted until ${r.grant.endsAt}\n`);
+    const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}` : '';
+    await write(`request ${r.id ?? '?'} (${what}): ${r.status ?? 'submitted'}${needs}\n`);
+  },
+};
