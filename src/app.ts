@@ -26,9 +26,12 @@ import { createRotationService } from './domain/rotation/rotation-service.js';
 import { createSecretStore } from './domain/secrets/secret-store.js';
 import { adminToken } from './domain/tokens/admin-token.js';
 import { createTokenService } from './domain/tokens/token-service.js';
+import { liveGrantsOf } from './domain/access/grant-queries.js';
+import { createLoginService } from './domain/logins/login-service.js';
 import { apiRoutes } from './http/api-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { insightRoutes } from './http/insight-routes.js';
+import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
 import { createHttpServer, listenError } from './http/server.js';
 import { type Scheduler, createScheduler } from './jobs/scheduler.js';
@@ -128,7 +131,9 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const envelope = createEnvelope({ provider, metrics, cacheTtlMs: config.KEYTURN_DATA_KEY_CACHE_TTL });
     const audit = createAuditLog({ database, auditKey, metrics });
     const versionKey = await loadServerKey(database.db, provider, 'version-mac');
-    const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(fingerprintKey), versionKey, audit, metrics });
+    // Asked on every read with a personal token: a grant that ends or is revoked stops the next read.
+    const liveGrants = (userId: string) => liveGrantsOf(database.db, userId, opts.now?.() ?? new Date());
+    const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(fingerprintKey), versionKey, audit, metrics, liveGrants });
     const legacy = await store.authenticateLegacyVersions();
     if (legacy > 0) logger.warn({ versions: legacy }, 'secret versions from before this upgrade were given their authentication tag');
     const tokens = createTokenService({
@@ -137,6 +142,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       adminToken: adminToken({ token: config.KEYTURN_ADMIN_TOKEN, dataDir: config.KEYTURN_DATA_DIR }, logger),
       cacheTtlMs: config.KEYTURN_TOKEN_CACHE_TTL_MS,
     });
+    const logins = createLoginService({ database, audit, tokens, now: opts.now });
 
     const edge = await createSlackEdge({ config, logger, metrics, database, audit, serverKey: (name) => loadServerKey(database.db, provider, name) });
     const { slack, worker, groupMembers, requestEvents: events } = edge;
@@ -173,7 +179,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       remindRotations: (fireAt) => rotation.remind(fireAt),
       postDigest: (entry, fireAt) => digests.post(entry, fireAt),
     });
-    await edge.start({ requests, environments, insights, cancelRequest, rotation });
+    await edge.start({ requests, environments, insights, cancelRequest, rotation, logins });
 
     let shuttingDown = false;
     server = createHttpServer({
@@ -182,6 +188,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         ...apiRoutes({ store, tokens, audit, checkStore: () => checkStore(database, versionKey) }),
         ...requestRoutes(requests),
         ...insightRoutes(insights),
+        ...loginRoutes({ logins, tokens, liveGrants }),
       ],
       slack: slack?.handle,
       tokens,

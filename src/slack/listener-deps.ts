@@ -1,4 +1,5 @@
 import type { InsightService } from '../domain/insights/insight-service.js';
+import type { LoginService } from '../domain/logins/login-service.js';
 import type { RequestCanceller } from '../domain/requests/request-cancel.js';
 import type { RequestService } from '../domain/requests/request-service.js';
 import type { RotationService } from '../domain/rotation/rotation-service.js';
@@ -19,6 +20,8 @@ export interface ListenerDeps {
   cancelRequest: RequestCanceller['cancelRequest'];
   /** Snoozes from rotation reminders' buttons; absent when there is nothing to snooze with. */
   rotation?: Pick<RotationService, 'snooze'>;
+  /** `/secret login CODE`: confirms a `keyturn login` as the person who sent it. */
+  logins?: Pick<LoginService, 'confirm'>;
   /** Replies to a submission go to the person as DMs through the outbox. */
   dms: DirectMessages;
 }

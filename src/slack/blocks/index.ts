@@ -13,6 +13,7 @@ export {
 } from './request-modal.js';
 export { renderDenyModal } from './deny-modal.js';
 export { renderHelp } from './help.js';
+export { loginRefusalText, renderLoginConfirmation } from './login.js';
 export {
   listText,
   renderAnswerProblem,
