@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { audit } from './audit.js';
 import { completionCommand } from './completion.js';
 import { list } from './list.js';
+import { login, logout } from './login.js';
 import { migrate } from './migrate.js';
 import { policy } from './policy.js';
 import { request } from './request.js';
@@ -22,6 +23,8 @@ export const commands: Record<string, Command> = {
   request,
   status,
   whoami,
+  login,
+  logout,
   audit,
   token,
   migrate,
