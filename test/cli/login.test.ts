@@ -253,6 +253,25 @@ describe('keyturn login: a person on the CLI, worth their live grants', () => {
     expect(poll.body.status).toBe('pending');
   });
 
+  it('a logged-in person asks audit answers as they could in Slack: the policy decides', async () => {
+    const apiLogin = async (user: string) => {
+      const started = (await t.server.api('/v1/login', { method: 'POST', token: null, body: {} })).body;
+      await t.slack.command(user, `login ${started.code}`);
+      return (await t.server.api('/v1/login/poll', { method: 'POST', token: null, body: { poll: started.poll } })).body.token as string;
+    };
+    const bob = await apiLogin('U0BOB'); // an approver of prod in the policy
+    const answer = await t.server.api('/v1/audit/secrets/prod/STRIPE_KEY', { token: bob });
+    expect(answer.status).toBe(200);
+    // Alice's reads under her grant show up as hers.
+    expect(answer.body.environments[0].readers.map((r: { actor: string }) => r.actor)).toContain('slack:U0ALICE');
+    const gina = await apiLogin('U0GINA'); // named nowhere
+    const refused = await t.server.api('/v1/audit/secrets/prod/STRIPE_KEY', { token: gina });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe('Audit answers are for the admin token and the people the policy names.');
+    // Admin routes stay the admin token's.
+    expect((await t.server.api('/v1/audit/export', { token: bob })).status).toBe(403);
+  });
+
   it('a login that has ended tells the person to log in again', { timeout: 60_000 }, async () => {
     const config = freshConfig();
     const { result } = await logIn('U0FRANK', config);
