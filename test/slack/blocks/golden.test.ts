@@ -10,6 +10,7 @@ import {
   renderDigest,
   renderEscalation,
   renderHelp,
+  renderLoginConfirmation,
   renderNoticeModalUpdate,
   renderReminder,
   renderRequestModal,
@@ -257,6 +258,15 @@ describe('golden: answers to /secret', () => {
   });
   it('help', async () => {
     await golden('help', renderHelp());
+  });
+  it.each([
+    ['confirmed', { ok: true as const, userId: 'U0ALICE', tokenEndsAt: new Date(NOW.getTime() + 12 * HOUR) }],
+    ['unknown', { ok: false as const, refusal: { code: 'unknown' as const } }],
+    ['expired', { ok: false as const, refusal: { code: 'expired' as const } }],
+    ['used', { ok: false as const, refusal: { code: 'used' as const } }],
+    ['throttled', { ok: false as const, refusal: { code: 'throttled' as const, retryAfterMs: 10 * MINUTE } }],
+  ])('login: %s', async (name, confirmation) => {
+    await golden(`answer.login-${name}`, renderLoginConfirmation(confirmation));
   });
 });
 
