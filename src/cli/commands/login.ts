@@ -18,11 +18,11 @@ type LoginPoll = { status: 'pending'; expiresAt: string } | { status: 'confirmed
 export const login: Command = {
   synopsis: 'login',
   summary: 'Log in as yourself: confirm a one-time code with /secret login in Slack; the CLI then reads what your live access grants allow',
-  details: `Prints a one-time code; send it in Slack as /secret login CODE within 10 minutes. The CLI then
-stores a personal token for KEYTURN_URL in $XDG_CONFIG_HOME/keyturn/tokens.json (default
-~/.config/keyturn/tokens.json, mode 0600) and uses it whenever KEYTURN_TOKEN is unset. The token ends
-12 hours after you confirmed and reads only the keys your live access grants cover (ask for one with
-/secret access). keyturn logout revokes it.`,
+  details: `Prints a one-time code; send it in Slack as /secret login CODE within 10 minutes. The CLI
+then stores a personal token for KEYTURN_URL in $XDG_CONFIG_HOME/keyturn/tokens.json (default
+~/.config/keyturn/tokens.json, mode 0600) and uses it whenever KEYTURN_TOKEN is unset. The token
+ends 12 hours after you confirmed and reads only the keys your live access grants cover (ask for
+one with /secret access). keyturn logout revokes it.`,
   async run(args) {
     parse(login, args, {});
     const client = clientFromEnv();
