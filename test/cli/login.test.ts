@@ -145,6 +145,11 @@ describe('keyturn login: a person on the CLI, worth their live grants', () => {
     expect(reads.map((e) => e.key).sort()).toEqual(['STRIPE_KEY', 'STRIPE_KEY', 'STRIPE_WEBHOOK']);
     for (const e of reads) expect(e.detail).toMatchObject({ grant: g.id, token: tokenName });
 
+    // Audit answers list her among who could read it, while the grant lasts.
+    const could = (await t.server.api('/v1/audit/secrets/prod/STRIPE_KEY')).body.environments[0].could;
+    expect(could.grantees).toEqual([{ userId: 'U0ALICE', grant: g.id, endsAt: g.endsAt.toISOString() }]);
+    expect((await t.server.api('/v1/audit/secrets/prod/DB_PASSWORD')).body.environments[0].could.grantees).toEqual([]);
+
     // whoami lists the live grant.
     const withGrant = await asPerson(config, ['whoami']);
     expect(withGrant.stdout).toMatch(/grants:\n {2}prod: STRIPE_\* until \d{4}-/);

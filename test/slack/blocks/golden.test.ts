@@ -194,7 +194,7 @@ const activity = (): EnvironmentActivity => ({
   totalReaders: 2,
   totalReads: 121,
   refusedReads: 2,
-  could: { inPolicy: true, approvers: ['U0BOB', 'S0SRELEADS'], requiredApprovals: 2, matchedRule: 'STRIPE_*', tokens: [{ name: 'ci', expiresAt: null }, { name: 'web', expiresAt: new Date(NOW.getTime() + 30 * DAY) }] },
+  could: { inPolicy: true, approvers: ['U0BOB', 'S0SRELEADS'], requiredApprovals: 2, matchedRule: 'STRIPE_*', tokens: [{ name: 'ci', expiresAt: null }, { name: 'web', expiresAt: new Date(NOW.getTime() + 30 * DAY) }], grantees: [{ userId: 'U0ALICE', grant: 'grant_0a1b2c3d4e', endsAt: new Date(NOW.getTime() + HOUR) }] },
 });
 
 describe('golden: answers to /secret', () => {
