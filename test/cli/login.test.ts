@@ -137,12 +137,14 @@ describe('keyturn login: a person on the CLI, worth their live grants', () => {
     const exported = await asPerson(config, ['export', 'prod', '--format', 'json']);
     expect(exported.code).toBe(0);
     expect(JSON.parse(exported.stdout)).toEqual({ STRIPE_KEY: STRIPE_VALUE, STRIPE_WEBHOOK: WEBHOOK_VALUE });
+    const ran = await asPerson(config, ['run', '--env', 'prod', '--', 'sh', '-c', 'test "$STRIPE_KEY" = "$0" && test -z "$DB_PASSWORD" && echo granted-only', STRIPE_VALUE]);
+    expect(ran.stdout).toBe('granted-only\n');
     const elsewhere = await asPerson(config, ['get', 'staging', 'STRIPE_KEY']);
     expect(elsewhere.stderr).toContain('No live access grant for staging/STRIPE_KEY');
 
     // Reads are audited as Alice, naming the grant and her token.
     const reads = (await auditEntries()).filter((e) => e.action === 'secret.read' && e.actor === 'slack:U0ALICE');
-    expect(reads.map((e) => e.key).sort()).toEqual(['STRIPE_KEY', 'STRIPE_KEY', 'STRIPE_WEBHOOK']);
+    expect(reads.map((e) => e.key).sort()).toEqual(['STRIPE_KEY', 'STRIPE_KEY', 'STRIPE_KEY', 'STRIPE_WEBHOOK', 'STRIPE_WEBHOOK']);
     for (const e of reads) expect(e.detail).toMatchObject({ grant: g.id, token: tokenName });
 
     // Audit answers list her among who could read it, while the grant lasts.
@@ -167,6 +169,11 @@ describe('keyturn login: a person on the CLI, worth their live grants', () => {
     // Someone else's grant is not Alice's.
     await grant('U0BOB', 'prod', ['DB_PASSWORD']);
     expect((await asPerson(config, ['get', 'prod', 'DB_PASSWORD'])).code).toBe(1);
+
+    // She asks for changes as herself: the request is hers, so she cannot approve it.
+    const asked = await keyturn(['request', 'prod', 'NEW_KEY', '--reason', 'new vendor', '--json'], { url: t.server.url, env: { XDG_CONFIG_HOME: config }, input: 'v' });
+    expect(asked.code).toBe(0);
+    expect(JSON.parse(asked.stdout)).toMatchObject({ requester: 'slack:U0ALICE', status: 'pending' });
 
     // Admins see it in the token list, marked personal.
     const list = await keyturn(['token', 'list'], { url: t.server.url, token: t.server.adminToken });
