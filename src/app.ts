@@ -188,7 +188,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         ...apiRoutes({ store, tokens, audit, checkStore: () => checkStore(database, versionKey) }),
         ...requestRoutes(requests),
         ...insightRoutes(insights),
-        ...loginRoutes({ logins, tokens, liveGrants }),
+        ...loginRoutes({ logins, tokens, liveGrants, slackUnavailable: edge.approvalsUnavailable }),
       ],
       slack: slack?.handle,
       tokens,

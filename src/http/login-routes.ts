@@ -11,6 +11,8 @@ export interface LoginRouteDeps {
   tokens: Pick<TokenService, 'revoke' | 'findLive'>;
   /** A person's live access grants now (whoami). */
   liveGrants(userId: string): Promise<LiveGrant[]>;
+  /** Why nobody could confirm a login now (Slack is not configured), if so. */
+  slackUnavailable?(): { why: string; fix: string } | undefined;
 }
 
 const pollBody = z.object({ poll: z.string().min(1).max(200) });
@@ -22,13 +24,16 @@ const grantJson = (g: LiveGrant) => ({ id: g.id, environment: g.environment, key
  * (revokes the personal token it is called with) and `whoami`, which for a personal token names the person,
  * when the token ends and their live grants.
  */
-export function loginRoutes({ logins, tokens, liveGrants }: LoginRouteDeps): Route[] {
+export function loginRoutes({ logins, tokens, liveGrants, slackUnavailable }: LoginRouteDeps): Route[] {
   return [
     {
       method: 'POST',
       path: '/v1/login',
       auth: 'none',
       async handle() {
+        // The code is confirmed in Slack: without Slack, say so now rather than wait ten minutes for nothing.
+        const unavailable = slackUnavailable?.();
+        if (unavailable) throw new AppError('conflict', `Nobody can confirm a login code: ${unavailable.why}. ${unavailable.fix}, or use an API token (KEYTURN_TOKEN).`);
         const { code, poll, expiresAt } = await logins.start();
         return { status: 201, json: { code, poll, expiresAt: expiresAt.toISOString(), confirmWith: `/secret login ${code}` } };
       },

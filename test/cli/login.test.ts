@@ -8,6 +8,7 @@ import { accessGrants, apiTokens, changeRequests, cliLogins } from '../../src/db
 import { grantAccess } from '../../src/domain/access/access-grants.js';
 import type { AuditRecord } from '../../src/domain/audit/audit-chain.js';
 import { type SlackScenario, startSlackScenario } from '../support/slack-scenario.js';
+import { startTestServer } from '../support/server.js';
 import { waitFor } from '../support/spawn.js';
 import { type CliResult, keyturn } from './keyturn.js';
 
@@ -297,5 +298,18 @@ describe('keyturn login: a person on the CLI, worth their live grants', () => {
     const admin = await keyturn(['whoami'], { url: t.server.url, token: t.server.adminToken, env: { XDG_CONFIG_HOME: config } });
     expect(admin.stdout).toContain('token:        admin (admin)');
     expect(existsSync(join(config, 'keyturn', 'tokens.json'))).toBe(true);
+  });
+});
+
+describe('keyturn login without Slack', () => {
+  it('says at once that nobody can confirm a code, instead of waiting ten minutes', async () => {
+    const server = await startTestServer();
+    try {
+      const r = await keyturn(['login'], { url: server.url, env: { XDG_CONFIG_HOME: freshConfig() } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe('keyturn: Nobody can confirm a login code: Slack is not configured on this keyturn. Set SLACK_BOT_TOKEN, or use an API token (KEYTURN_TOKEN).\n');
+    } finally {
+      await server.close();
+    }
   });
 });
