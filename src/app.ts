@@ -186,7 +186,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       routes: [
         ...healthRoutes({ ping: database.ping, isShuttingDown: () => shuttingDown, metrics, slackState: edge.state }),
         ...apiRoutes({ store, tokens, audit, checkStore: () => checkStore(database, versionKey) }),
-        ...requestRoutes(requests),
+        ...requestRoutes(requests, { isShuttingDown: () => shuttingDown }),
         ...insightRoutes(insights),
         ...loginRoutes({ logins, tokens, liveGrants, slackUnavailable: edge.approvalsUnavailable }),
       ],

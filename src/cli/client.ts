@@ -1,4 +1,4 @@
-import { failure, usageError } from './errors.js';
+import { CliError, failure, usageError } from './errors.js';
 import { storedLogin } from './token-file.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
@@ -16,11 +16,21 @@ export class ApiError extends Error {
   }
 }
 
+/** The server could not be reached, or did not answer in time: worth retrying for a command that waits. */
+export class Unreachable extends CliError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'Unreachable';
+  }
+}
+
 export interface ApiClient {
   url: string;
   /** Where the token comes from: KEYTURN_TOKEN (which wins), the login `keyturn login` stored for this URL, or none. */
   tokenSource: 'env' | 'login' | 'none';
   get<T>(path: string): Promise<T>;
+  /** A GET that may take up to `timeoutMs` (a long-poll). */
+  getWithin<T>(path: string, timeoutMs: number): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
   /** A POST without a token (`keyturn login`, which has none yet). */
   postAnonymous<T>(path: string, body: unknown): Promise<T>;
@@ -53,7 +63,8 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
   const token = envToken || login?.token;
   const tokenSource = envToken ? 'env' : login ? 'login' : 'none';
 
-  async function send(method: string, path: string, body?: unknown, timeout = true, anonymous = false): Promise<Response> {
+  async function send(method: string, path: string, body?: unknown, timeout: boolean | number = true, anonymous = false): Promise<Response> {
+    const ms = typeof timeout === 'number' ? timeout : TIMEOUT_MS;
     if (!token && !anonymous) throw usageError('KEYTURN_TOKEN is not set: export the API token the CLI should use, or run keyturn login');
     let res: Response;
     try {
@@ -65,11 +76,11 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: timeout ? AbortSignal.timeout(TIMEOUT_MS) : undefined,
+        signal: timeout ? AbortSignal.timeout(ms) : undefined,
       });
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw failure(`keyturn at ${url} did not answer within ${TIMEOUT_MS / 1000}s`);
-      throw failure(`cannot reach keyturn at ${url} (is it running? set KEYTURN_URL)`);
+      if ((err as Error).name === 'TimeoutError') throw new Unreachable(`keyturn at ${url} did not answer within ${Math.round(ms / 1000)}s`);
+      throw new Unreachable(`cannot reach keyturn at ${url} (is it running? set KEYTURN_URL)`);
     }
     if (!res.ok) {
       if (res.status === 401 && tokenSource === 'login') {
@@ -89,14 +100,17 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
     } catch {
       // Not keyturn's JSON: something else answers at KEYTURN_URL.
     }
-    return failure(`unexpected answer from ${url}: HTTP ${res.status} (is KEYTURN_URL a keyturn server?)`);
+    const message = `unexpected answer from ${url}: HTTP ${res.status} (is KEYTURN_URL a keyturn server?)`;
+    // A proxy in front of keyturn while it restarts: worth retrying for a command that waits.
+    return res.status >= 502 && res.status <= 504 ? new Unreachable(message) : failure(message);
   }
 
   async function json<T>(res: Response): Promise<T> {
     try {
       return (await res.json()) as T;
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw failure(`keyturn at ${url} did not answer within ${TIMEOUT_MS / 1000}s`);
+      if ((err as Error).name === 'TimeoutError') throw new Unreachable(`keyturn at ${url} did not answer within ${TIMEOUT_MS / 1000}s`);
+      if ((err as Error).name !== 'SyntaxError') throw new Unreachable(`keyturn at ${url} stopped answering mid-reply`);
       throw failure(`unexpected answer from ${url}: the response is not JSON (is KEYTURN_URL a keyturn server?)`);
     }
   }
@@ -105,6 +119,7 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
     url,
     tokenSource,
     get: async (path) => json(await send('GET', path)),
+    getWithin: async (path, timeoutMs) => json(await send('GET', path, undefined, timeoutMs)),
     post: async (path, body) => json(await send('POST', path, body)),
     postAnonymous: async (path, body) => json(await send('POST', path, body, true, true)),
     delete: async (path) => json(await send('DELETE', path)),

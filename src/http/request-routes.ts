@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { SECRET_OPERATIONS } from '../db/schema/index.js';
 import type { RequestService } from '../domain/requests/request-service.js';
 import type { ChangeRequest } from '../domain/requests/request-types.js';
-import { tokenCaller, tokenMay } from '../domain/access/permissions.js';
+import type { IncomingMessage } from 'node:http';
+import { type Caller, tokenCaller, tokenMay } from '../domain/access/permissions.js';
+import { SECOND, SHORT_DURATION_RULE, parseShortDuration } from '../duration.js';
 import type { Principal } from '../domain/tokens/principal.js';
 import { invalidInput } from '../errors.js';
 import type { Route } from './router.js';
@@ -15,6 +17,22 @@ const newRequestBody = z.object({
   value: z.string().optional(),
   reason: z.string(),
 });
+
+const rollbackBody = z.object({
+  environment: z.string(),
+  key: z.string(),
+  /** The earlier version whose value is restored, as a new version. */
+  toVersion: z.number().int(),
+  reason: z.string(),
+});
+
+/** Parses a body, or a 400 naming the first field that is wrong. */
+function parsed<T>(schema: z.ZodType<T>, body: unknown): T {
+  const out = schema.safeParse(body);
+  if (out.success) return out.data;
+  const i = out.error.issues[0];
+  throw invalidInput(`Invalid request body: ${i.path.join('.') || 'body'} ${i.message}.`);
+}
 
 /**
  * A request as the API shows it: state and safe diff, never the value. Fingerprints only for a token that
@@ -29,6 +47,7 @@ export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
   operation: r.operation,
   baseVersion: r.baseVersion,
   appliedVersion: r.appliedVersion,
+  rollbackTo: r.rollbackTo,
   diff: tokenMay(viewer, { action: 'read', environment: r.environment })
     ? { oldLength: r.oldLength, newLength: r.newLength, oldFingerprint: r.oldFingerprint, newFingerprint: r.newFingerprint }
     : { oldLength: r.oldLength, newLength: r.newLength, oldFingerprint: null, newFingerprint: null },
@@ -43,20 +62,69 @@ export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
   closedAt: r.closedAt?.toISOString() ?? null,
 });
 
+/** The longest a `GET /v1/requests/:id?wait=` may hold the connection. */
+export const MAX_WAIT_MS = 60_000;
+/** How often a waiting GET looks at the request's row: it may be decided on another replica. */
+export const WAIT_POLL_MS = 400;
+
+/** `?wait=30s` in milliseconds (capped at 60 s); undefined without one; a 400 for anything else. */
+export function waitOf(url: URL): number | undefined {
+  const text = url.searchParams.get('wait');
+  if (text === null) return undefined;
+  const ms = /^\d+$/.test(text.trim()) ? Number(text) * SECOND : parseShortDuration(text);
+  if (ms === undefined || !Number.isFinite(ms)) {
+    throw invalidInput(`wait must be ${SHORT_DURATION_RULE} (or a number of seconds; longer waits are cut to 60s), got ${JSON.stringify(text.slice(0, 40))}.`);
+  }
+  return Math.min(ms, MAX_WAIT_MS);
+}
+
+/** What a waiting client counts as a change: the status, the approvals so far and the step reached. */
+const stateOf = (r: ChangeRequest) => JSON.stringify([r.status, r.reviews.length, r.reviews.at(-1)?.step ?? 0]);
+
+export interface RequestRouteOptions {
+  /** True once the server is stopping: waits end early with the current state. */
+  isShuttingDown?(): boolean;
+  /** The wait between looks at a waited-on request (tests shorten it). */
+  pollMs?: number;
+}
+
 /** Machines open the same kind of request people do in Slack; approval still happens in Slack. */
-export function requestRoutes(requests: RequestService): Route[] {
+export function requestRoutes(requests: RequestService, opts: RequestRouteOptions = {}): Route[] {
+  const pollMs = opts.pollMs ?? WAIT_POLL_MS;
+
+  /**
+   * The request once it differs from what the client saw (or is closed), or as it is when the wait runs
+   * out, the client hangs up or the server stops. Each look is one short query (no connection is held
+   * between looks), so a decision on any replica is seen.
+   */
+  async function waitForChange(caller: Caller, first: ChangeRequest, ms: number, req: IncomingMessage): Promise<ChangeRequest> {
+    const seen = stateOf(first);
+    const until = Date.now() + ms;
+    let gone = false;
+    const hangUp = () => (gone = true);
+    req.socket.once('close', hangUp);
+    try {
+      let latest = first;
+      while (latest.status === 'pending' && stateOf(latest) === seen && !gone && !opts.isShuttingDown?.()) {
+        const left = until - Date.now();
+        if (left <= 0) break;
+        await new Promise((r) => setTimeout(r, Math.min(pollMs, left)));
+        if (gone) break;
+        latest = await requests.get(caller, first.id);
+      }
+      return latest;
+    } finally {
+      req.socket.off('close', hangUp);
+    }
+  }
+
   return [
     {
       method: 'POST',
       path: '/v1/requests',
       auth: 'token',
       async handle({ principal, body }) {
-        const parsed = newRequestBody.safeParse(await body());
-        if (!parsed.success) {
-          const i = parsed.error.issues[0];
-          throw invalidInput(`Invalid request body: ${i.path.join('.') || 'body'} ${i.message}.`);
-        }
-        const b = parsed.data;
+        const b = parsed(newRequestBody, await body());
         const created = await requests.create({
           environment: b.environment,
           key: b.key,
@@ -72,9 +140,22 @@ export function requestRoutes(requests: RequestService): Route[] {
       method: 'GET',
       path: '/v1/requests/:id',
       auth: 'token',
-      async handle({ principal, params }) {
-        const r = await requests.get(tokenCaller(principal), params.id);
-        return { status: 200, json: requestJson(r, principal) };
+      async handle({ principal, params, url, req }) {
+        const wait = waitOf(url);
+        const caller = tokenCaller(principal);
+        const r = await requests.get(caller, params.id);
+        const answer = wait && r.status === 'pending' ? await waitForChange(caller, r, wait, req) : r;
+        return { status: 200, json: requestJson(answer, principal) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/requests/rollback',
+      auth: 'token',
+      async handle({ principal, body }) {
+        const b = parsed(rollbackBody, await body());
+        const created = await requests.rollback({ ...b, requester: tokenCaller(principal) });
+        return { status: 201, json: requestJson(created, principal) };
       },
     },
   ];

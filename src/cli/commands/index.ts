@@ -7,6 +7,7 @@ import { migrate } from './migrate.js';
 import { policy } from './policy.js';
 import { request } from './request.js';
 import { status } from './requests.js';
+import { rollback } from './rollback.js';
 import { run } from './run.js';
 import { exportCmd, get, history } from './secrets.js';
 import { token } from './tokens.js';
@@ -21,6 +22,7 @@ export const commands: Record<string, Command> = {
   history,
   list,
   request,
+  rollback,
   status,
   whoami,
   login,

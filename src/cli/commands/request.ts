@@ -3,15 +3,17 @@ import { type Command, parse } from '../command.js';
 import { failure, usageError } from '../errors.js';
 import { formatJson, write } from '../output.js';
 import { isSecretOperation } from '../../domain/vocabulary.js';
+import { WAIT_HELP, WAIT_OPTIONS, waitForDecision, waitTimeout } from '../wait.js';
 
 export const request: Command = {
-  synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--json]',
+  synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--json] [--wait [--timeout D]]',
   summary: 'Ask approvers for a change (value on stdin)',
   details: `options:
   --reason TEXT     why: shown to the approvers
   --operation OP    create, update or delete (default: create when the secret does
                     not exist yet, update when it does)
-  --json            print the server's answer as JSON
+  --json            print the server's answer as JSON (with --wait: the final state)
+${WAIT_HELP}
 
 The new value is read from stdin exactly as given (a trailing newline is part of it),
 so pipe it in without one:
@@ -22,13 +24,14 @@ delete reads no value.`,
     const { values, positionals: [environment, key] } = parse(
       request,
       args,
-      { reason: { type: 'string' }, operation: { type: 'string' }, json: { type: 'boolean' } },
+      { reason: { type: 'string' }, operation: { type: 'string' }, json: { type: 'boolean' }, ...WAIT_OPTIONS },
       ['ENV', 'KEY'],
     );
     const operation = values.operation;
     if (operation !== undefined && !isSecretOperation(operation)) throw usageError(`--operation must be create, update or delete, not ${JSON.stringify(operation)}`);
     const reason = values.reason?.trim();
     if (!reason) throw usageError(`missing --reason TEXT: approvers need to know why (usage: keyturn ${request.synopsis})`);
+    const timeoutMs = waitTimeout(values);
     const value = operation === 'delete' ? undefined : await readValue();
 
     let r: Record<string, unknown>;
@@ -43,11 +46,31 @@ delete reads no value.`,
     }
     // The server chose: say so when it is not the update a person may have expected.
     if (!operation && r.operation === 'create') process.stderr.write(`keyturn: ${environment}/${key} does not exist yet, so this asks to create it\n`);
-    if (values.json) return write(formatJson(r));
-    const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}` : '';
-    await write(`request ${r.id ?? '?'} (${r.operation ?? operation ?? 'update'} ${environment}/${key}): ${r.status ?? 'submitted'}${needs}\n`);
+    return reportRequest(r, `${r.operation ?? operation ?? 'update'} ${environment}/${key}`, { json: values.json, wait: values.wait, timeoutMs });
   },
 };
+
+/**
+ * Prints the request just opened (one line, or JSON); with --wait, waits for the decision and resolves to
+ * its exit code (see wait.ts), printing the final state instead when --json.
+ */
+export async function reportRequest(
+  r: Record<string, unknown>,
+  what: string,
+  opts: { json?: boolean; wait?: boolean; timeoutMs?: number },
+): Promise<number> {
+  if (!opts.json || !opts.wait) {
+    if (opts.json) await write(formatJson(r));
+    else {
+      const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}` : '';
+      await write(`request ${r.id ?? '?'} (${what}): ${r.status ?? 'submitted'}${needs}\n`);
+    }
+  }
+  if (!opts.wait) return 0;
+  const waited = await waitForDecision(String(r.id), { client: clientFromEnv(), timeoutMs: opts.timeoutMs });
+  if (opts.json) await write(formatJson(waited.request ?? r));
+  return waited.code;
+}
 
 async function readValue(): Promise<string> {
   if (process.stdin.isTTY) {

@@ -2,6 +2,7 @@ import { clientFromEnv, pathOf } from '../client.js';
 import { type Command, parse } from '../command.js';
 import { formatJson, formatTable, shortTime, write } from '../output.js';
 import { approvalsOf } from '../../domain/requests/quorum.js';
+import { WAIT_HELP, WAIT_OPTIONS, waitForDecision, waitTimeout } from '../wait.js';
 
 interface RequestReply {
   id: string;
@@ -11,6 +12,7 @@ interface RequestReply {
   operation: string;
   baseVersion: number;
   appliedVersion: number | null;
+  rollbackTo?: number | null;
   diff: { oldLength: number | null; newLength: number | null; oldFingerprint: string | null; newFingerprint: string | null };
   requester: string;
   reason: string;
@@ -29,18 +31,26 @@ const fp = (f: string | null) => (f ? f.slice(0, 8) : '-');
 const len = (n: number | null) => (n === null ? '-' : String(n));
 
 export const status: Command = {
-  synopsis: 'status ID [--json]',
+  synopsis: 'status ID [--json] [--wait [--timeout D]]',
   summary: 'Where a change request stands: state, safe diff, decisions (never the value)',
   details: `options:
-  --json  print the request as JSON`,
+  --json            print the request as JSON
+${WAIT_HELP}`,
   async run(args) {
-    const { values, positionals: [id] } = parse(status, args, { json: { type: 'boolean' } }, ['ID']);
+    const { values, positionals: [id] } = parse(status, args, { json: { type: 'boolean' }, ...WAIT_OPTIONS }, ['ID']);
+    const timeoutMs = waitTimeout(values);
+    if (values.wait) {
+      // A pipeline that lost its first wait (or asked from Slack) picks the request up by its id.
+      const waited = await waitForDecision(id, { client: clientFromEnv(), timeoutMs });
+      if (values.json && waited.request) await write(formatJson(waited.request));
+      return waited.code;
+    }
     const r = await clientFromEnv().get<RequestReply>(`/v1/requests/${pathOf(id)}`);
-    if (values.json) return write(formatJson(r));
+    if (values.json) return void (await write(formatJson(r)));
     const approvals = approvalsOf(r);
     const state = r.status === 'applied' && r.appliedVersion !== null ? `applied as version ${r.appliedVersion}` : r.status;
     const lines = [
-      `request ${r.id}: ${r.operation} ${r.environment}/${r.key} — ${state}, ${approvals} of ${r.requiredApprovals} approvals`,
+      `request ${r.id}: ${r.rollbackTo ? `roll back (${r.operation}) ${r.environment}/${r.key} to version ${r.rollbackTo}` : `${r.operation} ${r.environment}/${r.key}`} — ${state}, ${approvals} of ${r.requiredApprovals} approvals`,
       `requested by ${r.requester} at ${shortTime(r.createdAt)}; ${r.closedAt ? `closed ${shortTime(r.closedAt)}` : `expires ${shortTime(r.expiresAt)}`}`,
       `change: v${r.baseVersion} → v${r.baseVersion + 1}, length ${len(r.diff.oldLength)} → ${len(r.diff.newLength)}, fingerprint ${fp(r.diff.oldFingerprint)} → ${fp(r.diff.newFingerprint)}`,
       `reason: ${r.reason}`,

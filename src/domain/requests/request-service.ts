@@ -18,6 +18,7 @@ import { expandToUsers } from '../people/membership.js';
 import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
 import { quorumMet } from './quorum.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
+import { createRollback } from './request-rollback.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
 
@@ -243,6 +244,7 @@ export function createRequestService(deps: RequestServiceDeps) {
           policy: snapshot,
           createdAt: created,
           expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
+          rollbackTo: input.rollbackTo ?? null,
         })
         .onConflictDoNothing({ target: changeRequests.id })
         .returning();
@@ -259,7 +261,13 @@ export function createRequestService(deps: RequestServiceDeps) {
           key: change.key,
           requestId: id,
           fingerprint: change.fingerprint,
-          detail: { operation: change.operation, baseVersion: change.baseVersion, reason, requiredApprovals: snapshot.requiredApprovals },
+          detail: {
+            operation: change.operation,
+            baseVersion: change.baseVersion,
+            reason,
+            requiredApprovals: snapshot.requiredApprovals,
+            ...(input.rollbackTo !== undefined ? { rollbackTo: input.rollbackTo } : {}),
+          },
         },
       ]);
       // An environment that needs no approval applies at once (still audited).
@@ -350,7 +358,18 @@ export function createRequestService(deps: RequestServiceDeps) {
     return (await expandToUsers(snapshot.approvers, deps.groupMembers)).filter((u) => u !== requesterUserId);
   }
 
-  return { problemsWith, operationFor, create, decide, refusal, get };
+  const { rollback, rollbackProblems, previewRollback } = createRollback({
+    store,
+    problemsWith,
+    create,
+    requiredApprovals: (environment, key) => deps.policyFor(environment, key)?.requiredApprovals,
+    replayed: async (idempotencyKey) => {
+      const id = newRequestId(idempotencyKey);
+      return (await load(id)) ? find(id) : undefined;
+    },
+  });
+
+  return { problemsWith, operationFor, create, rollback, rollbackProblems, previewRollback, decide, refusal, get };
 }
 
 export type RequestService = ReturnType<typeof createRequestService>;

@@ -65,6 +65,8 @@ export interface NewRequestInput {
    * submission twice (a replay after a crash) creates it once.
    */
   idempotencyKey?: string;
+  /** A rollback (`request-rollback.ts`): the earlier version whose value `value` is. */
+  rollbackTo?: number;
 }
 
 export type DecisionOutcome =

@@ -375,6 +375,25 @@ export function createSecretStore(deps: SecretStoreDeps) {
   }
 
   /**
+   * Version N of a secret, for a rollback that seals its value again as a new version: what the version
+   * did, and `open()` for its value (null for the version that deleted the secret); undefined when there
+   * is no such version. Not a read: the value is never served, only sealed again inside keyturn, so the
+   * caller zeroes it when done.
+   */
+  async function earlierVersion(environment: string, key: string, version: number) {
+    assertEnvironment(environment);
+    assertKey(key);
+    const [found] = await versionOf(environment, key, version);
+    if (!found) return undefined;
+    const row = found.v;
+    return {
+      version: row.version,
+      operation: row.operation,
+      open: async (): Promise<Buffer | null> => (row.operation === 'delete' ? null : openVersion(row)),
+    };
+  }
+
+  /**
    * Reads every live secret of an environment; one audit entry per secret. A person with a personal token
    * gets only the keys their live grants cover (the others are left out, not refused).
    */
@@ -452,7 +471,7 @@ export function createSecretStore(deps: SecretStoreDeps) {
     });
   }
 
-  return { head, prepareChange, applyChange, writeSecret, read, readEnvironment, history, authenticateLegacyVersions };
+  return { head, prepareChange, applyChange, writeSecret, read, readEnvironment, history, earlierVersion, authenticateLegacyVersions };
 }
 
 export type SecretStore = ReturnType<typeof createSecretStore>;

@@ -3,6 +3,7 @@ import { ACTIONS } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { registerDecisionButtons } from './decision-buttons.js';
 import { registerOperationChanged } from './operation-changed.js';
+import { registerRollbackButton } from './rollback-button.js';
 import { registerRotationButtons } from './rotation-buttons.js';
 
 export const ACTION_IDS = Object.values(ACTIONS);
@@ -11,4 +12,5 @@ export function registerActions(app: App, deps: ListenerDeps) {
   registerDecisionButtons(app, deps);
   registerOperationChanged(app, deps);
   registerRotationButtons(app, deps);
+  registerRollbackButton(app, deps);
 }

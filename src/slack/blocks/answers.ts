@@ -1,4 +1,4 @@
-import type { KnownBlock } from '@slack/types';
+import type { ActionsBlock, KnownBlock } from '@slack/types';
 import type {
   EnvironmentActivity,
   ListedSecret,
@@ -16,6 +16,8 @@ import { LIMITS, actorText, approversText, changeText, context, durationText, he
 import { code, escapeMrkdwn, escapeTruncated, mentionUser, slackDate, truncatePlain } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
 import { cancelRefusalText } from './refusals.js';
+import { ACTIONS } from './ids.js';
+import { rollbackValue } from './rollback-modal.js';
 
 /**
  * Answers to `/secret list|history|status|cancel|audit`, shown only to the person who asked. Pure
@@ -198,14 +200,41 @@ export function renderSecretList(l: SecretListing): RenderedMessage {
   return message(`${plural(l.total, 'secret')}${l.environment ? ` in ${escapeMrkdwn(l.environment)}` : ''}`, blocks);
 }
 
+/** Slack allows 25 elements in an actions block. */
+const MAX_ROLLBACK_BUTTONS = 25;
+
+/**
+ * "Roll back to vN" for each earlier version shown: a button carries only env/KEY/N, and the server checks
+ * everything again when it is clicked and when the rollback is asked. Versions that would change nothing
+ * (the current one; a deleting version while the secret is deleted) get none.
+ */
+function rollbackButtons(h: SecretHistory): ActionsBlock | undefined {
+  const c = h.current;
+  if (!c) return undefined;
+  const earlier = h.changes.filter((v) => v.version < c.version && (c.live || v.operation !== 'delete')).slice(0, MAX_ROLLBACK_BUTTONS);
+  if (earlier.length === 0) return undefined;
+  return {
+    type: 'actions',
+    block_id: 'rollback',
+    elements: earlier.map((v) => ({
+      type: 'button' as const,
+      action_id: `${ACTIONS.rollback}:${v.version}`,
+      text: { type: 'plain_text' as const, text: truncatePlain(`Roll back to v${v.version}${v.operation === 'delete' ? ' (deleted)' : ''}`, LIMITS.buttonText) },
+      value: rollbackValue(h.environment, h.key, v.version),
+    })),
+  };
+}
+
 /** `/secret history ENV KEY`: every version, who asked, who approved; never values. */
 export function renderSecretHistory(h: SecretHistory): RenderedMessage {
   const blocks: KnownBlock[] = [
     header(`History of ${plainName(`${h.environment}/${h.key}`)}`),
     section(currentText(h.environment, h.key, h.current)),
     section(listText('*Versions*, newest first', h.changes.map(changeLine), h.totalChanges, 'version')),
-    context(NO_VALUES),
   ];
+  const rollbacks = rollbackButtons(h);
+  if (rollbacks) blocks.push(rollbacks);
+  blocks.push(context(NO_VALUES));
   return message(`History of ${escapeMrkdwn(h.environment)}/${escapeMrkdwn(h.key)}: ${plural(h.totalChanges, 'version')}`, blocks);
 }
 

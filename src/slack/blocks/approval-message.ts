@@ -82,6 +82,11 @@ export function outcomeText(r: ChangeRequest): string {
     case 'pending':
       return '';
     case 'applied':
+      if (r.appliedVersion !== null && r.rollbackTo) {
+        return r.operation === 'delete'
+          ? `✅ Rolled back: version ${r.appliedVersion} deletes it again, as version ${r.rollbackTo} did.`
+          : `✅ Rolled back: version ${r.appliedVersion} holds version ${r.rollbackTo}'s value.`;
+      }
       return r.appliedVersion !== null
         ? `✅ Applied as version ${r.appliedVersion}.`
         : `✅ ${outcomeOf(r, 'Applied.')}`;
@@ -158,7 +163,7 @@ export function renderApprovalMessage(r: ChangeRequest, opts: { now: Date }): Re
       { type: 'mrkdwn', text: `*Requested by*\n${requesterText(r)}` },
       { type: 'mrkdwn', text: `*Environment*\n${code(r.environment)}` },
       { type: 'mrkdwn', text: `*Key*\n${code(r.key)}` },
-      { type: 'mrkdwn', text: `*Operation*\n${escapeMrkdwn(r.operation)}` },
+      { type: 'mrkdwn', text: `*Operation*\n${escapeMrkdwn(r.operation)}${r.rollbackTo ? ` (roll back to version ${r.rollbackTo})` : ''}` },
     ],
   };
   const reason = r.reason.trim() ? r.reason.trim() : '(no reason given)';

@@ -67,9 +67,11 @@ export function approversText(ids: readonly string[], max = 20): string {
   return rest > 0 ? `${shown.join(', ')} and ${plural(rest, 'other')}` : shown.join(', ');
 }
 
-/** "update `prod` / `KEY`" */
-export const changeText = (r: Pick<ChangeRequest, 'operation' | 'environment' | 'key'>) =>
-  `${escapeMrkdwn(r.operation)} ${code(r.environment)} / ${code(r.key)}`;
+/** "update `prod` / `KEY`", or for a rollback "roll back `prod` / `KEY` to version 2" */
+export const changeText = (r: Pick<ChangeRequest, 'operation' | 'environment' | 'key'> & Partial<Pick<ChangeRequest, 'rollbackTo'>>) =>
+  r.rollbackTo
+    ? `roll back ${code(r.environment)} / ${code(r.key)} to version ${r.rollbackTo}`
+    : `${escapeMrkdwn(r.operation)} ${code(r.environment)} / ${code(r.key)}`;
 
 /** "1 of 2 approvals", or that none are needed. */
 export const tallyText = (r: Pick<ChangeRequest, 'reviews' | 'policy'>) =>

@@ -4,7 +4,7 @@ export function renderHelp(): string {
     '*keyturn* — production secrets under the two-person rule',
     '`/secret request [ENV] [KEY]` — ask for a change to a secret (create, update or delete). Approvers named in the policy see a safe diff (length and fingerprint), never the value.',
     '`/secret list [ENV]` — the secrets, their version, last change and when rotation is due (never values)',
-    '`/secret history ENV KEY` — every version of a secret: who asked, who approved, when',
+    '`/secret history ENV KEY` — every version of a secret: who asked, who approved, when; *Roll back* asks to restore an earlier one',
     '`/secret status ID` — where a request stands (`req_…`)',
     '`/secret cancel ID [REASON]` — take back a pending request you made',
     '`/secret audit [ENV] KEY` — who changed and read a secret, and who could (admins and approvers only)',

@@ -6,11 +6,14 @@ export const ACTIONS = {
   operationChanged: 'request_operation_changed',
   rotateNow: 'rotation_rotate_now',
   snooze: 'rotation_snooze',
+  /** "Roll back" on a version in `/secret history`: opens the rollback modal. */
+  rollback: 'secret_rollback',
 } as const;
 
 export const VIEWS = {
   request: 'secret_request',
   deny: 'deny_reason',
+  rollback: 'secret_rollback',
 } as const;
 
 /**
@@ -32,4 +35,8 @@ export type RequestField = keyof typeof REQUEST_FIELDS;
 
 export const DENY_FIELDS = {
   reason: { block: 'deny_reason', action: 'deny_reason' },
+} as const;
+
+export const ROLLBACK_FIELDS = {
+  reason: { block: 'rollback_reason', action: 'rollback_reason' },
 } as const;

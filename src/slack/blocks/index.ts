@@ -1,5 +1,5 @@
 /** Block Kit renderers: pure functions from keyturn's domain objects to what Slack shows. */
-export { ACTIONS, DENY_FIELDS, REQUEST_FIELDS, VIEWS, type RequestField } from './ids.js';
+export { ACTIONS, DENY_FIELDS, REQUEST_FIELDS, ROLLBACK_FIELDS, VIEWS, type RequestField } from './ids.js';
 export { code, escapeMrkdwn, mentionApprover, mentionGroup, mentionUser } from './mrkdwn.js';
 export { safeDiffText, type SafeDiffInput } from './safe-diff.js';
 export { renderApprovalMessage, type RenderedMessage } from './approval-message.js';
@@ -12,6 +12,7 @@ export {
   type RequestModalOptions,
 } from './request-modal.js';
 export { renderDenyModal } from './deny-modal.js';
+export { renderRollbackModal, rollbackValue, rollbackWhatHappens } from './rollback-modal.js';
 export { renderHelp } from './help.js';
 export { loginRefusalText, renderLoginConfirmation } from './login.js';
 export {

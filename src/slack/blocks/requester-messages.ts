@@ -10,7 +10,9 @@ const OUTCOME_MAX = 1000;
 
 /** "Your request `req_…` to update `prod`/`KEY`" */
 const yourRequest = (r: ChangeRequest) =>
-  `Your request ${code(r.id)} to ${escapeMrkdwn(r.operation)} ${code(r.environment)}/${code(r.key)}`;
+  r.rollbackTo
+    ? `Your request ${code(r.id)} to roll back ${code(r.environment)}/${code(r.key)} to version ${r.rollbackTo}`
+    : `Your request ${code(r.id)} to ${escapeMrkdwn(r.operation)} ${code(r.environment)}/${code(r.key)}`;
 
 function message(lead: string, r: ChangeRequest, extra: string[] = []): RenderedMessage {
   const blocks: KnownBlock[] = [section(lead), section(safeDiffText(r, 'requester')), ...extra.map(context)];
@@ -45,7 +47,8 @@ export function renderRequesterOutcome(r: ChangeRequest): RenderedMessage {
     case 'pending':
       return renderRequesterWaiting(r);
     case 'applied': {
-      const version = r.appliedVersion !== null ? ` ${code(r.key)} is now at version ${r.appliedVersion}.` : '';
+      const restored = r.rollbackTo && r.operation !== 'delete' ? `, with version ${r.rollbackTo}'s value` : '';
+      const version = r.appliedVersion !== null ? ` ${code(r.key)} is now at version ${r.appliedVersion}${restored}.` : '';
       const what = r.operation === 'delete' ? 'was applied: the secret is deleted.' : `was applied.${version}`;
       return message(`✅ ${yourRequest(r)} ${what}`, r);
     }

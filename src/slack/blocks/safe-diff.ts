@@ -4,7 +4,8 @@ import { code, escapeMrkdwn } from './mrkdwn.js';
 export type SafeDiffInput = Pick<
   ChangeRequest,
   'operation' | 'environment' | 'key' | 'oldLength' | 'newLength' | 'oldFingerprint' | 'newFingerprint' | 'baseVersion'
->;
+> &
+  Partial<Pick<ChangeRequest, 'rollbackTo'>>;
 
 /**
  * Only ever shows what a fingerprint looks like (hex, first 8 chars): if anything else reached this
@@ -30,6 +31,15 @@ function versionText(r: SafeDiffInput): string {
 }
 
 /**
+ * A rollback names the version whose value comes back and the version it becomes:
+ *   *roll back* `prod` / `STRIPE_KEY` to version 2 (as version 5, replacing v4)
+ */
+function rollbackHead(r: SafeDiffInput, to: number): string {
+  const what = r.operation === 'delete' ? `to version ${to}, which deleted it` : `to version ${to}`;
+  return `*roll back* ${code(r.environment)} / ${code(r.key)} ${what} (as version ${r.baseVersion + 1}, replacing v${r.baseVersion})`;
+}
+
+/**
  * What reviewers see instead of the value: operation, environment / key, version, and the value's
  * length and keyed fingerprint before → after (the requester's own copies: length only). The input carries no value, and this keeps it that way.
  *
@@ -38,7 +48,7 @@ function versionText(r: SafeDiffInput): string {
  */
 export function safeDiffText(r: SafeDiffInput, audience: 'approver' | 'requester' = 'approver'): string {
   const deleted = r.operation === 'delete';
-  const head = `*${escapeMrkdwn(r.operation)}* ${code(r.environment)} / ${code(r.key)} ${versionText(r)}`;
+  const head = r.rollbackTo ? rollbackHead(r, r.rollbackTo) : `*${escapeMrkdwn(r.operation)}* ${code(r.environment)} / ${code(r.key)} ${versionText(r)}`;
   const lengths = `length ${lengthText(r.oldLength, false)} → ${lengthText(r.newLength, deleted)}`;
   // A requester sees lengths only: comparing fingerprints would let anyone who may ask for a change test
   // guesses of the current value, one request per guess. Approvers, who decide, see both.

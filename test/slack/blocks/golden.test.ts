@@ -17,6 +17,7 @@ import {
   renderRequestStatus,
   renderRequesterOutcome,
   renderRequesterWaiting,
+  renderRollbackModal,
   renderRotationReminder,
   renderSecretActivity,
   renderSecretHistory,
@@ -285,6 +286,34 @@ describe('golden: App Home', () => {
           { environment: 'prod', key: 'STRIPE_API_KEY', state: 'due_soon', dueAt: new Date(NOW.getTime() + 5 * DAY) },
         ],
       }),
+    );
+  });
+});
+
+describe('golden: rollback', () => {
+  const rollback = aRequest({ rollbackTo: 2, baseVersion: 4 });
+  it('approval message: pending', async () => {
+    await golden('approval-message.rollback-pending', renderApprovalMessage(rollback, { now: NOW }));
+  });
+  it('approval message: applied', async () => {
+    await golden(
+      'approval-message.rollback-applied',
+      renderApprovalMessage(
+        { ...rollback, status: 'applied', appliedVersion: 5, closedAt: ago(MINUTE / 2), closedBy: 'slack:U0CAROL', reviews: [review('U0BOB', 'approve'), review('U0CAROL', 'approve')] },
+        { now: NOW },
+      ),
+    );
+  });
+  it('approval message: back to the version that deleted it', async () => {
+    await golden('approval-message.rollback-delete', renderApprovalMessage({ ...rollback, operation: 'delete', newLength: null, newFingerprint: null }, { now: NOW }));
+  });
+  it('requester waiting', async () => {
+    await golden('requester-waiting.rollback', renderRequesterWaiting(rollback));
+  });
+  it('modal', async () => {
+    await golden(
+      'rollback-modal',
+      renderRollbackModal({ environment: 'prod', key: 'STRIPE_KEY', toVersion: 2, fromVersion: 4, asVersion: 5, operation: 'update', requiredApprovals: 2 }),
     );
   });
 });
