@@ -28,9 +28,12 @@ import { createSecretStore } from './domain/secrets/secret-store.js';
 import { adminToken } from './domain/tokens/admin-token.js';
 import { createTokenService } from './domain/tokens/token-service.js';
 import { accessRoutes } from './http/access-routes.js';
+import { liveGrantsOf } from './domain/access/grant-queries.js';
+import { createLoginService } from './domain/logins/login-service.js';
 import { apiRoutes } from './http/api-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { insightRoutes } from './http/insight-routes.js';
+import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
 import { createHttpServer, listenError } from './http/server.js';
 import { type Scheduler, createScheduler } from './jobs/scheduler.js';
@@ -132,7 +135,9 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const envelope = createEnvelope({ provider, metrics, cacheTtlMs: config.KEYTURN_DATA_KEY_CACHE_TTL });
     const audit = createAuditLog({ database, auditKey, metrics });
     const versionKey = await loadServerKey(database.db, provider, 'version-mac');
-    const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(fingerprintKey), versionKey, audit, metrics });
+    // Asked on every read with a personal token: a grant that ends or is revoked stops the next read.
+    const liveGrants = (userId: string) => liveGrantsOf(database.db, userId, opts.now?.() ?? new Date());
+    const store = createSecretStore({ database, envelope, fingerprint: createFingerprinter(fingerprintKey), versionKey, audit, metrics, liveGrants });
     const legacy = await store.authenticateLegacyVersions();
     if (legacy > 0) logger.warn({ versions: legacy }, 'secret versions from before this upgrade were given their authentication tag');
     const tokens = createTokenService({
@@ -141,6 +146,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       adminToken: adminToken({ token: config.KEYTURN_ADMIN_TOKEN, dataDir: config.KEYTURN_DATA_DIR }, logger),
       cacheTtlMs: config.KEYTURN_TOKEN_CACHE_TTL_MS,
     });
+    const logins = createLoginService({ database, audit, tokens, now: opts.now });
 
     const edge = await createSlackEdge({ config, logger, metrics, database, audit, serverKey: (name) => loadServerKey(database.db, provider, name) });
     const { slack, worker, groupMembers, requestEvents: events } = edge;
@@ -191,7 +197,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       remindRotations: (fireAt) => rotation.remind(fireAt),
       postDigest: (entry, fireAt) => digests.post(entry, fireAt),
     });
-    await edge.start({ requests, access, environments, insights, cancelRequest, rotation });
+    await edge.start({ requests, access, environments, insights, cancelRequest, rotation, logins });
 
     let shuttingDown = false;
     server = createHttpServer({
@@ -201,6 +207,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         ...requestRoutes(requests, { isShuttingDown: () => shuttingDown, access }),
         ...accessRoutes(access, { isAdmin: (userId) => (policy ? isAdmin(policy, userId) : false) }),
         ...insightRoutes(insights),
+        ...loginRoutes({ logins, tokens, liveGrants, slackUnavailable: edge.approvalsUnavailable }),
       ],
       slack: slack?.handle,
       tokens,

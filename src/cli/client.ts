@@ -1,4 +1,5 @@
 import { CliError, failure, usageError } from './errors.js';
+import { storedLogin } from './token-file.js';
 
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 const TIMEOUT_MS = 30_000;
@@ -25,10 +26,14 @@ export class Unreachable extends CliError {
 
 export interface ApiClient {
   url: string;
+  /** Where the token comes from: KEYTURN_TOKEN (which wins), the login `keyturn login` stored for this URL, or none. */
+  tokenSource: 'env' | 'login' | 'none';
   get<T>(path: string): Promise<T>;
   /** A GET that may take up to `timeoutMs` (a long-poll). */
   getWithin<T>(path: string, timeoutMs: number): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
+  /** A POST without a token (`keyturn login`, which has none yet). */
+  postAnonymous<T>(path: string, body: unknown): Promise<T>;
   delete<T>(path: string): Promise<T>;
   /** The raw body of a streamed response (NDJSON); no timeout, the stream may be long. */
   stream(path: string): Promise<ReadableStream<Uint8Array>>;
@@ -52,17 +57,21 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
   } catch {
     throw usageError(`KEYTURN_URL is not an http(s) URL: ${JSON.stringify(url)}`);
   }
-  const token = env.KEYTURN_TOKEN?.trim();
+  const envToken = env.KEYTURN_TOKEN?.trim();
+  // KEYTURN_TOKEN wins; without it, the personal token `keyturn login` stored for this server.
+  const login = envToken ? undefined : storedLogin(url, env);
+  const token = envToken || login?.token;
+  const tokenSource = envToken ? 'env' : login ? 'login' : 'none';
 
-  async function send(method: string, path: string, body?: unknown, timeout: boolean | number = true): Promise<Response> {
+  async function send(method: string, path: string, body?: unknown, timeout: boolean | number = true, anonymous = false): Promise<Response> {
     const ms = typeof timeout === 'number' ? timeout : TIMEOUT_MS;
-    if (!token) throw usageError('KEYTURN_TOKEN is not set: export the API token the CLI should use');
+    if (!token && !anonymous) throw usageError('KEYTURN_TOKEN is not set: export the API token the CLI should use, or run keyturn login');
     let res: Response;
     try {
       res = await fetch(`${url}${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${token}`,
+          ...(anonymous ? {} : { authorization: `Bearer ${token}` }),
           accept: 'application/json',
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
@@ -73,7 +82,13 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
       if ((err as Error).name === 'TimeoutError') throw new Unreachable(`keyturn at ${url} did not answer within ${Math.round(ms / 1000)}s`);
       throw new Unreachable(`cannot reach keyturn at ${url} (is it running? set KEYTURN_URL)`);
     }
-    if (!res.ok) throw await errorOf(res);
+    if (!res.ok) {
+      if (res.status === 401 && tokenSource === 'login') {
+        await res.body?.cancel();
+        throw failure(`your keyturn login (token ${login!.name}) has ended or was revoked; run keyturn login again`);
+      }
+      throw await errorOf(res);
+    }
     return res;
   }
 
@@ -102,9 +117,11 @@ export function clientFromEnv(env: NodeJS.ProcessEnv = process.env): ApiClient {
 
   return {
     url,
+    tokenSource,
     get: async (path) => json(await send('GET', path)),
     getWithin: async (path, timeoutMs) => json(await send('GET', path, undefined, timeoutMs)),
     post: async (path, body) => json(await send('POST', path, body)),
+    postAnonymous: async (path, body) => json(await send('POST', path, body, true, true)),
     delete: async (path) => json(await send('DELETE', path)),
     async stream(path) {
       const res = await send('GET', path, undefined, false);

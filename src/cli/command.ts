@@ -60,7 +60,7 @@ export function overview(commands: Record<string, Command>): string {
     '',
     'environment:',
     '  KEYTURN_URL    the keyturn server (default http://127.0.0.1:3000)',
-    '  KEYTURN_TOKEN  the API token to send',
+    '  KEYTURN_TOKEN  the API token to send (when unset: the personal token keyturn login stored)',
     '',
     'Run keyturn COMMAND --help for its options. Exit codes: 0 ok, 1 failed, 2 wrong usage; with --wait',
     'also 3 denied, 4 expired or cancelled, 5 conflict or failed, 6 the timeout ran out.',

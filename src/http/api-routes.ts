@@ -56,17 +56,13 @@ const tokenJson = (t: TokenInfo) => ({
   createdAt: t.createdAt.toISOString(),
   expiresAt: t.expiresAt?.toISOString() ?? null,
   revokedAt: t.revokedAt?.toISOString() ?? null,
+  /** A personal token's Slack person (keyturn login); null for a service token. */
+  person: t.person,
 });
 
 /** The /v1 API for workloads and the CLI: parse, call the domain, render JSON. */
 export function apiRoutes({ store, tokens, audit, checkStore }: ApiDeps): Route[] {
   return [
-    {
-      method: 'GET',
-      path: '/v1/whoami',
-      auth: 'token',
-      handle: async ({ principal }) => ({ status: 200, json: principal }),
-    },
     {
       method: 'GET',
       path: '/v1/secrets/:env/:key',

@@ -24,8 +24,9 @@ export function queryOptions(url: URL, now = new Date()): QueryOptions {
 }
 
 /**
- * Answers on demand: who changed, read or could read a secret, and what one person or token did
- * (admin token only), and the secrets of an environment without their values (any token for that
+ * Answers on demand: who changed, read or could read a secret, and what one person or token did (the
+ * admin token, and a person logged in with `keyturn login` whom the policy names, as in Slack: the domain
+ * decides), and the secrets of an environment without their values (any token for that
  * environment). Dates are ISO strings; no answer holds a value.
  */
 export function insightRoutes(insights: InsightService): Route[] {
@@ -33,19 +34,19 @@ export function insightRoutes(insights: InsightService): Route[] {
     {
       method: 'GET',
       path: '/v1/audit/secrets/:env/:key',
-      auth: 'admin',
+      auth: 'token',
       handle: async ({ principal, params, url }) => ({ status: 200, json: await insights.secretActivity(tokenCaller(principal), params.env, params.key, queryOptions(url)) }),
     },
     {
       method: 'GET',
       path: '/v1/audit/keys/:key',
-      auth: 'admin',
+      auth: 'token',
       handle: async ({ principal, params, url }) => ({ status: 200, json: await insights.secretActivity(tokenCaller(principal), undefined, params.key, queryOptions(url)) }),
     },
     {
       method: 'GET',
       path: '/v1/audit/users/:id',
-      auth: 'admin',
+      auth: 'token',
       handle: async ({ principal, params, url }) => ({ status: 200, json: await insights.userActivity(tokenCaller(principal), params.id, queryOptions(url)) }),
     },
     {

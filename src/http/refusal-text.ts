@@ -20,6 +20,11 @@ export function refusalText(caller: Caller, ask: Ask, refusal: AccessRefusal): s
       return 'Secret values are read with an API token (the keyturn CLI or the HTTP API), never in Slack.';
     case 'not_auditor':
       return 'Audit answers are for the admin token and the people the policy names.';
+    case 'no_grant': {
+      // A person on the CLI reads only under a live grant of theirs: say which, and how to ask for one.
+      const what = refusal.key !== undefined ? `${refusal.environment}/${refusal.key}` : `any key of ${refusal.environment}`;
+      return `No live access grant for ${what}: ask with \`keyturn access ${refusal.environment} ${refusal.key ?? 'KEYS'} --for 1h --reason …\` (or /secret access in Slack).`;
+    }
     case 'no_scope':
       if (ask.action === 'read') return `${who} may not read ${readSubject(ask)}: it lacks the read scope; ask an admin for a token with --scope read.`;
       return `${who} may not open requests; create one with --scope ${refusal.scope}.`;

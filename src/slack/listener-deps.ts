@@ -1,5 +1,6 @@
 import type { AccessService } from '../domain/access/access-requests.js';
 import type { InsightService } from '../domain/insights/insight-service.js';
+import type { LoginService } from '../domain/logins/login-service.js';
 import type { RequestCanceller } from '../domain/requests/request-cancel.js';
 import type { RequestService } from '../domain/requests/request-service.js';
 import type { RotationService } from '../domain/rotation/rotation-service.js';
@@ -22,6 +23,8 @@ export interface ListenerDeps {
   rotation?: Pick<RotationService, 'snooze'>;
   /** Just-in-time access: `/secret access` and the Revoke button; absent when there is nothing to grant with. */
   access?: Pick<AccessService, 'problemsWith' | 'requestAccess' | 'revoke' | 'liveGrants' | 'revocableEnvironments'>;
+  /** `/secret login CODE`: confirms a `keyturn login` as the person who sent it. */
+  logins?: Pick<LoginService, 'confirm'>;
   /** Replies to a submission go to the person as DMs through the outbox. */
   dms: DirectMessages;
 }

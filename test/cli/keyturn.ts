@@ -1,7 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ROOT, entryArgs } from '../support/spawn.js';
 
 const ENTRY = entryArgs('cli/main');
+/** Where the CLI keeps `keyturn login` tokens in tests unless a test names its own: never the real ~/.config. */
+const CONFIG_HOME = mkdtempSync(join(tmpdir(), 'keyturn-cli-config-'));
 
 export interface CliResult {
   code: number | null;
@@ -41,6 +46,7 @@ function runCli(file: string, argv: string[], opts: CliOptions): Promise<CliResu
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('KEYTURN_') && k !== 'DATABASE_URL') env[k] = v;
   }
+  env.XDG_CONFIG_HOME = CONFIG_HOME;
   if (opts.url) env.KEYTURN_URL = opts.url;
   if (opts.token) env.KEYTURN_TOKEN = opts.token;
   Object.assign(env, opts.env);

@@ -10,7 +10,8 @@ import { freshDatabaseUrl, onPostgres } from '../support/db.js';
 import { keyturn } from './keyturn.js';
 
 const COMMANDS = [
-  ['get'], ['export'], ['run'], ['history'], ['request'], ['rollback'], ['status'], ['migrate'], ['whoami'], ['completion'], ['version'],
+  ['get'], ['export'], ['run'], ['history'], ['request'], ['rollback'], ['status'], ['migrate'], ['whoami'], ['login'], ['logout'],
+  ['completion'], ['version'],
   ['audit'], ['audit', 'verify'], ['audit', 'checkpoint'], ['audit', 'export'],
   ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'],
 ];

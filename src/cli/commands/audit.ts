@@ -105,7 +105,7 @@ interface EnvironmentActivity {
   totalReaders: number;
   totalReads: number;
   refusedReads: number;
-  could: { inPolicy: boolean; approvers: string[]; requiredApprovals: number; matchedRule: string | null; tokens: { name: string; expiresAt: string | null }[] };
+  could: { inPolicy: boolean; approvers: string[]; requiredApprovals: number; matchedRule: string | null; tokens: { name: string; expiresAt: string | null }[]; grantees?: { userId: string; grant: string; endsAt: string }[] };
 }
 
 interface SecretActivityReply {
@@ -174,6 +174,7 @@ function environmentText(key: string, e: EnvironmentActivity, since: string | nu
   else if (c.requiredApprovals <= 0) lines.push(`  change: anyone may ask; no approval needed${rule}`);
   else lines.push(`  change: ${plural(c.requiredApprovals, 'approval')} from ${inert(c.approvers.join(', ') || 'nobody')}${rule}`);
   lines.push(`  read: ${c.tokens.length ? `tokens ${inert(c.tokens.map((t) => t.name).join(', '))}, and the admin token` : 'only the admin token'}`);
+  for (const g of c.grantees ?? []) lines.push(`  read under a live grant: slack:${inert(g.userId)} until ${shortTime(g.endsAt)}`);
   return lines.join('\n') + '\n';
 }
 

@@ -3,6 +3,7 @@ import { access } from './access.js';
 import { audit } from './audit.js';
 import { completionCommand } from './completion.js';
 import { list } from './list.js';
+import { login, logout } from './login.js';
 import { migrate } from './migrate.js';
 import { policy } from './policy.js';
 import { request } from './request.js';
@@ -26,6 +27,8 @@ export const commands: Record<string, Command> = {
   access,
   status,
   whoami,
+  login,
+  logout,
   audit,
   token,
   migrate,

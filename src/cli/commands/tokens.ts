@@ -11,6 +11,8 @@ interface TokenInfo {
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  /** A personal token's Slack person (keyturn login); null for a service token. */
+  person?: string | null;
 }
 
 const create: Command = {
@@ -55,15 +57,16 @@ const status = (t: TokenInfo) =>
 
 const list: Command = {
   synopsis: 'token list [--json]',
-  summary: 'List API tokens (never the tokens themselves)',
+  summary: 'List API tokens, personal ones from keyturn login marked (never the tokens themselves)',
   details: `options:
   --json  print the tokens as a JSON array`,
   async run(args) {
     const { values } = parse(list, args, { json: { type: 'boolean' } });
     const { tokens } = await clientFromEnv().get<{ tokens: TokenInfo[] }>('/v1/tokens');
     if (values.json) return write(formatJson(tokens));
+    // A personal token (keyturn login) reads what its person's live grants allow, not environments.
     const rows = tokens.map((t) => [
-      t.name, status(t), t.environments.join(','), t.scopes.join(','), t.createdBy, shortTime(t.createdAt), shortTime(t.expiresAt),
+      t.name, status(t), t.person ? `personal (${t.person}, by grant)` : t.environments.join(','), t.scopes.join(','), t.createdBy, shortTime(t.createdAt), shortTime(t.expiresAt),
     ]);
     await write(formatTable(['NAME', 'STATUS', 'ENVIRONMENTS', 'SCOPES', 'CREATED BY', 'CREATED', 'EXPIRES'], rows));
   },

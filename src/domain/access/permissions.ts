@@ -1,7 +1,8 @@
 import type { TokenScope } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import type { AuditAccess } from '../insights/insight-types.js';
-import { type Principal, tokenActor } from '../tokens/principal.js';
+import { matchesGlob } from '../policies/key-glob.js';
+import { type Principal, principalActor } from '../tokens/principal.js';
 
 /**
  * Who is asking: a person in Slack (their workspace is checked at the Slack edge before anything gets
@@ -18,12 +19,15 @@ export const personOf = (caller: Caller): { userId: string; teamId: string | nul
   caller.kind === 'token' ? undefined : { userId: caller.userId, teamId: caller.teamId };
 
 /** A caller's name in audit entries and requests: a person is `slack:U…` wherever they act from. */
-export const callerActor = (caller: Caller): string => (caller.kind === 'token' ? tokenActor(caller.principal.name) : `slack:${caller.userId}`);
+export const callerActor = (caller: Caller): string => (caller.kind === 'token' ? principalActor(caller.principal) : `slack:${caller.userId}`);
 
 /** What a caller asks to do, with what the answer depends on. */
 export type Ask =
-  /** Secret values (one, a past version, or a whole environment), or with `historyOf` a key's versions and fingerprints. */
-  | { action: 'read'; environment: string; historyOf?: string }
+  /**
+   * Secret values (one `key`, a past version, or a whole environment without one), or with `historyOf` a
+   * key's versions and fingerprints.
+   */
+  | { action: 'read'; environment: string; key?: string; historyOf?: string }
   /** Open a change request. */
   | { action: 'request'; environment: string }
   /** A request's state and safe diff. */
@@ -45,7 +49,36 @@ export type AccessRefusal =
   /** Values are read with a token, never from Slack. */
   | { code: 'tokens_only' }
   /** The policy does not name this person to see audit answers, or no policy is loaded. */
-  | { code: 'not_auditor'; why: 'no_policy' | 'not_named' };
+  | { code: 'not_auditor'; why: 'no_policy' | 'not_named' }
+  /** A person with a personal token reads only under a live access grant, and has none for this. */
+  | { code: 'no_grant'; environment: string; key?: string };
+
+/** An access grant as the read rule sees it: live ones only (not ended, not revoked). */
+export interface LiveGrant {
+  id: string;
+  environment: string;
+  /** Key names or globs (`PAYMENTS_*`). */
+  keys: readonly string[];
+  endsAt: Date;
+}
+
+/** The live grant that lets its holder read environment/key, if any (the one that ends last). */
+export function grantCovering(grants: readonly LiveGrant[], environment: string, key: string): LiveGrant | undefined {
+  const covering = grants.filter((g) => g.environment === environment && g.keys.some((glob) => matchesGlob(glob, key)));
+  return covering.sort((a, b) => b.endsAt.getTime() - a.endsAt.getTime())[0];
+}
+
+/**
+ * Why a person with a personal token may not read, given their live grants: a key (or its history) needs a
+ * grant that covers it; a whole environment needs some grant in it, and then yields only the covered keys
+ * (the caller filters with grantCovering).
+ */
+export function personReadRefusal(grants: readonly LiveGrant[], ask: Extract<Ask, { action: 'read' }>): AccessRefusal | undefined {
+  const key = ask.historyOf ?? ask.key;
+  const environment = ask.environment;
+  if (key !== undefined) return grantCovering(grants, environment, key) ? undefined : { code: 'no_grant', environment, key };
+  return grants.some((g) => g.environment === environment) ? undefined : { code: 'no_grant', environment };
+}
 
 /** The scope a service token needs for an action; the others need only the environment. */
 const SCOPE_NEEDED: Partial<Record<Action, TokenScope>> = { read: 'read', request: 'request' };
@@ -93,11 +126,18 @@ function personRefusal(ask: Exclude<Ask, { action: 'audit' }>): AccessRefusal | 
 export interface AccessDeps {
   /** Who may see audit answers in Slack: the policy's admins and approvers (auditAccess). */
   auditAccess?(userId: string): Promise<AuditAccess>;
+  /** A person's live access grants, looked up at the time of asking (reads with a personal token). */
+  liveGrants?(userId: string): Promise<LiveGrant[]>;
 }
 
 /** Why a caller may not do what it asks, or undefined when it may. */
 export async function refusalOf(caller: Caller, ask: Ask, deps: AccessDeps = {}): Promise<AccessRefusal | undefined> {
   if (caller.kind === 'token') return tokenRefusal(caller.principal, ask);
+  if (caller.kind === 'person' && ask.action === 'read') {
+    // A personal token is worth the person's live grants, no more.
+    if (!deps.liveGrants) throw new Error('a read with a personal token asked without the grants to decide it');
+    return personReadRefusal(await deps.liveGrants(caller.userId), ask);
+  }
   if (ask.action !== 'audit') return personRefusal(ask);
   if (!deps.auditAccess) throw new Error('audit access for a person asked without the policy to decide it');
   const access = await deps.auditAccess(caller.userId);

@@ -1,6 +1,6 @@
 import { and, asc, count, countDistinct, desc, eq, gt, gte, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { apiTokens, auditEntries, changeRequests, reviews, secretVersions, secrets } from '../../db/schema/index.js';
+import { accessGrants, apiTokens, auditEntries, changeRequests, reviews, secretVersions, secrets } from '../../db/schema/index.js';
 import { invalidInput, notFound } from '../../errors.js';
 import { DAY } from '../../duration.js';
 import { type Policy, resolvePolicy, rotationIntervalFor } from '../policies/index.js';
@@ -10,7 +10,7 @@ import { assertEnvironment, assertKey } from '../secrets/secret-rules.js';
 import { isUserId, isValidTokenName } from '../vocabulary.js';
 import { auditAccess } from './audit-access.js';
 import { BOOTSTRAP_ADMIN, recordedNamesOf, servicePrincipal, tokenActor } from '../tokens/principal.js';
-import { type Caller, enforce, environmentsFor, tokenMay } from '../access/permissions.js';
+import { type Caller, enforce, environmentsFor, grantCovering, tokenMay } from '../access/permissions.js';
 import type {
   EnvironmentActivity,
   ListedSecret,
@@ -155,12 +155,23 @@ export function createInsightService(deps: InsightServiceDeps) {
       .filter((t) => tokenMay(servicePrincipal(t), { action: 'read', environment }))
       .slice(0, MAX_LISTED)
       .map(({ name, expiresAt }) => ({ name, expiresAt }));
+    // People under a live grant, by the same rule a read with their personal token is decided by.
+    const grants = await db
+      .select({ id: accessGrants.id, userId: accessGrants.userId, environment: accessGrants.environment, keys: accessGrants.keys, endsAt: accessGrants.endsAt })
+      .from(accessGrants)
+      .where(and(eq(accessGrants.environment, environment), gt(accessGrants.endsAt, at), isNull(accessGrants.revokedAt)))
+      .orderBy(asc(accessGrants.userId), asc(accessGrants.endsAt));
+    const grantees = grants
+      .filter((g) => grantCovering([g], environment, key))
+      .slice(0, MAX_LISTED)
+      .map((g) => ({ userId: g.userId, grant: g.id, endsAt: g.endsAt }));
     return {
       inPolicy: resolved !== undefined,
       approvers: resolved?.approvers ?? [],
       requiredApprovals: resolved?.requiredApprovals ?? 0,
       matchedRule: resolved?.matchedRule ?? null,
       tokens,
+      grantees,
     };
   }
 

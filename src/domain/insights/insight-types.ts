@@ -47,7 +47,15 @@ export interface ReadingToken {
   expiresAt: Date | null;
 }
 
-/** Who could change or read a secret, from the policy and the live tokens. */
+/** A person who may read a secret now under a live access grant (with a personal token from keyturn login). */
+export interface Grantee {
+  /** Slack user id. */
+  userId: string;
+  grant: string;
+  endsAt: Date;
+}
+
+/** Who could change or read a secret, from the policy, the live tokens and the live access grants. */
 export interface WhoCould {
   /** False when the policy does not name the environment (nothing can be requested there). */
   inPolicy: boolean;
@@ -57,6 +65,8 @@ export interface WhoCould {
   /** The `keys` glob of the rule that applies, if one does. */
   matchedRule: string | null;
   tokens: ReadingToken[];
+  /** People with a live access grant that covers the key. */
+  grantees: Grantee[];
 }
 
 export interface EnvironmentActivity {
@@ -70,7 +80,7 @@ export interface EnvironmentActivity {
   readers: ReaderSummary[];
   totalReaders: number;
   totalReads: number;
-  /** Reads refused to tokens not allowed in this environment. */
+  /** Reads refused: tokens not allowed in this environment, people without a live grant. */
   refusedReads: number;
   could: WhoCould;
 }

@@ -8,8 +8,8 @@ import type { SealedValue } from '../../crypto/key-provider.js';
 import { AppError, conflict, invalidInput, notFound } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { AccessRefused, type Ask, tokenCaller, tokenRefusal } from '../access/permissions.js';
-import { type Principal, actorOf } from '../tokens/principal.js';
+import { AccessRefused, type AccessRefusal, type Ask, type LiveGrant, grantCovering, personReadRefusal, tokenCaller, tokenRefusal } from '../access/permissions.js';
+import { type Principal, principalActor as actorOf } from '../tokens/principal.js';
 import { assertEnvironment, assertKey, assertValue } from './secret-rules.js';
 
 /** The current state of a secret, without its value. */
@@ -74,6 +74,8 @@ export interface SecretStoreDeps {
   versionKey: Buffer;
   audit: AuditLog;
   metrics?: Metrics;
+  /** A person's live access grants, asked on every read with a personal token; none when absent. */
+  liveGrants?(userId: string): Promise<LiveGrant[]>;
 }
 
 /** Says whether an operation makes sense against the current head, in words for a person. */
@@ -232,19 +234,44 @@ export function createSecretStore(deps: SecretStoreDeps) {
     return { version: result.version, fingerprint: change.fingerprint };
   }
 
-  /** Refuses (and audits) a principal that may not read the environment: values and history alike. */
-  async function denyUnlessAllowed(principal: Principal, environment: string, key: string | null, what: 'value' | 'history' = 'value') {
+  /**
+   * Refuses (and audits) a principal that may not read: values and history alike. A service token by its
+   * environments and scope; a person with a personal token by their live grants, which are returned so the
+   * read can name the grant it was made under and a whole-environment read can keep only the covered keys.
+   */
+  async function denyUnlessAllowed(principal: Principal, environment: string, key: string | null, what: 'value' | 'history' = 'value'): Promise<LiveGrant[] | undefined> {
     // Fingerprints and who changed what are read access: the same rule as the values.
-    const ask: Ask = what === 'history' ? { action: 'read', environment, historyOf: key! } : { action: 'read', environment };
-    const refusal = tokenRefusal(principal, ask);
-    if (!refusal) return;
-    const reason = refusal.code === 'no_scope' ? 'token lacks the read scope' : 'environment not allowed for this token';
+    const ask: Extract<Ask, { action: 'read' }> =
+      what === 'history' ? { action: 'read', environment, historyOf: key! } : key !== null ? { action: 'read', environment, key } : { action: 'read', environment };
+    let grants: LiveGrant[] | undefined;
+    let refusal: AccessRefusal | undefined;
+    if (principal.person) {
+      grants = deps.liveGrants ? await deps.liveGrants(principal.person.userId) : [];
+      refusal = personReadRefusal(grants, ask);
+    } else {
+      refusal = tokenRefusal(principal, ask);
+    }
+    if (!refusal) return grants;
+    const reason =
+      refusal.code === 'no_grant' ? 'no live access grant' : refusal.code === 'no_scope' ? 'token lacks the read scope' : 'environment not allowed for this token';
     await audit.recordReads([
-      { actor: actorOf(principal), action: 'secret.read_denied', environment, key, detail: { reason, ...(what === 'history' ? { history: true } : {}) } },
+      {
+        actor: actorOf(principal),
+        action: 'secret.read_denied',
+        environment,
+        key,
+        detail: { reason, ...(principal.person ? { token: principal.name } : {}), ...(what === 'history' ? { history: true } : {}) },
+      },
     ]);
     metrics?.inc('keyturn_reads_total', { outcome: 'denied' });
     throw new AccessRefused(tokenCaller(principal), ask, refusal);
   }
+
+  /** What a read entry says of how it was allowed: for a person, the grant and their token's name. */
+  const readDetail = (principal: Principal, grants: LiveGrant[] | undefined, environment: string, key: string) => {
+    if (!principal.person) return {};
+    return { grant: grantCovering(grants ?? [], environment, key)?.id ?? null, token: principal.name };
+  };
 
   async function openVersion(row: typeof secretVersions.$inferSelect): Promise<Buffer> {
     if (!isAuthentic(deps.versionKey, row)) {
@@ -322,16 +349,26 @@ export function createSecretStore(deps: SecretStoreDeps) {
     if (version !== undefined && (!Number.isSafeInteger(version) || version < 1)) {
       throw invalidInput('A version is a whole number from 1; `keyturn history ENV KEY` lists them.');
     }
-    await denyUnlessAllowed(principal, environment, key);
+    const grants = await denyUnlessAllowed(principal, environment, key);
     const [found] = version === undefined ? await currentVersionOf.execute({ environment, key }) : await versionOf(environment, key, version);
     if (!found || found.v.operation === 'delete') {
-      await audit.recordReads([{ actor: actorOf(principal), action: 'secret.read_missing', environment, key, version: version ?? null }]);
+      const detail = principal.person ? readDetail(principal, grants, environment, key) : null;
+      await audit.recordReads([{ actor: actorOf(principal), action: 'secret.read_missing', environment, key, version: version ?? null, detail }]);
       metrics?.inc('keyturn_reads_total', { outcome: 'not_found' });
       throw notFound(missingMessage(environment, key, version, found?.v.version));
     }
-    const [value] = await openForRead(principal, [found.v]);
+    const detail = readDetail(principal, grants, environment, key);
+    const [value] = await openForRead(principal, [found.v], detail);
     await audit.recordReads([
-      { actor: actorOf(principal), action: 'secret.read', environment, key, version: found.v.version, fingerprint: found.v.fingerprint },
+      {
+        actor: actorOf(principal),
+        action: 'secret.read',
+        environment,
+        key,
+        version: found.v.version,
+        fingerprint: found.v.fingerprint,
+        ...(principal.person ? { detail } : {}),
+      },
     ]);
     metrics?.inc('keyturn_reads_total', { outcome: 'ok' });
     return { environment, key, version: found.v.version, value, updatedAt: found.v.createdAt };
@@ -356,17 +393,29 @@ export function createSecretStore(deps: SecretStoreDeps) {
     };
   }
 
-  /** Reads every live secret of an environment; one audit entry per secret. */
+  /**
+   * Reads every live secret of an environment; one audit entry per secret. A person with a personal token
+   * gets only the keys their live grants cover (the others are left out, not refused).
+   */
   async function readEnvironment(principal: Principal, environment: string) {
     assertEnvironment(environment);
-    await denyUnlessAllowed(principal, environment, null);
-    const rows = await currentVersions(environment);
-    const values = await openForRead(principal, rows.map((r) => r.v), { bulk: true });
+    const grants = await denyUnlessAllowed(principal, environment, null);
+    const all = await currentVersions(environment);
+    const rows = principal.person ? all.filter((r) => grantCovering(grants ?? [], environment, r.v.key)) : all;
+    const values = await openForRead(principal, rows.map((r) => r.v), { bulk: true, ...(principal.person ? { token: principal.name } : {}) });
     const actor = actorOf(principal);
     await audit.recordReads(
       rows.length
-        ? rows.map((r) => ({ actor, action: 'secret.read', environment, key: r.v.key, version: r.v.version, fingerprint: r.v.fingerprint, detail: { bulk: true } }))
-        : [{ actor, action: 'secret.read_missing', environment, detail: { bulk: true } }],
+        ? rows.map((r) => ({
+            actor,
+            action: 'secret.read',
+            environment,
+            key: r.v.key,
+            version: r.v.version,
+            fingerprint: r.v.fingerprint,
+            detail: { bulk: true, ...readDetail(principal, grants, environment, r.v.key) },
+          }))
+        : [{ actor, action: 'secret.read_missing', environment, detail: { bulk: true, ...(principal.person ? { token: principal.name } : {}) } }],
     );
     metrics?.inc('keyturn_reads_total', { outcome: 'ok' }, rows.length);
     return rows.map((r, i) => ({ key: r.v.key, version: r.v.version, value: values[i] }));

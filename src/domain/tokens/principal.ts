@@ -28,10 +28,26 @@ export const actorOf = (p: Principal) => tokenActor(p.name);
  */
 export const recordedNamesOf = (actor: string): string[] => (actor === tokenActor(BOOTSTRAP_ADMIN) ? [actor, BOOTSTRAP_ADMIN] : [actor]);
 
-/** A service token as a principal: what its row says it may do (the bootstrap admin is not a row). */
-export const servicePrincipal = (row: { name: string; environments: readonly string[]; scopes: readonly string[] }): Principal => ({
+/**
+ * A token row as a principal: what its row says it may do (the bootstrap admin is not a row). A personal
+ * token's row names the person it stands for.
+ */
+export const servicePrincipal = (row: {
+  name: string;
+  environments: readonly string[];
+  scopes: readonly string[];
+  userId?: string | null;
+  teamId?: string | null;
+}): Principal => ({
   name: row.name,
   admin: false,
   environments: row.environments,
   scopes: row.scopes as TokenScope[],
+  ...(row.userId ? { person: { userId: row.userId, teamId: row.teamId ?? null } } : {}),
 });
+
+/**
+ * The actor an API caller is recorded as: a personal token is its person (`slack:U…`, as in Slack), any
+ * other token `token:NAME`.
+ */
+export const principalActor = (p: Principal) => (p.person ? `slack:${p.person.userId}` : tokenActor(p.name));

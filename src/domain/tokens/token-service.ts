@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import type { Database, Queryable } from '../../db/client.js';
 import { TOKEN_SCOPES, apiTokens } from '../../db/schema/index.js';
-import { DAY, DURATION_RULE, parseDuration } from '../../duration.js';
+import { DAY, DURATION_RULE, HOUR, parseDuration } from '../../duration.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import { conflict, invalidInput, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -11,6 +11,10 @@ import { BOOTSTRAP_ADMIN, type Principal, servicePrincipal } from './principal.j
 
 export const DEFAULT_TOKEN_TTL = '90d';
 const MAX_TTL_MS = 3650 * DAY;
+/** How long a personal token from `keyturn login` lives: a working day, well within the day the issue allows. */
+export const PERSONAL_TOKEN_TTL_MS = 12 * HOUR;
+/** What a personal token may ask for; what it may read comes from its person's live grants. */
+const PERSONAL_SCOPES = ['read', 'request'];
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
@@ -22,6 +26,8 @@ export interface TokenInfo {
   createdAt: Date;
   expiresAt: Date | null;
   revokedAt: Date | null;
+  /** A personal token's Slack person (`U…`); null for a service token. */
+  person: string | null;
 }
 
 export interface CreateTokenInput {
@@ -115,6 +121,36 @@ export function createTokenService(deps: TokenServiceDeps) {
     }
   }
 
+  /**
+   * A personal token for a person who proved who they are in Slack (`keyturn login`), in the caller's
+   * transaction (the login it claims commits with it). Named `U…-cli-XXXX`, unique among live tokens.
+   */
+  async function createPersonal(tx: Queryable, person: { userId: string; teamId: string | null }, expiresAt: Date): Promise<{ token: string; info: TokenInfo }> {
+    const token = `kt_${randomBytes(32).toString('base64url')}`;
+    const actor = `slack:${person.userId}`;
+    for (let attempt = 0; ; attempt++) {
+      const name = `${person.userId}-cli-${randomBytes(2).toString('hex')}`;
+      if (!isValidTokenName(name)) throw invalidInput(`Cannot name a token for ${JSON.stringify(person.userId)}: ${TOKEN_NAME_RULE}.`);
+      const [taken] = await tx.select({ name: apiTokens.name }).from(apiTokens).where(and(eq(apiTokens.name, name), isNull(apiTokens.revokedAt)));
+      if (taken && attempt < 8) continue;
+      if (taken) throw conflict('Could not find a free token name; run keyturn login again.');
+      const [row] = await tx
+        .insert(apiTokens)
+        .values({ name, tokenHash: sha256(token).toString('hex'), environments: [], scopes: PERSONAL_SCOPES, createdBy: actor, expiresAt, userId: person.userId, teamId: person.teamId })
+        .returning();
+      await audit.append(tx, [
+        { actor, action: 'token.created', detail: { name, person: actor, scopes: PERSONAL_SCOPES, expiresAt: expiresAt.toISOString(), via: 'login' } },
+      ]);
+      return { token, info: toInfo(row) };
+    }
+  }
+
+  /** The live token of that name, if any. */
+  async function findLive(name: string): Promise<TokenInfo | undefined> {
+    const [row] = await db.select().from(apiTokens).where(and(eq(apiTokens.name, name), isNull(apiTokens.revokedAt)));
+    return row ? toInfo(row) : undefined;
+  }
+
   async function list(): Promise<TokenInfo[]> {
     const rows = await db.select().from(apiTokens).orderBy(asc(apiTokens.createdAt));
     return rows.map(toInfo);
@@ -136,7 +172,7 @@ export function createTokenService(deps: TokenServiceDeps) {
     return toInfo(row);
   }
 
-  return { authenticate, create, list, revoke };
+  return { authenticate, create, createPersonal, findLive, list, revoke };
 }
 
 function toInfo(r: typeof apiTokens.$inferSelect): TokenInfo {
@@ -148,6 +184,7 @@ function toInfo(r: typeof apiTokens.$inferSelect): TokenInfo {
     createdAt: r.createdAt,
     expiresAt: r.expiresAt,
     revokedAt: r.revokedAt,
+    person: r.userId ?? null,
   };
 }
 

@@ -112,13 +112,15 @@ function couldText(e: EnvironmentActivity): string {
   const names = could.tokens.slice(0, 30).map((t) => code(t.name));
   const more = could.tokens.length > names.length ? ` and ${could.tokens.length - names.length} more` : '';
   const tokens = names.length ? `tokens ${names.join(', ')}${more}, and the admin token` : 'only the admin token (no live token includes it)';
-  return `${change}\n*Read:* ${tokens}.`;
+  const people = could.grantees.slice(0, 30).map((g) => `${mentionUser(g.userId)} until ${slackDate(g.endsAt)}`);
+  const granted = people.length ? `\n*Read under a live access grant:* ${people.join(', ')}${could.grantees.length > people.length ? ` and ${could.grantees.length - people.length} more` : ''}.` : '';
+  return `${change}\n*Read:* ${tokens}.${granted}`;
 }
 
 function environmentBlocks(key: string, e: EnvironmentActivity, since: Date | null): KnownBlock[] {
   const changes = listText('*Changes*', e.changes.map(changeLine), e.totalChanges, 'change');
   const readerLines = e.readers.map((r) => `${actorText(r.actor)} — ${plural(r.reads, 'read')}, last ${slackDate(r.lastReadAt)}`);
-  const refused = e.refusedReads > 0 ? ` · ⛔ ${plural(e.refusedReads, 'read')} refused to tokens not allowed here` : '';
+  const refused = e.refusedReads > 0 ? ` · ⛔ ${plural(e.refusedReads, 'read')} refused (no token or grant allowed it)` : '';
   const readsTitle = `*Reads*${sinceText(since)} — ${plural(e.totalReads, 'read')} by ${plural(e.totalReaders, 'reader')}${refused}`;
   const reads = listText(readsTitle, readerLines, e.totalReaders, 'reader');
   return [section(currentText(e.environment, key, e.current)), section(changes), section(reads), section(couldText(e))];

@@ -10,6 +10,7 @@ export function renderHelp(): string {
     '`/secret cancel ID [REASON]` — take back a pending request you made',
     '`/secret audit [ENV] KEY` — who changed and read a secret, and who could (admins and approvers only)',
     '`/secret audit @person` — everything a person requested, approved or read (admins and approvers only)',
+    '`/secret login CODE` — confirm a `keyturn login` on the CLI as you (the CLI prints the code); the token it gets reads only what your live access grants allow',
     '`/secret help` — this message',
     'For values over 3000 characters, or from a script, use `keyturn request ENV KEY --reason TEXT` with the value on stdin.',
   ].join('\n');

@@ -14,6 +14,7 @@ export {
 export { renderDenyModal } from './deny-modal.js';
 export { renderRollbackModal, rollbackValue, rollbackWhatHappens } from './rollback-modal.js';
 export { renderHelp } from './help.js';
+export { loginRefusalText, renderLoginConfirmation } from './login.js';
 export {
   listText,
   renderAnswerProblem,

@@ -80,5 +80,7 @@ export function accessRefusalText(r: AccessRefusal): string {
     case 'no_scope':
     case 'environment_not_allowed':
       return 'You may not do that here; ask an admin.';
+    case 'no_grant':
+      return `You have no live access grant for ${escapeMrkdwn(r.key !== undefined ? `${r.environment}/${r.key}` : r.environment)}; ask for one with \`/secret access\`.`;
   }
 }

@@ -17,11 +17,13 @@ export type SecretCommand =
   | { kind: 'auditSecret'; environment?: string; key: string }
   /** `subject`: a Slack user id (`U…`) or `token:NAME`, as the audit log names them. */
   | { kind: 'auditUser'; subject: string }
+  /** `/secret login CODE`: confirms a `keyturn login` on the CLI as the sender. */
+  | { kind: 'login'; code: string }
   /** A known subcommand used wrongly: the message (mrkdwn, anything typed escaped) says how to use it. */
   | { kind: 'usage'; message: string };
 
 /** Every subcommand `/secret` knows; any other word gets the help. The manifest's usage_hint names them all. */
-export const SUBCOMMANDS = ['request', 'access', 'list', 'history', 'status', 'cancel', 'audit', 'help'] as const;
+export const SUBCOMMANDS = ['request', 'access', 'list', 'history', 'status', 'cancel', 'audit', 'login', 'help'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 const isSubcommand = (word: string): word is Subcommand => (SUBCOMMANDS as readonly string[]).includes(word);
 
@@ -31,6 +33,7 @@ const USAGE = {
   cancel: 'Usage: `/secret cancel ID [REASON]`, with the id of your pending request (it looks like `req_0a1b2c3d4e`).',
   audit: 'Usage: `/secret audit [ENV] KEY` for a secret, or `/secret audit @person` for a person.',
   list: 'Usage: `/secret list [ENV]`.',
+  login: 'Usage: `/secret login CODE`, with the code `keyturn login` printed on the CLI (it looks like `KT-7F3Q-9XK2`).',
 } as const;
 
 // Slack escapes a picked mention as <@U123|name> (or <@U123>) when "escape names" is on.
@@ -78,6 +81,8 @@ export function parseSecretCommand(text: string): SecretCommand {
     case 'status':
     case 'cancel':
       return requestIdCommand(sub, args, rest);
+    case 'login':
+      return args.length === 1 ? { kind: 'login', code: args[0] } : { kind: 'usage', message: USAGE.login };
     case 'audit': {
       if (args.length === 2) return { kind: 'auditSecret', environment: args[0], key: args[1] };
       if (args.length !== 1) return { kind: 'usage', message: USAGE.audit };

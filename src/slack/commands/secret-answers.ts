@@ -30,7 +30,7 @@ export interface AnswerDeps {
   now?: () => Date;
 }
 
-export type Question = Exclude<SecretCommand, { kind: 'request' | 'access' | 'help' | 'usage' }>;
+export type Question = Exclude<SecretCommand, { kind: 'request' | 'access' | 'help' | 'usage' | 'login' }>;
 
 /**
  * Answers one question from the person who asked it: the domain decides, a renderer draws. Audit

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { code, renderAccessModal, renderHelp, renderRequestModal } from '../blocks/index.js';
+import { code, renderAccessModal, renderHelp, renderLoginConfirmation, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { afterAck, replyTo } from '../reply.js';
 import { answerQuestion } from './secret-answers.js';
@@ -9,7 +9,7 @@ export const SECRET_COMMAND = '/secret';
 
 /**
  * `/secret request [ENV] [KEY]` and `/secret access [ENV] [KEYS]` open their modals at once. `list`, `history`, `status`,
- * `cancel` and `audit` are answered in the ack, visible only to the person who asked (the queries
+ * `cancel`, `audit` and `login` are answered in the ack, visible only to the person who asked (the queries
  * are indexed and capped, well within Slack's 3 s). Anything else gets the usage.
  */
 export function registerSecretCommand(app: App, deps: ListenerDeps) {
@@ -46,6 +46,16 @@ export function registerSecretCommand(app: App, deps: ListenerDeps) {
       case 'usage':
         await ack({ response_type: 'ephemeral', text: parsed.message });
         return;
+      case 'login': {
+        // The workspace was checked before this listener; the sender is who the CLI login will stand for.
+        if (!deps.logins) {
+          await ack({ response_type: 'ephemeral', text: 'CLI login is not available on this keyturn.' });
+          return;
+        }
+        const confirmed = await deps.logins.confirm({ code: parsed.code, userId: command.user_id, teamId: command.team_id });
+        await ack({ response_type: 'ephemeral', text: renderLoginConfirmation(confirmed) });
+        return;
+      }
       default: {
         const asker = { userId: command.user_id, teamId: command.team_id };
         const answer = await answerQuestion(parsed, asker, deps);

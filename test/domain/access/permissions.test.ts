@@ -5,6 +5,8 @@ import {
   environmentsFor,
   enforce,
   AccessRefused,
+  type LiveGrant,
+  grantCovering,
   refusalOf,
   tokenCaller,
 } from '../../../src/domain/access/permissions.js';
@@ -154,5 +156,51 @@ describe('the environments a token may act on, for filters over many', () => {
     ['ci', 'audit', []],
   ] as const)('%s, %s: %j', (name, action, expected) => {
     expect(environmentsFor({ admin, web, opener, ci }[name], action)).toEqual(expected);
+  });
+});
+
+describe('a person on the CLI with a personal token (keyturn login): their live grants, no more', () => {
+  const alice: Caller = { kind: 'person', userId: 'U0ALICE', teamId: 'T1', tokenName: 'U0ALICE-cli-ab12' };
+  const grant = { id: 'grant_1', environment: 'prod', keys: ['STRIPE_*', 'DB_URL'], endsAt: new Date('2030-01-01T00:00:00Z') };
+  const withGrants = (grants: LiveGrant[]) => ({ liveGrants: async () => grants, auditAccess: async () => ({ allowed: false as const, why: 'not_named' as const }) });
+
+  it('reads a key only when a live grant covers it (by name or glob, in that environment)', async () => {
+    const deps = withGrants([grant]);
+    expect(await refusalOf(alice, { action: 'read', environment: 'prod', key: 'STRIPE_KEY' }, deps)).toBeUndefined();
+    expect(await refusalOf(alice, { action: 'read', environment: 'prod', key: 'DB_URL' }, deps)).toBeUndefined();
+    expect(await refusalOf(alice, { action: 'read', environment: 'prod', key: 'DB_URL_2' }, deps)).toEqual({ code: 'no_grant', environment: 'prod', key: 'DB_URL_2' });
+    expect(await refusalOf(alice, { action: 'read', environment: 'staging', key: 'STRIPE_KEY' }, deps)).toEqual({ code: 'no_grant', environment: 'staging', key: 'STRIPE_KEY' });
+    // History (fingerprints) is read access: the same rule.
+    expect(await refusalOf(alice, { action: 'read', environment: 'prod', historyOf: 'OTHER' }, deps)).toEqual({ code: 'no_grant', environment: 'prod', key: 'OTHER' });
+    // A whole environment: allowed with some grant there (the store keeps only the covered keys), refused with none.
+    expect(await refusalOf(alice, { action: 'read', environment: 'prod' }, deps)).toBeUndefined();
+    expect(await refusalOf(alice, { action: 'read', environment: 'prod' }, withGrants([]))).toEqual({ code: 'no_grant', environment: 'prod' });
+  });
+
+  it('asks like a person in Slack for everything else, and never administers', async () => {
+    const deps = withGrants([]);
+    expect(await refusalOf(alice, { action: 'request', environment: 'prod' }, deps)).toBeUndefined();
+    expect(await refusalOf(alice, { action: 'seeRequest', environment: 'prod' }, deps)).toBeUndefined();
+    expect(await refusalOf(alice, { action: 'listEnvironment', environment: 'prod' }, deps)).toBeUndefined();
+    expect(await refusalOf(alice, { action: 'administer' }, deps)).toEqual(ADMIN_ONLY);
+    expect(await refusalOf(alice, { action: 'audit' }, deps)).toEqual({ code: 'not_auditor', why: 'not_named' });
+  });
+
+  it('fails closed when asked to decide a read without the grants', async () => {
+    await expect(refusalOf(alice, { action: 'read', environment: 'prod', key: 'K' })).rejects.toThrow(/without the grants/);
+  });
+
+  it('the covering grant is the one that ends last', () => {
+    const later = { ...grant, id: 'grant_2', keys: ['*'], endsAt: new Date('2031-01-01T00:00:00Z') };
+    expect(grantCovering([grant, later], 'prod', 'STRIPE_KEY')?.id).toBe('grant_2');
+    expect(grantCovering([grant], 'prod', 'NOPE')).toBeUndefined();
+  });
+
+  it('the refusal says how to ask for a grant, on the CLI and in Slack', () => {
+    const r = { code: 'no_grant' as const, environment: 'prod', key: 'STRIPE_KEY' };
+    expect(refusalText(alice, { action: 'read', environment: 'prod', key: 'STRIPE_KEY' }, r)).toBe(
+      'No live access grant for prod/STRIPE_KEY: ask with `keyturn access prod STRIPE_KEY --for 1h --reason …` (or /secret access in Slack).',
+    );
+    expect(accessRefusalText(r)).toBe('You have no live access grant for prod/STRIPE_KEY; ask for one with `/secret access`.');
   });
 });

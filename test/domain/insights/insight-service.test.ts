@@ -98,6 +98,7 @@ describe('secretActivity: who changed, read and could read a secret', () => {
       requiredApprovals: 2,
       matchedRule: 'PAYMENTS_*',
       tokens: [{ name: 'web', expiresAt: expect.any(Date) }],
+      grantees: [],
     });
     const [qa] = (await insights().secretActivity(asAdmin, 'qa', 'PAYMENTS_KEY')).environments;
     expect(qa).toMatchObject({ current: null, changes: [], could: { inPolicy: false, approvers: [], tokens: [] } });

@@ -45,7 +45,7 @@ function env(environment: string, n: number): EnvironmentActivity {
     totalReaders: n * 10,
     totalReads: n * 100,
     refusedReads: 2,
-    could: { inPolicy: true, approvers: ['U0BOB', 'S0PAYMENTS'], requiredApprovals: 2, matchedRule: 'PAYMENTS_*', tokens: Array.from({ length: 40 }, (_, i) => ({ name: `t${i}`, expiresAt: null })) },
+    could: { inPolicy: true, approvers: ['U0BOB', 'S0PAYMENTS'], requiredApprovals: 2, matchedRule: 'PAYMENTS_*', tokens: Array.from({ length: 40 }, (_, i) => ({ name: `t${i}`, expiresAt: null })), grantees: [] },
   };
 }
 
@@ -58,7 +58,7 @@ describe('answers stay within Slack limits and say what was left out', () => {
     expect(all).toMatch(/…and \d+ more changes/);
     expect(all).toMatch(/…and \d+ more readers/);
     expect(all).toContain('…and 4 more environments');
-    expect(all).toContain('⛔ 2 reads refused to tokens not allowed here');
+    expect(all).toContain('⛔ 2 reads refused (no token or grant allowed it)');
     expect(all).toContain('and 10 more, and the admin token');
   });
 

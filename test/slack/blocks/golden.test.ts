@@ -10,6 +10,7 @@ import {
   renderDigest,
   renderEscalation,
   renderHelp,
+  renderLoginConfirmation,
   renderNoticeModalUpdate,
   renderReminder,
   renderRequestModal,
@@ -239,7 +240,7 @@ const activity = (): EnvironmentActivity => ({
   totalReaders: 2,
   totalReads: 121,
   refusedReads: 2,
-  could: { inPolicy: true, approvers: ['U0BOB', 'S0SRELEADS'], requiredApprovals: 2, matchedRule: 'STRIPE_*', tokens: [{ name: 'ci', expiresAt: null }, { name: 'web', expiresAt: new Date(NOW.getTime() + 30 * DAY) }] },
+  could: { inPolicy: true, approvers: ['U0BOB', 'S0SRELEADS'], requiredApprovals: 2, matchedRule: 'STRIPE_*', tokens: [{ name: 'ci', expiresAt: null }, { name: 'web', expiresAt: new Date(NOW.getTime() + 30 * DAY) }], grantees: [{ userId: 'U0ALICE', grant: 'grant_0a1b2c3d4e', endsAt: new Date(NOW.getTime() + HOUR) }] },
 });
 
 describe('golden: answers to /secret', () => {
@@ -303,6 +304,15 @@ describe('golden: answers to /secret', () => {
   });
   it('help', async () => {
     await golden('help', renderHelp());
+  });
+  it.each([
+    ['confirmed', { ok: true as const, userId: 'U0ALICE', tokenEndsAt: new Date(NOW.getTime() + 12 * HOUR) }],
+    ['unknown', { ok: false as const, refusal: { code: 'unknown' as const } }],
+    ['expired', { ok: false as const, refusal: { code: 'expired' as const } }],
+    ['used', { ok: false as const, refusal: { code: 'used' as const } }],
+    ['throttled', { ok: false as const, refusal: { code: 'throttled' as const, retryAfterMs: 10 * MINUTE } }],
+  ])('login: %s', async (name, confirmation) => {
+    await golden(`answer.login-${name}`, renderLoginConfirmation(confirmation));
   });
 });
 
