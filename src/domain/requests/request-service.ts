@@ -17,6 +17,7 @@ import { KEY_RULE, isGroupId, isValidKey } from '../vocabulary.js';
 import { expandToUsers } from '../people/membership.js';
 import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
 import { quorumMet } from './quorum.js';
+import { breakGlassRefusal, breakGlassRefusalText, breakGlassTargets, recordBreakGlassRefusal } from './break-glass.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
@@ -46,7 +47,7 @@ export interface RequestServiceDeps {
   approvalsUnavailable?(): { why: string; fix: string } | undefined;
 }
 
-export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason';
+export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason' | 'breakGlass';
 export type Problems = Partial<Record<RequestField, string>>;
 
 const newRequestId = (idempotencyKey?: string) =>
@@ -140,14 +141,23 @@ export function createRequestService(deps: RequestServiceDeps) {
       problems.environment = `Unknown environment ${JSON.stringify(input.environment ?? '')}: the policy has ${deps.environments().join(', ') || 'none (add a policies.yml)'}.`;
       return problems;
     }
-    const unavailable = policy.requiredApprovals > 0 ? deps.approvalsUnavailable?.() : undefined;
+    // Break-glass needs no approvers: whether this person may is the only question (audited when refused).
+    if (input.breakGlass && input.requester) {
+      const refused = await breakGlassRefusal(input.requester, input.environment!, policy, deps.groupMembers);
+      if (refused) {
+        await recordBreakGlassRefusal(database, audit, input.requester, input.environment!, refused, metrics);
+        return { breakGlass: breakGlassRefusalText(refused) };
+      }
+    }
+    const approvals = input.breakGlass ? 0 : policy.requiredApprovals;
+    const unavailable = approvals > 0 ? deps.approvalsUnavailable?.() : undefined;
     if (unavailable) {
       const n = policy.requiredApprovals;
       problems.environment = `Nobody can approve this: ${unavailable.why}, and ${input.environment} needs ${n} approval${n === 1 ? '' : 's'}. ${unavailable.fix}, or use an environment that needs none.`;
       return problems;
     }
     const person = input.requester && personOf(input.requester);
-    if (person && !policy.approvers.some(isGroupId)) {
+    if (person && approvals > 0 && !policy.approvers.some(isGroupId)) {
       const requesterId = person.userId;
       const others = policy.approvers.filter((a) => a !== requesterId);
       if (new Set(others).size < policy.requiredApprovals) {
@@ -194,6 +204,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     const limited = await rateLimitRefusal(input.requester);
     if (limited) throw new AppError('rate_limited', limited);
     const problems = await problemsWith(input, { rateLimit: false });
+    if (problems.breakGlass) throw new AppError('forbidden', problems.breakGlass);
     const first = Object.values(problems)[0];
     if (first) throw invalidInput(first);
     const reason = input.reason.trim();
@@ -216,9 +227,11 @@ export function createRequestService(deps: RequestServiceDeps) {
       escalateAfterMs: policy.escalateAfterMs ?? null,
       escalateTo: policy.escalateTo ?? null,
     };
+    const emergency = input.breakGlass ? policy.breakGlass : undefined;
+    if (emergency) snapshot.breakGlass = { alertChannel: emergency.alertChannel, reviewWithinMs: emergency.reviewWithinMs };
     const requesterUserId = personOf(input.requester)?.userId ?? null;
-    // Who to ask is settled before the transaction: expanding groups is a Slack lookup.
-    const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, requesterUserId) : [];
+    // Who to ask (or alert) is settled before the transaction: expanding groups is a Slack lookup.
+    const targets = snapshot.requiredApprovals > 0 || emergency ? await approverTargets(snapshot, requesterUserId) : [];
     const actor = actorOf(input.requester);
     const created = now();
     const inserted = await db.transaction(async (tx) => {
@@ -241,6 +254,7 @@ export function createRequestService(deps: RequestServiceDeps) {
           teamId: personOf(input.requester)?.teamId ?? null,
           reason,
           policy: snapshot,
+          breakGlass: Boolean(emergency),
           createdAt: created,
           expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
         })
@@ -259,11 +273,23 @@ export function createRequestService(deps: RequestServiceDeps) {
           key: change.key,
           requestId: id,
           fingerprint: change.fingerprint,
-          detail: { operation: change.operation, baseVersion: change.baseVersion, reason, requiredApprovals: snapshot.requiredApprovals },
+          detail: { operation: change.operation, baseVersion: change.baseVersion, reason, requiredApprovals: snapshot.requiredApprovals, ...(emergency ? { breakGlass: true } : {}) },
         },
       ]);
-      // An environment that needs no approval applies at once (still audited).
-      if (snapshot.requiredApprovals === 0) {
+      if (emergency) {
+        // Break-glass: applied at once (check-and-set as ever), then announced; reviewed afterwards.
+        const applied = await apply(tx, row);
+        const request = (await load(id, tx))!.request;
+        await events.changed(tx, request);
+        if (applied.status === 'applied') {
+          const alerted = breakGlassTargets(emergency.alertChannel, targets);
+          await audit.append(tx, [
+            { actor, action: 'request.break_glass', environment: change.environment, key: change.key, requestId: id, version: applied.appliedVersion, detail: { reason, alerted } },
+          ]);
+          await events.brokeGlass?.(tx, request, alerted);
+        }
+      } else if (snapshot.requiredApprovals === 0) {
+        // An environment that needs no approval applies at once (still audited).
         await apply(tx, row);
         await events.changed(tx, (await load(id, tx))!.request);
       } else {

@@ -6,6 +6,8 @@ export const ACTIONS = {
   operationChanged: 'request_operation_changed',
   rotateNow: 'rotation_rotate_now',
   snooze: 'rotation_snooze',
+  acknowledge: 'break_glass_acknowledge',
+  flag: 'break_glass_flag',
 } as const;
 
 export const VIEWS = {
@@ -26,6 +28,8 @@ export const REQUEST_FIELDS = {
   reason: { block: 'reason', action: 'reason' },
   /** Checkboxes: keyturn generates the value (offered when the modal is opened from a rotation reminder). */
   generate: { block: 'generate', action: 'generate' },
+  /** Checkboxes: "Emergency: apply now (break-glass)", offered where the environment has break_glass. */
+  breakGlass: { block: 'break_glass', action: 'break_glass' },
 } as const;
 
 export type RequestField = keyof typeof REQUEST_FIELDS;

@@ -186,6 +186,8 @@ export interface RequestModalFields {
   reason?: string;
   /** True when "generate a value" is checked, false when offered and left unchecked; absent when not offered. */
   generate?: boolean;
+  /** True when "Emergency: apply now (break-glass)" is ticked; absent when not offered. */
+  breakGlass?: boolean;
 }
 
 /** One input's state as Slack sends it in `view.state.values[block][action]`. */
@@ -211,13 +213,15 @@ function readChecked(state: unknown, value: string): boolean | undefined {
 export function readRequestModal(values: Record<string, Record<string, unknown>>): RequestModalFields {
   const fields: RequestModalFields = {};
   for (const name of Object.keys(REQUEST_FIELDS) as RequestField[]) {
-    if (name === 'generate') continue;
+    if (name === 'generate' || name === 'breakGlass') continue;
     const { block, action } = REQUEST_FIELDS[name];
     const read = readInput(values?.[block]?.[action]);
     if (read !== undefined) fields[name] = read;
   }
   const generate = readChecked(values?.[REQUEST_FIELDS.generate.block]?.[REQUEST_FIELDS.generate.action], 'generate');
   if (generate !== undefined) fields.generate = generate;
+  const breakGlass = readChecked(values?.[REQUEST_FIELDS.breakGlass.block]?.[REQUEST_FIELDS.breakGlass.action], 'break_glass');
+  if (breakGlass !== undefined) fields.breakGlass = breakGlass;
   return fields;
 }
 
