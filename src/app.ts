@@ -18,10 +18,11 @@ import { createAuditLog } from './domain/audit/audit-log.js';
 import { checkStore } from './domain/audit/store-check.js';
 import { type DigestService, createDigestService } from './domain/digests/digest-poster.js';
 import { createInsightService } from './domain/insights/insight-service.js';
-import { type Policy, environmentNames, loadPolicyFile, resolvePolicy } from './domain/policies/index.js';
+import { type Policy, environmentNames, isAdmin, loadPolicyFile, resolvePolicy } from './domain/policies/index.js';
 import { createRequestCanceller } from './domain/requests/request-cancel.js';
 import { createRequestService } from './domain/requests/request-service.js';
 import { createRequestSweep } from './domain/requests/request-sweep.js';
+import { createBreakGlassReviews } from './domain/requests/break-glass.js';
 import { createRotationService } from './domain/rotation/rotation-service.js';
 import { createSecretStore } from './domain/secrets/secret-store.js';
 import { adminToken } from './domain/tokens/admin-token.js';
@@ -71,6 +72,8 @@ export interface Keyturn {
     jobs: Scheduler;
     /** Rotation status, the reminder (`remind(fireAt?)`, for the scheduler) and snoozes. */
     rotation: ReturnType<typeof createRotationService>;
+    /** Acknowledge / Flag of break-glass changes, their escalation and the open list. */
+    breakGlass: ReturnType<typeof createBreakGlassReviews>;
   };
   stop(): Promise<void>;
 }
@@ -156,6 +159,8 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       approvalsUnavailable: edge.approvalsUnavailable,
     });
     const sweep = createRequestSweep({ database, audit, events, groupMembers, metrics, now: opts.now });
+    const breakGlass = createBreakGlassReviews({ database, audit, events, groupMembers, isAdmin: (u) => (policy ? isAdmin(policy, u) : false), metrics, now: opts.now });
+    const breakGlassEnvironments = () => (policy ? Object.entries(policy.environments).filter(([, e]) => e.break_glass).map(([name]) => name) : []);
     const rotation = createRotationService({
       database,
       audit,
@@ -169,11 +174,12 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const digests = createDigestService({ database, audit, policy: () => policy, rotation: rotation.status, directory: edge.directory, notifier: edge.digestNotifier, now: opts.now, logger });
     const jobs = createScheduler({ database, logger, metrics, now: opts.now });
     registerSchedules(jobs, policy, {
-      sweepRequests: sweep.sweep,
+      // Pending requests, then break-glass changes nobody acknowledged within review_within.
+      sweepRequests: async () => ({ ...(await sweep.sweep()), breakGlassEscalated: await breakGlass.escalateOverdue() }),
       remindRotations: (fireAt) => rotation.remind(fireAt),
       postDigest: (entry, fireAt) => digests.post(entry, fireAt),
     });
-    await edge.start({ requests, environments, insights, cancelRequest, rotation });
+    await edge.start({ requests, environments, insights, cancelRequest, rotation, breakGlass, breakGlassEnvironments });
 
     let shuttingDown = false;
     server = createHttpServer({
@@ -219,7 +225,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, slack, digests, rotation, jobs }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, slack, digests, rotation, jobs, breakGlass }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

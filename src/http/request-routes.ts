@@ -14,6 +14,8 @@ const newRequestBody = z.object({
   operation: z.enum(SECRET_OPERATIONS).optional(),
   value: z.string().optional(),
   reason: z.string(),
+  /** Apply at once in an emergency: only for a person on the environment's break-glass list (a personal token). */
+  breakGlass: z.boolean().optional(),
 });
 
 /**
@@ -41,6 +43,11 @@ export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
   createdAt: r.createdAt.toISOString(),
   expiresAt: r.expiresAt.toISOString(),
   closedAt: r.closedAt?.toISOString() ?? null,
+  breakGlass: r.breakGlass,
+  acknowledgedBy: r.acknowledgedBy,
+  acknowledgedAt: r.acknowledgedAt?.toISOString() ?? null,
+  flaggedBy: r.flaggedBy,
+  flaggedAt: r.flaggedAt?.toISOString() ?? null,
 });
 
 /** Machines open the same kind of request people do in Slack; approval still happens in Slack. */
@@ -64,6 +71,7 @@ export function requestRoutes(requests: RequestService): Route[] {
           value: b.value === undefined ? undefined : Buffer.from(b.value, 'utf8'),
           reason: b.reason,
           requester: tokenCaller(principal),
+          ...(b.breakGlass ? { breakGlass: true } : {}),
         });
         return { status: 201, json: requestJson(created, principal) };
       },

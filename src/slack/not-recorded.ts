@@ -6,7 +6,7 @@ import { ACTIONS, VIEWS, renderNoticeModalUpdate } from './blocks/index.js';
 import { clickedIn } from './listener-deps.js';
 
 // What a person's interaction was, in the words of "Your … was not recorded".
-const ACTION_NOUNS: Record<string, string> = { [ACTIONS.approve]: 'approval', [ACTIONS.deny]: 'denial', [ACTIONS.snooze]: 'snooze', [ACTIONS.rotateNow]: 'click' };
+const ACTION_NOUNS: Record<string, string> = { [ACTIONS.approve]: 'approval', [ACTIONS.deny]: 'denial', [ACTIONS.snooze]: 'snooze', [ACTIONS.rotateNow]: 'click', [ACTIONS.acknowledge]: 'acknowledgement', [ACTIONS.flag]: 'flag' };
 const VIEW_NOUNS: Record<string, string> = { [VIEWS.request]: 'request', [VIEWS.deny]: 'denial' };
 
 /**

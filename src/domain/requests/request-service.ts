@@ -123,7 +123,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     if (limited) return { reason: limited };
     const reason = (input.reason ?? '').trim();
     const badText = textProblem('reason', reason);
-    if (!reason) problems.reason = 'Say why this change is needed.';
+    if (!reason) problems.reason = input.breakGlass ? 'A break-glass change needs a reason: say what the emergency is.' : 'Say why this change is needed.';
     else if (badText) problems.reason = badText;
     else if (reason.length > REASON_MAX) problems.reason = `The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`;
     if (!input.operation || !(SECRET_OPERATIONS as readonly string[]).includes(input.operation)) {

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { ACTIONS } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
+import { registerBreakGlassButtons } from './break-glass-buttons.js';
 import { registerDecisionButtons } from './decision-buttons.js';
 import { registerOperationChanged } from './operation-changed.js';
 import { registerRotationButtons } from './rotation-buttons.js';
@@ -11,4 +12,5 @@ export function registerActions(app: App, deps: ListenerDeps) {
   registerDecisionButtons(app, deps);
   registerOperationChanged(app, deps);
   registerRotationButtons(app, deps);
+  registerBreakGlassButtons(app, deps);
 }

@@ -3,7 +3,7 @@ import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import type { RenderedMessage } from './approval-message.js';
 import { approvalsNeeded } from '../../domain/requests/quorum.js';
 import { LIMITS, actorText, approversText, context, plural, section, tallyText } from './common.js';
-import { code, escapeMrkdwn, escapeTruncated, slackDate, truncatePlain } from './mrkdwn.js';
+import { code, escapeMrkdwn, escapeTruncated, mentionChannel, slackDate, truncatePlain } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
 
 const OUTCOME_MAX = 1000;
@@ -47,6 +47,11 @@ export function renderRequesterOutcome(r: ChangeRequest): RenderedMessage {
     case 'applied': {
       const version = r.appliedVersion !== null ? ` ${code(r.key)} is now at version ${r.appliedVersion}.` : '';
       const what = r.operation === 'delete' ? 'was applied: the secret is deleted.' : `was applied.${version}`;
+      if (r.breakGlass && r.policy.breakGlass) {
+        return message(`🚨 ${yourRequest(r)} ${what.replace('was applied', 'was applied at once (break-glass)')}`, r, [
+          `The alert went to ${mentionChannel(r.policy.breakGlass.alertChannel)} and to the approvers, who will acknowledge or flag it.`,
+        ]);
+      }
       return message(`✅ ${yourRequest(r)} ${what}`, r);
     }
     case 'denied': {
