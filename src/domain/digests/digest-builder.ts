@@ -5,7 +5,8 @@
  */
 import { checkPeople } from './digest-people.js';
 import { appliedChanges, pendingRequests, readerActivity, unappliedRequests, unreadSecrets } from './digest-queries.js';
-import type { Digest, DigestDeps, DigestPeriod, OverdueRotation } from './digest-types.js';
+import type { Digest, DigestDeps, DigestPeriod, OverdueRotation, UnacknowledgedBreakGlass } from './digest-types.js';
+import { unacknowledgedBreakGlass } from '../requests/break-glass.js';
 
 export { digestCsv } from './digest-csv.js';
 
@@ -17,7 +18,7 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
   const builtAt = (deps.now ?? (() => new Date()))();
   const policy = deps.policy();
 
-  const [applied, unapplied, reads, unread, pending, rotations, people] = await Promise.all([
+  const [applied, unapplied, reads, unread, pending, rotations, people, breakGlass] = await Promise.all([
     appliedChanges(database, period),
     unappliedRequests(database, period),
     readerActivity(database, period),
@@ -25,7 +26,24 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     pendingRequests(database, builtAt),
     deps.rotation ? deps.rotation.dueSecrets({ includeSnoozed: true }) : Promise.resolve([]),
     policy ? checkPeople(policy, deps.directory, deps.logger) : Promise.resolve({ deactivated: [], quorum: [], gaps: [] }),
+    unacknowledgedBreakGlass(database.db),
   ]);
+  const unacknowledged: UnacknowledgedBreakGlass[] = breakGlass.map((r) => {
+    const appliedAt = r.closedAt ?? r.createdAt;
+    return {
+      requestId: r.id,
+      environment: r.environment,
+      key: r.key,
+      operation: r.operation as UnacknowledgedBreakGlass['operation'],
+      version: r.appliedVersion,
+      requester: r.requester,
+      appliedAt,
+      ageMs: Math.max(0, builtAt.getTime() - appliedAt.getTime()),
+      reason: r.reason,
+      flaggedBy: r.flaggedBy,
+      escalated: Boolean(r.reviewEscalatedAt),
+    };
+  });
 
   const overdueRotations: OverdueRotation[] = rotations
     .filter((r) => r.state === 'overdue')
@@ -39,5 +57,5 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     }))
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.environment.localeCompare(b.environment) || a.key.localeCompare(b.key));
 
-  return { period, builtAt, applied, unapplied, reads, unread, overdueRotations, pending, ...people };
+  return { period, builtAt, applied, unapplied, reads, unread, overdueRotations, pending, ...people, unacknowledgedBreakGlass: unacknowledged };
 }

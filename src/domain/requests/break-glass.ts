@@ -70,6 +70,16 @@ export function breakGlassTargets(alertChannel: string, approverTargets: readonl
   return [...new Set([alertChannel, ...approverTargets])];
 }
 
+/** Applied break-glass changes nobody has acknowledged yet (flagged ones included), oldest first. */
+export async function unacknowledgedBreakGlass(on: Queryable): Promise<ChangeRequest[]> {
+  const rows = await on
+    .select()
+    .from(changeRequests)
+    .where(and(eq(changeRequests.breakGlass, true), eq(changeRequests.status, 'applied'), isNull(changeRequests.acknowledgedAt)))
+    .orderBy(asc(changeRequests.createdAt));
+  return rows.map((row) => toChangeRequest(checkedRequestRow(row), []));
+}
+
 export type BreakGlassReview = 'acknowledge' | 'flag';
 
 export type BreakGlassReviewRefusal =
@@ -169,15 +179,7 @@ export function createBreakGlassReviews(deps: BreakGlassDeps) {
     return outcome;
   }
 
-  /** Applied break-glass changes nobody has acknowledged yet (flagged ones included), oldest first. */
-  async function unacknowledged(on: Queryable = db): Promise<ChangeRequest[]> {
-    const rows = await on
-      .select()
-      .from(changeRequests)
-      .where(and(eq(changeRequests.breakGlass, true), eq(changeRequests.status, 'applied'), isNull(changeRequests.acknowledgedAt)))
-      .orderBy(asc(changeRequests.createdAt));
-    return rows.map((row) => toChangeRequest(checkedRequestRow(row), []));
-  }
+  const unacknowledged = (on: Queryable = db) => unacknowledgedBreakGlass(on);
 
   /**
    * Break-glass changes past their `review_within` with no acknowledgement are asked about again, once:

@@ -5,6 +5,8 @@ import { createBreakGlassReviews } from '../../../src/domain/requests/break-glas
 import { createSlackNotifier } from '../../../src/slack/notifiers/request-notifier.js';
 import { AppError } from '../../../src/errors.js';
 import { HOUR, MINUTE } from '../../../src/duration.js';
+import { buildDigest, digestCsv } from '../../../src/domain/digests/digest-builder.js';
+import { renderDigest } from '../../../src/slack/blocks/digest.js';
 import { admin, requestServices, testDomain, type TestDomain } from '../../support/domain.js';
 
 const POLICY = parsePolicy(`
@@ -173,5 +175,36 @@ describe('reviewing a break-glass change', () => {
     clock += HOUR;
     expect(await bg.escalateOverdue()).toEqual([]);
     expect((await auditActions()).filter((e) => e.action === 'break_glass.escalated')).toHaveLength(2);
+  });
+});
+
+describe('digests', () => {
+  it('every digest lists the break-glass changes nobody acknowledged, from any time, with age and flagged state', async () => {
+    const { requests } = services();
+    clock = Date.now() - 30 * 24 * HOUR; // long before the digest's period
+    const old = await requests.create(emergency(person('U0ONCALL')));
+    const acked = await requests.create(emergency(person('U0ONCALL')));
+    const flagged = await requests.create({ ...emergency(person('U0ERIN')), reason: '=cmd|calc <!here>' });
+    await reviews().review({ requestId: acked.id, userId: 'U0BOB', teamId: 'T1', review: 'acknowledge' });
+    await reviews().review({ requestId: flagged.id, userId: 'U0DAVE', teamId: 'T1', review: 'flag' });
+    clock = Date.now();
+    const digest = await buildDigest(
+      { database: d.database, policy: () => POLICY, directory: { isDeactivated: async () => false, groupMembers }, now },
+      { from: new Date(clock - 7 * 24 * HOUR), to: new Date(clock) },
+    );
+    expect(digest.unacknowledgedBreakGlass!.map((b) => [b.requestId, b.flaggedBy])).toEqual([
+      [old.id, null],
+      [flagged.id, 'slack:U0DAVE'],
+    ]);
+    expect(digest.unacknowledgedBreakGlass![0].ageMs).toBeGreaterThanOrEqual(30 * 24 * HOUR - MINUTE);
+    const message = JSON.stringify(renderDigest(digest, { periodLabel: 'last 7d' }));
+    expect(message).toContain('Break-glass changes nobody acknowledged* (2)');
+    expect(message).toContain('applied 30d ago without approval');
+    expect(message).toContain('flagged* by <@U0DAVE>');
+    expect(message).toContain('&lt;!here&gt;');
+    const csv = digestCsv(digest);
+    expect(csv).toContain(`break_glass_unacknowledged,prod,DB_PASSWORD,${flagged.id},update,flagged`);
+    expect(csv).toContain('reason: =cmd|calc');
+    for (const text of [message, csv]) expect(text).not.toContain(VALUE);
   });
 });
