@@ -1,6 +1,7 @@
 import type { Database } from '../db/client.js';
 import { type MembersOf, isAmong, isNamed, keepKnown, lookUpGroups } from '../domain/people/membership.js';
 import type { RequestQueries } from '../domain/requests/request-queries.js';
+import type { ChangeRequest } from '../domain/requests/request-types.js';
 import { type OwnedRotation, renderAppHome } from './blocks/app-home.js';
 import { enqueueHome } from './outbox/outbox-writer.js';
 
@@ -15,6 +16,8 @@ export interface AppHomeDeps {
   queries: RequestQueries;
   /** Rotations the user owns that are due; absent until rotation reminders are configured. */
   rotationsOwnedBy?(userId: string): Promise<OwnedRotations>;
+  /** Unacknowledged break-glass changes this user may review; absent when there is nothing to ask. */
+  breakGlassToReview?(user: { userId: string; teamId: string }): Promise<{ requests: ChangeRequest[]; uncheckedGroups: string[] }>;
   kick?(): void;
 }
 
@@ -40,13 +43,14 @@ export function createAppHome(deps: AppHomeDeps) {
   return {
     /** Returns the user groups Slack would not list (the Home says so too), for the caller to log. */
     async refresh(user: { userId: string; teamId: string }): Promise<{ uncheckedGroups: string[] }> {
-      const [awaiting, mine, owned] = await Promise.all([
+      const [awaiting, mine, owned, breakGlass] = await Promise.all([
         deps.queries.awaitingDecision(user),
         deps.queries.requestedBy(user.userId),
         deps.rotationsOwnedBy?.(user.userId) ?? Promise.resolve({ rotations: [], uncheckedGroups: [] }),
+        deps.breakGlassToReview?.(user) ?? Promise.resolve({ requests: [], uncheckedGroups: [] }),
       ]);
-      const uncheckedGroups = [...new Set([...awaiting.uncheckedGroups, ...owned.uncheckedGroups])];
-      const view = renderAppHome({ awaiting: awaiting.requests, mine, rotations: owned.rotations, uncheckedGroups });
+      const uncheckedGroups = [...new Set([...awaiting.uncheckedGroups, ...owned.uncheckedGroups, ...breakGlass.uncheckedGroups])];
+      const view = renderAppHome({ awaiting: awaiting.requests, mine, rotations: owned.rotations, uncheckedGroups, breakGlass: breakGlass.requests });
       await deps.database.db.transaction((tx) => enqueueHome(tx, user.userId, view));
       deps.kick?.();
       return { uncheckedGroups };

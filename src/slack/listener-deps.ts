@@ -14,7 +14,7 @@ export interface ListenerDeps {
   /** The environments whose policy has `break_glass` (the request modal offers the emergency box there). */
   breakGlassEnvironments?(): string[];
   /** Acknowledge / Flag on break-glass alerts; absent when there is nothing to review with. */
-  breakGlass?: Pick<BreakGlassReviews, 'review'>;
+  breakGlass?: Pick<BreakGlassReviews, 'review' | 'toReview'>;
   logger: Logger;
   /** Draws a user's App Home; absent when there is nothing to draw it with. */
   home?: AppHome;

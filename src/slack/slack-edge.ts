@@ -111,6 +111,7 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
         database,
         queries: createRequestQueries({ db: database.db, groupMembers }),
         rotationsOwnedBy: (userId) => ownedRotations(services.rotation.status, groupMembers, userId),
+        breakGlassToReview: services.breakGlass?.toReview,
         kick,
       });
       await slack.start({ ...services, logger, home, dms: createDirectMessages({ database, kick }) });

@@ -49,6 +49,18 @@ async function breakTheGlass(user = 'U0ONCALL') {
   return requestId();
 }
 
+const openHome = (user: string) =>
+  t.slack.post(
+    JSON.stringify({ type: 'event_callback', team_id: 'T1', api_app_id: 'A1', event_id: `Ev${Math.random()}`, event_time: 1, event: { type: 'app_home_opened', user, channel: `D${user}`, tab: 'home' } }),
+    'application/json',
+  );
+async function homeOf(user: string) {
+  const before = t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).length;
+  expect((await openHome(user)).status).toBe(200);
+  await t.until(() => t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).length > before);
+  return JSON.stringify(t.standIn.callsTo('views.publish').filter((c) => c.args.user_id === user).at(-1)!.args.view);
+}
+
 describe('break-glass through the request modal', () => {
   it('a listed person applies at once; the alert channel and every approver get the alert with Acknowledge and Flag; the requester is told', async () => {
     const id = await breakTheGlass();
@@ -126,6 +138,20 @@ describe('break-glass through the request modal', () => {
     await t.server.services.jobs.runDue(new Date(clock));
     await t.server.services.jobs.runDue(new Date(clock + MINUTE));
     expect(posts()).toBe(before + 3);
+  });
+
+  it('App Home shows approvers the unacknowledged break-glass changes with the buttons, until one is acknowledged', async () => {
+    const id = await breakTheGlass();
+    const dave = await homeOf('U0DAVE'); // an approver through S0SRE
+    expect(dave).toContain('Break-glass changes to review');
+    expect(dave).toContain(id);
+    expect(dave).toContain(ACTIONS.acknowledge);
+    expect(await homeOf('U0MALLORY')).not.toContain('Break-glass changes to review');
+    expect(await homeOf('U0ONCALL')).not.toContain('Break-glass changes to review');
+    await t.slack.click('U0BOB', ACTIONS.acknowledge, id, { channel: 'D0BOB', ts: '1.1' });
+    await t.until(() => shown(t.lastDrawn('C0SECURITY')).includes('Acknowledged by'));
+    expect(await homeOf('U0DAVE')).not.toContain('Break-glass changes to review');
+    expect(t.standIn.everything()).not.toContain(VALUE);
   });
 
   it('someone not on the list gets an inline error on the checkbox, and nothing changes', async () => {

@@ -10,7 +10,7 @@ import { AppError } from '../../errors.js';
 import type { Metrics } from '../../metrics.js';
 import { type Caller, callerActor, personOf } from '../access/permissions.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { type MembersOf, expandToUsers, isAmong, isNamed, lookUpGroups } from '../people/membership.js';
+import { type GroupLookups, type MembersOf, expandToUsers, isAmong, isNamed, keepKnown, lookUpGroups } from '../people/membership.js';
 import type { ResolvedPolicy } from '../policies/index.js';
 import { type RequestRow, checkedRequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import type { ChangeRequest, RequestEvents } from './request-types.js';
@@ -130,6 +130,28 @@ export function createBreakGlassReviews(deps: BreakGlassDeps) {
   }
 
   /**
+   * May this person review this break-glass change? Its approvers (as stored with it) or a policy admin,
+   * never the person who applied it. Undefined means yes; a failed group lookup that matters is thrown.
+   */
+  function reviewRefusal(r: ChangeRequest, clicker: Clicker, groups: GroupLookups): BreakGlassReviewRefusal | undefined {
+    const early = refusalWithoutGroups(r, clicker);
+    if (early) return early;
+    if (deps.isAdmin?.(clicker.userId) || isAmong(r.policy.approvers, clicker.userId, groups)) return undefined;
+    return { code: 'not_a_reviewer', environment: r.environment, key: r.key, approvers: r.policy.approvers };
+  }
+
+  /**
+   * The unacknowledged break-glass changes this person may review (App Home), by the same rule as a click.
+   * One whose answer hangs on a group Slack would not list is left out and the group named.
+   */
+  async function toReview(user: Clicker): Promise<{ requests: ChangeRequest[]; uncheckedGroups: string[] }> {
+    const open = await unacknowledgedBreakGlass(db);
+    const groups = await lookUpGroups(open.flatMap((r) => r.policy.approvers), deps.groupMembers);
+    const { kept, uncheckedGroups } = keepKnown(open, (r) => r.policy.approvers, groups, (r) => reviewRefusal(r, user, groups) === undefined);
+    return { requests: kept, uncheckedGroups };
+  }
+
+  /**
    * One reviewer acknowledges or flags a break-glass change. Who may is decided from the stored request
    * (its approvers) and the policy's admins, under the request's row lock; the first decision stands.
    */
@@ -149,9 +171,8 @@ export function createBreakGlassReviews(deps: BreakGlassDeps) {
       if (early) return { kind: 'refused', refusal: early };
       const earlier = breakGlassReviewOf(r);
       if (earlier) return { kind: 'already', request: r, ...earlier };
-      if (!deps.isAdmin?.(input.userId) && !isAmong(approvers, input.userId, groups)) {
-        return { kind: 'refused', refusal: { code: 'not_a_reviewer', environment: r.environment, key: r.key, approvers } };
-      }
+      const refusal = reviewRefusal(r, input, groups);
+      if (refusal) return { kind: 'refused', refusal };
       const at = now();
       const by = `slack:${input.userId}`;
       const [marked] = await tx
@@ -224,7 +245,7 @@ export function createBreakGlassReviews(deps: BreakGlassDeps) {
     return (await expandToUsers(row.policy.approvers, deps.groupMembers)).filter((u) => u !== row.requesterUserId);
   }
 
-  return { review, unacknowledged, escalateOverdue };
+  return { review, toReview, unacknowledged, escalateOverdue };
 }
 
 export type BreakGlassReviews = ReturnType<typeof createBreakGlassReviews>;

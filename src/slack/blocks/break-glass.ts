@@ -43,7 +43,8 @@ function reviewText(r: ChangeRequest): string {
   return asked;
 }
 
-function reviewButtons(r: ChangeRequest): ActionsBlock {
+/** Acknowledge and Flag, carrying only the request id. */
+export function breakGlassButtons(r: ChangeRequest): ActionsBlock {
   return {
     type: 'actions',
     elements: [
@@ -89,7 +90,7 @@ export function renderBreakGlassAlert(r: ChangeRequest, opts: { now: Date }): Re
     section(whenText(r, opts.now)),
     section(reviewText(r)),
   ];
-  if (!breakGlassReviewOf(r)) blocks.push(reviewButtons(r));
+  if (!breakGlassReviewOf(r)) blocks.push(breakGlassButtons(r));
   blocks.push(context(`Request ${code(r.id)} · break-glass: applied at once, reviewed afterwards`));
   const text = truncatePlain(
     `Break-glass change by ${requesterText(r)}: ${escapeMrkdwn(r.operation)} ${code(r.environment)} / ${code(r.key)} applied without approval — ${stateLabel(r)}`,
