@@ -5,12 +5,16 @@ import { formatJson, write } from '../output.js';
 import { isSecretOperation } from '../../domain/vocabulary.js';
 
 export const request: Command = {
-  synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--json]',
+  synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--break-glass] [--json]',
   summary: 'Ask approvers for a change (value on stdin)',
   details: `options:
   --reason TEXT     why: shown to the approvers
   --operation OP    create, update or delete (default: create when the secret does
                     not exist yet, update when it does)
+  --break-glass     emergency: apply at once, without approval, if you are on the
+                    environment's break-glass list (needs a personal token from
+                    \`keyturn login\`); the security channel and the approvers are
+                    alerted and review it afterwards. --reason is required
   --json            print the server's answer as JSON
 
 The new value is read from stdin exactly as given (a trailing newline is part of it),
@@ -22,7 +26,7 @@ delete reads no value.`,
     const { values, positionals: [environment, key] } = parse(
       request,
       args,
-      { reason: { type: 'string' }, operation: { type: 'string' }, json: { type: 'boolean' } },
+      { reason: { type: 'string' }, operation: { type: 'string' }, 'break-glass': { type: 'boolean' }, json: { type: 'boolean' } },
       ['ENV', 'KEY'],
     );
     const operation = values.operation;
@@ -33,7 +37,7 @@ delete reads no value.`,
 
     let r: Record<string, unknown>;
     try {
-      r = await clientFromEnv().post('/v1/requests', { environment, key, ...(operation ? { operation } : {}), ...(value !== undefined ? { value } : {}), reason });
+      r = await clientFromEnv().post('/v1/requests', { environment, key, ...(operation ? { operation } : {}), ...(value !== undefined ? { value } : {}), reason, ...(values['break-glass'] ? { breakGlass: true } : {}) });
     } catch (err) {
       // Only the router's "no such endpoint" means the feature is missing; other 404s are the server's word.
       if (err instanceof ApiError && err.status === 404 && err.message.startsWith('No such endpoint')) {
@@ -45,7 +49,8 @@ delete reads no value.`,
     if (!operation && r.operation === 'create') process.stderr.write(`keyturn: ${environment}/${key} does not exist yet, so this asks to create it\n`);
     if (values.json) return write(formatJson(r));
     const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}` : '';
-    await write(`request ${r.id ?? '?'} (${r.operation ?? operation ?? 'update'} ${environment}/${key}): ${r.status ?? 'submitted'}${needs}\n`);
+    const emergency = r.breakGlass === true && r.status === 'applied' ? ` at once (break-glass) as version ${r.appliedVersion}; the security channel and the approvers were alerted` : '';
+    await write(`request ${r.id ?? '?'} (${r.operation ?? operation ?? 'update'} ${environment}/${key}): ${r.status ?? 'submitted'}${needs}${emergency}\n`);
   },
 };
 
