@@ -89,6 +89,7 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
     : {
         opened: async (_tx, r) => void logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was told about this request'),
         changed: async () => {},
+        brokeGlass: async (_tx, r) => void logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was alerted about this break-glass change'),
       };
   const people = slack ? createUserDirectory(slack.client, { logger }) : { isDeactivated: async () => false };
 

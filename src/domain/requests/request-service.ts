@@ -150,7 +150,11 @@ export function createRequestService(deps: RequestServiceDeps) {
       }
     }
     const approvals = input.breakGlass ? 0 : policy.requiredApprovals;
-    const unavailable = approvals > 0 ? deps.approvalsUnavailable?.() : undefined;
+    const unavailable = approvals > 0 || input.breakGlass ? deps.approvalsUnavailable?.() : undefined;
+    if (unavailable && input.breakGlass) {
+      // Applied at once on the promise that the alert reaches people right away: without chat it cannot.
+      return { breakGlass: `A break-glass change is announced to the alert channel and the approvers at once, and nobody can be told now: ${unavailable.why}. ${unavailable.fix}. Nothing was changed.` };
+    }
     if (unavailable) {
       const n = policy.requiredApprovals;
       problems.environment = `Nobody can approve this: ${unavailable.why}, and ${input.environment} needs ${n} approval${n === 1 ? '' : 's'}. ${unavailable.fix}, or use an environment that needs none.`;

@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parsePolicy } from '../../../src/domain/policies/index.js';
 import { createBreakGlassReviews } from '../../../src/domain/requests/break-glass.js';
+import { createRequestService } from '../../../src/domain/requests/request-service.js';
+import { environmentNames, parsePolicy, resolvePolicy } from '../../../src/domain/policies/index.js';
 import { createSlackNotifier } from '../../../src/slack/notifiers/request-notifier.js';
 import { AppError } from '../../../src/errors.js';
 import { HOUR, MINUTE } from '../../../src/duration.js';
@@ -99,6 +100,35 @@ describe('breaking the glass', () => {
     expect((await d.store.head('prod', 'DB_PASSWORD')).version).toBe(1);
     expect(await outbox()).toEqual([]);
     expect((await auditActions()).filter((e) => e.action === 'request.refused').map((e) => e.detail.why)).toEqual(['not_listed', 'not_offered', 'not_a_person']);
+  });
+
+  it('rate limits still apply, and with nobody to alert (no Slack) it is refused', async () => {
+    const limited = createRequestService({
+      database: d.database,
+      store: d.store,
+      audit: d.audit,
+      policyFor: (env, key) => resolvePolicy(POLICY, env, key),
+      environments: () => environmentNames(POLICY),
+      groupMembers,
+      events: notifier(),
+      now,
+      requestsPerHour: 1,
+    });
+    expect((await limited.create(emergency(person('U0ONCALL')))).status).toBe('applied');
+    await expect(limited.create(emergency(person('U0ONCALL')))).rejects.toMatchObject({ code: 'rate_limited' });
+    const noSlack = createRequestService({
+      database: d.database,
+      store: d.store,
+      audit: d.audit,
+      policyFor: (env, key) => resolvePolicy(POLICY, env, key),
+      environments: () => environmentNames(POLICY),
+      groupMembers,
+      events: notifier(),
+      now,
+      approvalsUnavailable: () => ({ why: 'Slack is not configured on this keyturn', fix: 'Set SLACK_BOT_TOKEN' }),
+    });
+    await expect(noSlack.create(emergency(person('U0ERIN')))).rejects.toMatchObject({ code: 'forbidden', message: expect.stringMatching(/nobody can be told now: Slack is not configured/) });
+    expect((await d.store.head('prod', 'DB_PASSWORD')).version).toBe(2);
   });
 
   it('a group on the list that cannot be looked up is a clear refusal, never a yes', async () => {
