@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderAppHome } from '../../../src/slack/blocks/app-home.js';
 import { renderBreakGlassAlert, renderBreakGlassEscalation } from '../../../src/slack/blocks/break-glass.js';
-import { ACTIONS, renderRequestModal, renderRequesterOutcome } from '../../../src/slack/blocks/index.js';
+import { ACTIONS, renderRequestModal, renderRequestStatus, renderRequesterOutcome } from '../../../src/slack/blocks/index.js';
 import { HOUR, MINUTE } from '../../../src/duration.js';
 import { HOSTILE, HOSTILE_RAW, NOW, SENTINELS, aRequest } from './support.js';
 
@@ -46,6 +46,13 @@ describe('golden: the break-glass alert', () => {
 
   it('escalation', async () => {
     await golden('escalation', renderBreakGlassEscalation(STATES['overdue-escalated'], { now: NOW }));
+  });
+
+  it('`/secret status` of a break-glass change shows its review, not an approval tally, and no buttons', () => {
+    const status = JSON.stringify(renderRequestStatus(STATES.flagged, { now: NOW }));
+    expect(status).toContain('Flagged by <@U0CAROL>');
+    expect(status).not.toContain('Approvals');
+    expect(status).not.toContain(ACTIONS.flag);
   });
 
   it('the requester’s DM', async () => {
