@@ -175,7 +175,12 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const jobs = createScheduler({ database, logger, metrics, now: opts.now });
     registerSchedules(jobs, policy, {
       // Pending requests, then break-glass changes nobody acknowledged within review_within.
-      sweepRequests: async () => ({ ...(await sweep.sweep()), breakGlassEscalated: await breakGlass.escalateOverdue() }),
+      sweepRequests: async () => {
+        // Each runs even when the other fails; the fire fails with the first error.
+        const settled = await Promise.allSettled([sweep.sweep(), breakGlass.escalateOverdue()]);
+        for (const done of settled) if (done.status === 'rejected') throw done.reason;
+        return settled.map((done) => (done as PromiseFulfilledResult<unknown>).value);
+      },
       remindRotations: (fireAt) => rotation.remind(fireAt),
       postDigest: (entry, fireAt) => digests.post(entry, fireAt),
     });

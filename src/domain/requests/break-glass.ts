@@ -209,6 +209,7 @@ export function createBreakGlassReviews(deps: BreakGlassDeps) {
   async function escalateOverdue(): Promise<string[]> {
     const t = now();
     const escalated: string[] = [];
+    let failed: unknown;
     const open = await db
       .select()
       .from(changeRequests)
@@ -217,7 +218,14 @@ export function createBreakGlassReviews(deps: BreakGlassDeps) {
       const row = checkedRequestRow(stored);
       const within = row.policy.breakGlass?.reviewWithinMs;
       if (!within || t.getTime() - (row.closedAt ?? row.createdAt).getTime() < within) continue;
-      const targets = await reviewerTargets(row);
+      let targets: string[];
+      try {
+        targets = await reviewerTargets(row);
+      } catch (err) {
+        // A group Slack would not list: the others are still escalated, and the sweep fails after them.
+        failed ??= err;
+        continue;
+      }
       const done = await db.transaction(async (tx) => {
         const [marked] = await tx
           .update(changeRequests)
@@ -236,6 +244,7 @@ export function createBreakGlassReviews(deps: BreakGlassDeps) {
       if (done) escalated.push(row.id);
     }
     if (escalated.length) events.committed?.();
+    if (failed) throw failed;
     return escalated;
   }
 
