@@ -111,6 +111,9 @@ describe('break-glass through the request modal', () => {
     await t.slack.click('U0CAROL', ACTIONS.flag, id, { channel: 'D0CAROL', ts: '1.1' });
     await t.until(() => t.standIn.callsTo('chat.postEphemeral').length >= 3);
     expect(t.standIn.callsTo('chat.postEphemeral').at(-1)!.args.text).toMatch(/<@U0DAVE> already acknowledged/);
+    await t.slack.click('U0BOB', ACTIONS.acknowledge, id, { channel: 'D0BOB', ts: '1.1' });
+    await t.until(() => t.standIn.callsTo('chat.postEphemeral').length >= 4);
+    expect(t.standIn.callsTo('chat.postEphemeral').at(-1)!.args).toMatchObject({ user: 'U0BOB', text: expect.stringMatching(/<@U0DAVE> already acknowledged this break-glass change; the first review stands/) });
     const r = await t.server.api(`/v1/requests/${id}`);
     expect(r.body).toMatchObject({ acknowledgedBy: 'slack:U0DAVE', flaggedBy: null });
     const audit = (await t.server.api('/v1/audit/export')).text.trim().split('\n').map((l) => JSON.parse(l));
