@@ -46,11 +46,37 @@ describe('keyturn request --break-glass against a real server, with a service to
   });
 });
 
+const FLAGGED = {
+  id: 'req_0123456789',
+  status: 'applied',
+  environment: 'prod',
+  key: 'DB_PASSWORD',
+  operation: 'update',
+  baseVersion: 6,
+  appliedVersion: 7,
+  diff: { oldLength: 3, newLength: 22, oldFingerprint: 'aaaaaaaa', newFingerprint: 'bbbbbbbb' },
+  requester: 'slack:U0ONCALL',
+  reason: 'db compromised',
+  requiredApprovals: 2,
+  approvers: ['U0BOB', 'U0CAROL'],
+  reviews: [],
+  outcome: 'Applied as version 7.',
+  createdAt: '2026-11-30T03:00:00.000Z',
+  expiresAt: '2026-12-01T03:00:00.000Z',
+  closedAt: '2026-11-30T03:00:00.000Z',
+  breakGlass: true,
+  acknowledgedBy: null,
+  acknowledgedAt: null,
+  flaggedBy: 'slack:U0BOB',
+  flaggedAt: '2026-11-30T04:10:00.000Z',
+};
+
 describe('keyturn request --break-glass, what it sends and says', () => {
   const received: unknown[] = [];
   const server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c)).on('end', () => {
+      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(FLAGGED));
       received.push(JSON.parse(text));
       res.writeHead(201, { 'content-type': 'application/json' }).end(
         JSON.stringify({ id: 'req_0123456789', status: 'applied', operation: 'update', appliedVersion: 7, breakGlass: true, acknowledgedBy: null, flaggedBy: null }),
@@ -69,6 +95,15 @@ describe('keyturn request --break-glass, what it sends and says', () => {
     expect(r.code).toBe(0);
     expect(received.at(-1)).toEqual({ environment: 'prod', key: 'DB_PASSWORD', value: VALUE, reason: 'db compromised', breakGlass: true });
     expect(r.stdout).toBe('request req_0123456789 (update prod/DB_PASSWORD): applied at once (break-glass) as version 7; the security channel and the approvers were alerted\n');
+  });
+
+  it('keyturn status shows a break-glass change’s review instead of an approval count', async () => {
+    const r = await keyturn(['status', 'req_0123456789'], { url, token: 'personal' });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual([
+      'request req_0123456789: update prod/DB_PASSWORD — applied as version 7',
+      'break-glass: applied at once; FLAGGED by slack:U0BOB at 2026-11-30 04:10Z (needs a look)',
+    ]);
   });
 
   it('still needs a reason', async () => {
