@@ -23,6 +23,7 @@ import { createAccessService } from './domain/access/access-requests.js';
 import { createRequestCanceller } from './domain/requests/request-cancel.js';
 import { createRequestService } from './domain/requests/request-service.js';
 import { createRequestSweep } from './domain/requests/request-sweep.js';
+import { createBreakGlassReviews } from './domain/requests/break-glass.js';
 import { createRotationService } from './domain/rotation/rotation-service.js';
 import { createSecretStore } from './domain/secrets/secret-store.js';
 import { adminToken } from './domain/tokens/admin-token.js';
@@ -78,6 +79,8 @@ export interface Keyturn {
     jobs: Scheduler;
     /** Rotation status, the reminder (`remind(fireAt?)`, for the scheduler) and snoozes. */
     rotation: ReturnType<typeof createRotationService>;
+    /** Acknowledge / Flag of break-glass changes, their escalation and the open list. */
+    breakGlass: ReturnType<typeof createBreakGlassReviews>;
   };
   stop(): Promise<void>;
 }
@@ -179,6 +182,8 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       now: opts.now,
     });
     const sweep = createRequestSweep({ database, audit, events, groupMembers, metrics, now: opts.now });
+    const breakGlass = createBreakGlassReviews({ database, audit, events, groupMembers, isAdmin: (u) => (policy ? isAdmin(policy, u) : false), metrics, now: opts.now });
+    const breakGlassEnvironments = () => (policy ? Object.entries(policy.environments).filter(([, e]) => e.break_glass).map(([name]) => name) : []);
     const rotation = createRotationService({
       database,
       audit,
@@ -192,12 +197,18 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const digests = createDigestService({ database, audit, policy: () => policy, rotation: rotation.status, directory: edge.directory, notifier: edge.digestNotifier, now: opts.now, logger });
     const jobs = createScheduler({ database, logger, metrics, now: opts.now });
     registerSchedules(jobs, policy, {
-      sweepRequests: sweep.sweep,
+      // Pending requests, then break-glass changes nobody acknowledged within review_within.
+      sweepRequests: async () => {
+        // Each runs even when the other fails; the fire fails with the first error.
+        const settled = await Promise.allSettled([sweep.sweep(), breakGlass.escalateOverdue()]);
+        for (const done of settled) if (done.status === 'rejected') throw done.reason;
+        return settled.map((done) => (done as PromiseFulfilledResult<unknown>).value);
+      },
       endAccessGrants: access.endExpiredGrants,
       remindRotations: (fireAt) => rotation.remind(fireAt),
       postDigest: (entry, fireAt) => digests.post(entry, fireAt),
     });
-    await edge.start({ requests, access, environments, insights, cancelRequest, rotation, logins });
+    await edge.start({ requests, access, environments, insights, cancelRequest, rotation, logins, breakGlass, breakGlassEnvironments });
 
     let shuttingDown = false;
     server = createHttpServer({
@@ -245,7 +256,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs, breakGlass }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

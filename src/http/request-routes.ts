@@ -19,6 +19,8 @@ const newRequestBody = z.object({
   operation: z.enum(SECRET_OPERATIONS).optional(),
   value: z.string().optional(),
   reason: z.string(),
+  /** Apply at once in an emergency: only for a person on the environment's break-glass list (a personal token). */
+  breakGlass: z.boolean().optional(),
 });
 
 /** The step (from 1) a pending request waits on; null once it is closed. */
@@ -72,6 +74,11 @@ export const requestJson = (r: ChangeRequest, viewer: Principal) => ({
   createdAt: r.createdAt.toISOString(),
   expiresAt: r.expiresAt.toISOString(),
   closedAt: r.closedAt?.toISOString() ?? null,
+  breakGlass: r.breakGlass,
+  acknowledgedBy: r.acknowledgedBy,
+  acknowledgedAt: r.acknowledgedAt?.toISOString() ?? null,
+  flaggedBy: r.flaggedBy,
+  flaggedAt: r.flaggedAt?.toISOString() ?? null,
 });
 
 /** The longest a `GET /v1/requests/:id?wait=` may hold the connection. */
@@ -147,6 +154,7 @@ export function requestRoutes(requests: RequestService, opts: RequestRouteOption
           value: b.value === undefined ? undefined : Buffer.from(b.value, 'utf8'),
           reason: b.reason,
           requester: tokenCaller(principal),
+          ...(b.breakGlass ? { breakGlass: true } : {}),
         });
         return { status: 201, json: requestJson(created, principal) };
       },

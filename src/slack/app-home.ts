@@ -2,6 +2,7 @@ import type { Database } from '../db/client.js';
 import type { GrantView } from '../domain/access/access-requests.js';
 import { type MembersOf, isAmong, isNamed, keepKnown, lookUpGroups } from '../domain/people/membership.js';
 import type { RequestQueries } from '../domain/requests/request-queries.js';
+import type { ChangeRequest } from '../domain/requests/request-types.js';
 import { type OwnedRotation, renderAppHome } from './blocks/app-home.js';
 import { enqueueHome } from './outbox/outbox-writer.js';
 
@@ -18,6 +19,8 @@ export interface AppHomeDeps {
   rotationsOwnedBy?(userId: string): Promise<OwnedRotations>;
   /** Live access grants: the user's own, and those they may revoke; absent without access requests. */
   grantsFor?(userId: string): Promise<{ mine: GrantView[]; revocable: GrantView[] }>;
+  /** Unacknowledged break-glass changes this user may review; absent when there is nothing to ask. */
+  breakGlassToReview?(user: { userId: string; teamId: string }): Promise<{ requests: ChangeRequest[]; uncheckedGroups: string[] }>;
   kick?(): void;
 }
 
@@ -43,14 +46,15 @@ export function createAppHome(deps: AppHomeDeps) {
   return {
     /** Returns the user groups Slack would not list (the Home says so too), for the caller to log. */
     async refresh(user: { userId: string; teamId: string }): Promise<{ uncheckedGroups: string[] }> {
-      const [awaiting, mine, owned, grants] = await Promise.all([
+      const [awaiting, mine, owned, grants, breakGlass] = await Promise.all([
         deps.queries.awaitingDecision(user),
         deps.queries.requestedBy(user.userId),
         deps.rotationsOwnedBy?.(user.userId) ?? Promise.resolve({ rotations: [], uncheckedGroups: [] }),
         deps.grantsFor?.(user.userId),
+        deps.breakGlassToReview?.(user) ?? Promise.resolve({ requests: [], uncheckedGroups: [] }),
       ]);
-      const uncheckedGroups = [...new Set([...awaiting.uncheckedGroups, ...owned.uncheckedGroups])];
-      const view = renderAppHome({ awaiting: awaiting.requests, mine, rotations: owned.rotations, uncheckedGroups, ...(grants ? { grants } : {}) });
+      const uncheckedGroups = [...new Set([...awaiting.uncheckedGroups, ...owned.uncheckedGroups, ...breakGlass.uncheckedGroups])];
+      const view = renderAppHome({ awaiting: awaiting.requests, mine, rotations: owned.rotations, uncheckedGroups, breakGlass: breakGlass.requests, ...(grants ? { grants } : {}) });
       await deps.database.db.transaction((tx) => enqueueHome(tx, user.userId, view));
       deps.kick?.();
       return { uncheckedGroups };

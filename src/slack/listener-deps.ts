@@ -3,6 +3,7 @@ import type { InsightService } from '../domain/insights/insight-service.js';
 import type { LoginService } from '../domain/logins/login-service.js';
 import type { RequestCanceller } from '../domain/requests/request-cancel.js';
 import type { RequestService } from '../domain/requests/request-service.js';
+import type { BreakGlassReviews } from '../domain/requests/break-glass.js';
 import type { RotationService } from '../domain/rotation/rotation-service.js';
 import type { Logger } from '../logger.js';
 import type { AppHome } from './app-home.js';
@@ -12,6 +13,10 @@ import type { DirectMessages } from './reply.js';
 export interface ListenerDeps {
   requests: RequestService;
   environments(): string[];
+  /** The environments whose policy has `break_glass` (the request modal offers the emergency box there). */
+  breakGlassEnvironments?(): string[];
+  /** Acknowledge / Flag on break-glass alerts; absent when there is nothing to review with. */
+  breakGlass?: Pick<BreakGlassReviews, 'review' | 'toReview'>;
   logger: Logger;
   /** Draws a user's App Home; absent when there is nothing to draw it with. */
   home?: AppHome;

@@ -6,8 +6,8 @@ import { ACTIONS, VIEWS, renderNoticeModalUpdate } from './blocks/index.js';
 import { clickedIn } from './listener-deps.js';
 
 // What a person's interaction was, in the words of "Your … was not recorded".
-const ACTION_NOUNS: Record<string, string> = { [ACTIONS.approve]: 'approval', [ACTIONS.deny]: 'denial', [ACTIONS.snooze]: 'snooze', [ACTIONS.rotateNow]: 'click' };
-const VIEW_NOUNS: Record<string, string> = { [VIEWS.request]: 'request', [VIEWS.deny]: 'denial', [VIEWS.rollback]: 'rollback' };
+const ACTION_NOUNS: Record<string, string> = { [ACTIONS.approve]: 'approval', [ACTIONS.deny]: 'denial', [ACTIONS.snooze]: 'snooze', [ACTIONS.rotateNow]: 'click', [ACTIONS.acknowledge]: 'acknowledgement', [ACTIONS.flag]: 'flag' };
+const VIEW_NOUNS: Record<string, string> = { [VIEWS.request]: 'request', [VIEWS.deny]: 'denial', [VIEWS.rollback]: 'rollback', [VIEWS.access]: 'access request' };
 
 /**
  * An interaction keyturn could not record (its database is away): nothing was done, and the person is told

@@ -91,6 +91,7 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
     : {
         opened: async (_tx, r) => void logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was told about this request'),
         changed: async () => {},
+        brokeGlass: async (_tx, r) => void logger.warn({ requestId: r.id }, 'Slack is not configured: nobody was alerted about this break-glass change'),
       };
   const people = slack ? createUserDirectory(slack.client, { logger }) : { isDeactivated: async () => false };
 
@@ -118,6 +119,7 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
           const [all, envs] = await Promise.all([access.liveGrants(), access.revocableEnvironments(userId)]);
           return { mine: all.filter((g) => g.userId === userId), revocable: all.filter((g) => g.userId !== userId && envs.includes(g.environment)) };
         }),
+        breakGlassToReview: services.breakGlass?.toReview,
         kick,
       });
       await slack.start({ ...services, logger, home, dms: createDirectMessages({ database, kick }) });

@@ -6,12 +6,16 @@ import { isSecretOperation } from '../../domain/vocabulary.js';
 import { WAIT_HELP, WAIT_OPTIONS, waitForDecision, waitTimeout } from '../wait.js';
 
 export const request: Command = {
-  synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--json] [--wait [--timeout D]]',
+  synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--break-glass] [--json] [--wait [--timeout D]]',
   summary: 'Ask approvers for a change (value on stdin)',
   details: `options:
   --reason TEXT     why: shown to the approvers
   --operation OP    create, update or delete (default: create when the secret does
                     not exist yet, update when it does)
+  --break-glass     emergency: apply at once, without approval, if you are on the
+                    environment's break-glass list (needs a personal token from
+                    \`keyturn login\`); the security channel and the approvers are
+                    alerted and review it afterwards. --reason is required
   --json            print the server's answer as JSON (with --wait: the final state)
 ${WAIT_HELP}
 
@@ -24,7 +28,7 @@ delete reads no value.`,
     const { values, positionals: [environment, key] } = parse(
       request,
       args,
-      { reason: { type: 'string' }, operation: { type: 'string' }, json: { type: 'boolean' }, ...WAIT_OPTIONS },
+      { reason: { type: 'string' }, operation: { type: 'string' }, 'break-glass': { type: 'boolean' }, json: { type: 'boolean' }, ...WAIT_OPTIONS },
       ['ENV', 'KEY'],
     );
     const operation = values.operation;
@@ -36,7 +40,7 @@ delete reads no value.`,
 
     let r: Record<string, unknown>;
     try {
-      r = await clientFromEnv().post('/v1/requests', { environment, key, ...(operation ? { operation } : {}), ...(value !== undefined ? { value } : {}), reason });
+      r = await clientFromEnv().post('/v1/requests', { environment, key, ...(operation ? { operation } : {}), ...(value !== undefined ? { value } : {}), reason, ...(values['break-glass'] ? { breakGlass: true } : {}) });
     } catch (err) {
       // Only the router's "no such endpoint" means the feature is missing; other 404s are the server's word.
       if (err instanceof ApiError && err.status === 404 && err.message.startsWith('No such endpoint')) {
@@ -65,7 +69,8 @@ export async function reportRequest(
       const steps = Array.isArray(r.steps) && r.steps.length > 1 ? (r.steps as { name: string }[]) : undefined;
       const inSteps = steps ? ` in ${steps.length} steps (${steps.map((s) => s.name.replace(/[\x00-\x1f\x7f-\x9f]/g, ' ')).join(', then ')})` : '';
       const needs = r.status === 'pending' && typeof r.requiredApprovals === 'number' ? `, needs ${r.requiredApprovals} approval${r.requiredApprovals === 1 ? '' : 's'}${inSteps}` : '';
-      await write(`request ${r.id ?? '?'} (${what}): ${r.status ?? 'submitted'}${needs}\n`);
+      const emergency = r.breakGlass === true && r.status === 'applied' ? ` at once (break-glass) as version ${r.appliedVersion}; the security channel and the approvers were alerted` : '';
+      await write(`request ${r.id ?? '?'} (${what}): ${r.status ?? 'submitted'}${needs}${emergency}\n`);
     }
   }
   if (!opts.wait) return 0;

@@ -26,6 +26,19 @@ interface RequestReply {
   createdAt: string;
   expiresAt: string;
   closedAt: string | null;
+  /** Servers before break-glass leave these out. */
+  breakGlass?: boolean;
+  acknowledgedBy?: string | null;
+  acknowledgedAt?: string | null;
+  flaggedBy?: string | null;
+  flaggedAt?: string | null;
+}
+
+/** A break-glass change's review, in one line. */
+function breakGlassLine(r: RequestReply): string {
+  if (r.acknowledgedBy) return `break-glass: applied at once; acknowledged by ${r.acknowledgedBy} at ${shortTime(r.acknowledgedAt)}`;
+  if (r.flaggedBy) return `break-glass: applied at once; FLAGGED by ${r.flaggedBy} at ${shortTime(r.flaggedAt)} (needs a look)`;
+  return 'break-glass: applied at once; not acknowledged yet';
 }
 
 // Reasons are typed by people: keep control characters from steering the terminal.
@@ -60,7 +73,8 @@ ${WAIT_HELP}`,
     const now = steps?.find((s) => s.number === r.currentStep);
     const where = now ? `, at step ${now.number} of ${steps!.length} (${now.name}): ${now.approvals} of ${now.requiredApprovals}` : '';
     const lines = [
-      `request ${r.id}: ${r.rollbackTo ? `roll back (${r.operation}) ${r.environment}/${r.key} to version ${r.rollbackTo}` : `${r.operation} ${r.environment}/${r.key}`} — ${state}, ${approvals} of ${r.requiredApprovals} approvals${where}`,
+      `request ${r.id}: ${r.rollbackTo ? `roll back (${r.operation}) ${r.environment}/${r.key} to version ${r.rollbackTo}` : `${r.operation} ${r.environment}/${r.key}`} — ${state}${r.breakGlass ? '' : `, ${approvals} of ${r.requiredApprovals} approvals${where}`}`,
+      ...(r.breakGlass ? [breakGlassLine(r)] : []),
       `requested by ${r.requester} at ${shortTime(r.createdAt)}; ${r.closedAt ? `closed ${shortTime(r.closedAt)}` : `expires ${shortTime(r.expiresAt)}`}`,
       `change: v${r.baseVersion} → v${r.baseVersion + 1}, length ${len(r.diff.oldLength)} → ${len(r.diff.newLength)}, fingerprint ${fp(r.diff.oldFingerprint)} → ${fp(r.diff.newFingerprint)}`,
       `reason: ${r.reason}`,

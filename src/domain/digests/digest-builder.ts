@@ -6,7 +6,8 @@
  */
 import { checkPeople } from './digest-people.js';
 import { accessGrants, appliedChanges, pendingRequests, readerActivity, unappliedRequests, unreadSecrets } from './digest-queries.js';
-import type { Digest, DigestDeps, DigestPeriod, OverdueRotation } from './digest-types.js';
+import type { Digest, DigestDeps, DigestPeriod, OverdueRotation, UnacknowledgedBreakGlass } from './digest-types.js';
+import { unacknowledgedBreakGlass } from '../requests/break-glass.js';
 
 export { digestCsv } from './digest-csv.js';
 
@@ -18,7 +19,7 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
   const builtAt = (deps.now ?? (() => new Date()))();
   const policy = deps.policy();
 
-  const [applied, unapplied, reads, unread, pending, rotations, people, grants] = await Promise.all([
+  const [applied, unapplied, reads, unread, pending, rotations, people, grants, breakGlass] = await Promise.all([
     appliedChanges(database, period),
     unappliedRequests(database, period),
     readerActivity(database, period),
@@ -27,7 +28,24 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     deps.rotation ? deps.rotation.dueSecrets({ includeSnoozed: true }) : Promise.resolve([]),
     policy ? checkPeople(policy, deps.directory, deps.logger) : Promise.resolve({ deactivated: [], quorum: [], gaps: [] }),
     accessGrants(database, period),
+    unacknowledgedBreakGlass(database.db),
   ]);
+  const unacknowledged: UnacknowledgedBreakGlass[] = breakGlass.map((r) => {
+    const appliedAt = r.closedAt ?? r.createdAt;
+    return {
+      requestId: r.id,
+      environment: r.environment,
+      key: r.key,
+      operation: r.operation as UnacknowledgedBreakGlass['operation'],
+      version: r.appliedVersion,
+      requester: r.requester,
+      appliedAt,
+      ageMs: Math.max(0, builtAt.getTime() - appliedAt.getTime()),
+      reason: r.reason,
+      flaggedBy: r.flaggedBy,
+      escalated: Boolean(r.reviewEscalatedAt),
+    };
+  });
 
   const overdueRotations: OverdueRotation[] = rotations
     .filter((r) => r.state === 'overdue')
@@ -41,5 +59,5 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     }))
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.environment.localeCompare(b.environment) || a.key.localeCompare(b.key));
 
-  return { period, builtAt, applied, unapplied, reads, unread, grants, overdueRotations, pending, ...people };
+  return { period, builtAt, applied, unapplied, reads, unread, grants, overdueRotations, pending, ...people, unacknowledgedBreakGlass: unacknowledged };
 }

@@ -47,6 +47,19 @@ const hours = (ms: number) => Math.round(ms / (HOUR / 10)) / 10;
 /** One row per item of every section, in the order the message shows them. */
 export function digestRows(d: Digest): CsvRow[] {
   return [
+    ...(d.unacknowledgedBreakGlass ?? []).map((b) => ({
+      section: 'break_glass_unacknowledged',
+      environment: b.environment,
+      key: b.key,
+      request_id: b.requestId,
+      operation: b.operation,
+      status: b.flaggedBy ? 'flagged' : 'unacknowledged',
+      version: b.version,
+      requester: b.requester,
+      decided_by: b.flaggedBy,
+      at: b.appliedAt,
+      detail: `applied ${hours(b.ageMs)} h ago without approval${b.escalated ? '; escalated to the approvers' : ''}; reason: ${b.reason}`,
+    })),
     ...d.applied.map((c) => ({
       section: 'applied',
       environment: c.environment,

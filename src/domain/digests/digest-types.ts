@@ -128,6 +128,25 @@ export interface PendingRequest {
   expiresAt: Date;
 }
 
+/** A break-glass change nobody has acknowledged (flagged or not), whenever it was applied. */
+export interface UnacknowledgedBreakGlass {
+  requestId: string;
+  environment: string;
+  key: string;
+  operation: SecretOperation;
+  version: number | null;
+  /** Audit actor: `slack:U…`. */
+  requester: string;
+  appliedAt: Date;
+  /** How long ago it was applied when the digest was built. */
+  ageMs: number;
+  reason: string;
+  /** Who flagged it as needing a look (`slack:U…`), if anyone did. */
+  flaggedBy: string | null;
+  /** Escalated to the approvers again past `review_within`. */
+  escalated: boolean;
+}
+
 /** Where a policy names a person: as an admin, or for an environment, optionally narrowed to keys. */
 export interface PolicyRole {
   role: 'admin' | 'approver' | 'escalation contact' | 'rotation owner';
@@ -180,6 +199,8 @@ export interface Digest {
   deactivated: DeactivatedPerson[];
   quorum: QuorumProblem[];
   gaps: DigestGap[];
+  /** Every break-glass change nobody has acknowledged, not only the period's (absent: not looked up). */
+  unacknowledgedBreakGlass?: UnacknowledgedBreakGlass[];
   /**
    * The audit chain head when the digest was posted: kept in the channel, outside the database, it lets
    * anyone find entries deleted from the end of the log later (`keyturn audit verify --checkpoint`).
@@ -217,6 +238,7 @@ export function digestCounts(d: Digest) {
     pending: d.pending.length,
     deactivated: d.deactivated.length,
     quorum: d.quorum.length,
+    unacknowledgedBreakGlass: d.unacknowledgedBreakGlass?.length ?? 0,
   };
 }
 export type DigestCounts = ReturnType<typeof digestCounts>;

@@ -25,6 +25,7 @@ export function resolvePolicy(policy: Policy, environment: string, key: string):
     escalateAfterMs: (rule?.escalate_after ?? env.escalate_after)?.ms,
     escalateTo: escalateTo && [...escalateTo],
     matchedRule: rule?.keys,
+    breakGlass: env.break_glass && { users: [...env.break_glass.users], alertChannel: env.break_glass.alert_channel, reviewWithinMs: env.break_glass.review_within.ms },
   });
 }
 

@@ -50,6 +50,8 @@ export interface ResolvedPolicy {
    * `requiredApprovals` their sum, so code that only needs "does this need approval" still reads right.
    */
   steps?: ApprovalStep[];
+  /** The environment's `break_glass:`: who may apply at once in an emergency, where it is announced, how soon reviewed. */
+  breakGlass?: { users: string[]; alertChannel: string; reviewWithinMs: number };
 }
 
 export interface RotationInterval {

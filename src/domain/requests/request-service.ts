@@ -17,6 +17,7 @@ import { KEY_RULE, isGroupId, isValidKey } from '../vocabulary.js';
 import { expandToUsers } from '../people/membership.js';
 import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
 import { currentStep, quorumMet, stepStandings, stepsOf } from './quorum.js';
+import { breakGlassRefusal, breakGlassRefusalText, breakGlassTargets, recordBreakGlassRefusal } from './break-glass.js';
 import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
 import { createRollback } from './request-rollback.js';
 import { closeRequest } from './request-transitions.js';
@@ -47,7 +48,7 @@ export interface RequestServiceDeps {
   approvalsUnavailable?(): { why: string; fix: string } | undefined;
 }
 
-export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason';
+export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason' | 'breakGlass';
 export type Problems = Partial<Record<RequestField, string>>;
 
 const newRequestId = (idempotencyKey?: string) =>
@@ -129,7 +130,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     if (limited) return { reason: limited };
     const reason = (input.reason ?? '').trim();
     const badText = textProblem('reason', reason);
-    if (!reason) problems.reason = 'Say why this change is needed.';
+    if (!reason) problems.reason = input.breakGlass ? 'A break-glass change needs a reason: say what the emergency is.' : 'Say why this change is needed.';
     else if (badText) problems.reason = badText;
     else if (reason.length > REASON_MAX) problems.reason = `The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`;
     if (!input.operation || !(SECRET_OPERATIONS as readonly string[]).includes(input.operation)) {
@@ -147,14 +148,27 @@ export function createRequestService(deps: RequestServiceDeps) {
       problems.environment = `Unknown environment ${JSON.stringify(input.environment ?? '')}: the policy has ${deps.environments().join(', ') || 'none (add a policies.yml)'}.`;
       return problems;
     }
-    const unavailable = policy.requiredApprovals > 0 ? deps.approvalsUnavailable?.() : undefined;
+    // Break-glass needs no approvers: whether this person may is the only question (audited when refused).
+    if (input.breakGlass && input.requester) {
+      const refused = await breakGlassRefusal(input.requester, input.environment!, policy, deps.groupMembers);
+      if (refused) {
+        await recordBreakGlassRefusal(database, audit, input.requester, input.environment!, refused, metrics);
+        return { breakGlass: breakGlassRefusalText(refused) };
+      }
+    }
+    const approvals = input.breakGlass ? 0 : policy.requiredApprovals;
+    const unavailable = approvals > 0 || input.breakGlass ? deps.approvalsUnavailable?.() : undefined;
+    if (unavailable && input.breakGlass) {
+      // Applied at once on the promise that the alert reaches people right away: without chat it cannot.
+      return { breakGlass: `A break-glass change is announced to the alert channel and the approvers at once, and nobody can be told now: ${unavailable.why}. ${unavailable.fix}. Nothing was changed.` };
+    }
     if (unavailable) {
       const n = policy.requiredApprovals;
       problems.environment = `Nobody can approve this: ${unavailable.why}, and ${input.environment} needs ${n} approval${n === 1 ? '' : 's'}. ${unavailable.fix}, or use an environment that needs none.`;
       return problems;
     }
     const person = input.requester && personOf(input.requester);
-    const short = person && stepsOf({ policy }).find((s) => !s.approvers.some(isGroupId) && new Set(s.approvers.filter((a) => a !== person.userId)).size < s.requiredApprovals);
+    const short = person && approvals > 0 && stepsOf({ policy }).find((s) => !s.approvers.some(isGroupId) && new Set(s.approvers.filter((a) => a !== person.userId)).size < s.requiredApprovals);
     if (short) {
       if (policy.steps?.length) {
         problems.environment = `You are one of the approvers of step ${JSON.stringify(short.name)} for ${input.environment}, and the others cannot reach the ${short.requiredApprovals} approvals it needs; ask someone else to request it, or an admin to add approvers.`;
@@ -202,6 +216,7 @@ export function createRequestService(deps: RequestServiceDeps) {
     const limited = await rateLimitRefusal(input.requester);
     if (limited) throw new AppError('rate_limited', limited);
     const problems = await problemsWith(input, { rateLimit: false });
+    if (problems.breakGlass) throw new AppError('forbidden', problems.breakGlass);
     const first = Object.values(problems)[0];
     if (first) throw invalidInput(first);
     const reason = input.reason.trim();
@@ -225,9 +240,12 @@ export function createRequestService(deps: RequestServiceDeps) {
       escalateAfterMs: policy.escalateAfterMs ?? null,
       escalateTo: policy.escalateTo ?? null,
     };
+    const emergency = input.breakGlass ? policy.breakGlass : undefined;
+    if (emergency) snapshot.breakGlass = { alertChannel: emergency.alertChannel, reviewWithinMs: emergency.reviewWithinMs };
     const requesterUserId = personOf(input.requester)?.userId ?? null;
-    // Who to ask is settled before the transaction: expanding groups is a Slack lookup.
-    const targets = snapshot.requiredApprovals > 0 ? await approverTargets(snapshot, currentStep({ policy: snapshot, reviews: [] })?.approvers ?? [], requesterUserId) : [];
+    // Who to ask (or, in an emergency, alert: every approver) is settled before the transaction: expanding groups is a Slack lookup.
+    const asked = emergency ? snapshot.approvers : (currentStep({ policy: snapshot, reviews: [] })?.approvers ?? []);
+    const targets = snapshot.requiredApprovals > 0 || emergency ? await approverTargets(snapshot, asked, requesterUserId) : [];
     const actor = actorOf(input.requester);
     const created = now();
     const inserted = await db.transaction(async (tx) => {
@@ -250,6 +268,7 @@ export function createRequestService(deps: RequestServiceDeps) {
           teamId: personOf(input.requester)?.teamId ?? null,
           reason,
           policy: snapshot,
+          breakGlass: Boolean(emergency),
           createdAt: created,
           expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
           rollbackTo: input.rollbackTo ?? null,
@@ -275,11 +294,24 @@ export function createRequestService(deps: RequestServiceDeps) {
             reason,
             requiredApprovals: snapshot.requiredApprovals,
             ...(input.rollbackTo !== undefined ? { rollbackTo: input.rollbackTo } : {}),
+            ...(emergency ? { breakGlass: true } : {}),
           },
         },
       ]);
-      // An environment that needs no approval applies at once (still audited).
-      if (snapshot.requiredApprovals === 0) {
+      if (emergency) {
+        // Break-glass: applied at once (check-and-set as ever), then announced; reviewed afterwards.
+        const applied = await apply(tx, row);
+        const request = (await load(id, tx))!.request;
+        await events.changed(tx, request);
+        if (applied.status === 'applied') {
+          const alerted = breakGlassTargets(emergency.alertChannel, targets);
+          await audit.append(tx, [
+            { actor, action: 'request.break_glass', environment: change.environment, key: change.key, requestId: id, version: applied.appliedVersion, detail: { reason, alerted } },
+          ]);
+          await events.brokeGlass?.(tx, request, alerted);
+        }
+      } else if (snapshot.requiredApprovals === 0) {
+        // An environment that needs no approval applies at once (still audited).
         await apply(tx, row);
         await events.changed(tx, (await load(id, tx))!.request);
       } else {

@@ -50,6 +50,8 @@ export interface ChangeRequest {
   acknowledgedAt: Date | null;
   flaggedBy: string | null;
   flaggedAt: Date | null;
+  /** When an unacknowledged break-glass change was escalated to the approvers again (once). */
+  reviewEscalatedAt?: Date | null;
   reviews: Review[];
 }
 
@@ -67,6 +69,11 @@ export interface NewRequestInput {
   idempotencyKey?: string;
   /** A rollback (`request-rollback.ts`): the earlier version whose value `value` is. */
   rollbackTo?: number;
+  /**
+   * An emergency (break-glass): applied at once, without approval, by a person the environment's
+   * `break_glass.users` lists; announced and reviewed afterwards (domain/requests/break-glass.ts).
+   */
+  breakGlass?: boolean;
 }
 
 export type DecisionOutcome =
@@ -92,6 +99,14 @@ export interface RequestEvents {
   reminded?(tx: Queryable, request: ChangeRequest, approvers: readonly string[]): Promise<void>;
   /** Nobody decided in time: `targets` are channel ids and user ids (groups expanded). */
   escalated?(tx: Queryable, request: ChangeRequest, targets: readonly string[]): Promise<void>;
+  /**
+   * A break-glass change was applied at once: alert `targets` (the alert channel, then the approval channel
+   * or each approver's user id), and redraw the alerts when it is acknowledged, flagged or escalated.
+   */
+  brokeGlass?(tx: Queryable, request: ChangeRequest, targets: readonly string[]): Promise<void>;
+  breakGlassReviewed?(tx: Queryable, request: ChangeRequest): Promise<void>;
+  /** Nobody acknowledged it within `review_within`: asked again (user ids or a channel). */
+  breakGlassEscalated?(tx: Queryable, request: ChangeRequest, targets: readonly string[]): Promise<void>;
   /** After the transaction committed: a hint to deliver now. */
   committed?(): void;
 }

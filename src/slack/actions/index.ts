@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { ACTIONS } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { registerAccessButtons } from './access-buttons.js';
+import { registerBreakGlassButtons } from './break-glass-buttons.js';
 import { registerDecisionButtons } from './decision-buttons.js';
 import { registerOperationChanged } from './operation-changed.js';
 import { registerRollbackButton } from './rollback-button.js';
@@ -15,4 +16,5 @@ export function registerActions(app: App, deps: ListenerDeps) {
   registerRotationButtons(app, deps);
   registerRollbackButton(app, deps);
   registerAccessButtons(app, deps);
+  registerBreakGlassButtons(app, deps);
 }

@@ -15,7 +15,7 @@ export function registerOperationChanged(app: App, deps: ListenerDeps) {
       await client.views.update({
         view_id: body.view.id,
         hash: body.view.hash,
-        view: renderRequestModal({ environments: deps.environments(), environment: current.environment, key: current.key, operation: chosen, generate: current.generate, reason: current.reason }),
+        view: renderRequestModal({ environments: deps.environments(), environment: current.environment, key: current.key, operation: chosen, generate: current.generate, reason: current.reason, breakGlassIn: deps.breakGlassEnvironments?.(), breakGlass: current.breakGlass }),
       });
     } catch (err) {
       // Only the form's shape is lost (a quicker second choice wins the hash); what is submitted is checked anyway.

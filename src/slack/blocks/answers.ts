@@ -14,6 +14,7 @@ import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { type RenderedMessage, renderApprovalMessage } from './approval-message.js';
 import { LIMITS, actorText, approversText, changeText, context, durationText, header, plural, section } from './common.js';
 import { code, escapeMrkdwn, escapeTruncated, mentionUser, slackDate, truncatePlain } from './mrkdwn.js';
+import { renderBreakGlassAlert } from './break-glass.js';
 import { safeDiffText } from './safe-diff.js';
 import { cancelRefusalText } from './refusals.js';
 import { ACTIONS } from './ids.js';
@@ -242,7 +243,8 @@ export function renderSecretHistory(h: SecretHistory): RenderedMessage {
 
 /** `/secret status ID`: the request as approvers see it, without the buttons. */
 export function renderRequestStatus(r: ChangeRequest, opts: { now: Date }): RenderedMessage {
-  const drawn = renderApprovalMessage(r, opts);
+  // A break-glass change had no approval: its state is its review (acknowledged, flagged or not yet).
+  const drawn = r.breakGlass ? renderBreakGlassAlert(r, opts) : renderApprovalMessage(r, opts);
   const blocks = drawn.blocks.filter((b) => b.type !== 'actions');
   if (r.status === 'pending') {
     blocks.push(context(`Approvers decide in the request's message. The requester can take it back with \`/secret cancel ${r.id}\`.`));

@@ -6,6 +6,7 @@ import { changeText, context, header, requesterText, section } from './common.js
 import { ACTIONS } from './ids.js';
 import { code, escapeTruncated, mentionGroup, mentionUser, slackDate } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
+import { breakGlassButtons, breakGlassLine } from './break-glass.js';
 
 /** A rotation the user owns that is due (from the rotation schedule). */
 export interface OwnedRotation {
@@ -21,6 +22,8 @@ export interface AppHomeData {
   rotations: OwnedRotation[];
   /** User groups Slack would not list: what reaches the user through them could not be checked. */
   uncheckedGroups?: string[];
+  /** Break-glass changes nobody acknowledged that this user may review (shown first when there are any). */
+  breakGlass?: ChangeRequest[];
   /**
    * Live just-in-time access: the viewer's own grants, and (for the access approvers of those environments
    * and policy admins) everyone else's, which they may revoke. Absent: the section is not drawn.
@@ -64,7 +67,7 @@ const MAX_BLOCKS = 100; // Slack's limit for a home tab
 const REASON_SHOWN = 300;
 
 /** The App Home tab: what waits on you (with the buttons), your requests, rotations you own that are due. */
-export function renderAppHome(data: AppHomeData): HomeView {
+export function renderAppHome(data: AppHomeData, now = new Date()): HomeView {
   const blocks: KnownBlock[] = [];
   // First, so the 100-block cut never drops it: the lists below may be missing what these groups bring.
   if (data.uncheckedGroups?.length) {
@@ -73,6 +76,15 @@ export function renderAppHome(data: AppHomeData): HomeView {
         `:warning: Slack would not list the members of ${data.uncheckedGroups.map(mentionGroup).join(', ')}, so requests and rotations that reach you through ${data.uncheckedGroups.length === 1 ? 'that group' : 'those groups'} may be missing below. Reopen this tab in a minute to try again.`,
       ),
     );
+  }
+  if (data.breakGlass?.length) {
+    blocks.push(header('Break-glass changes to review'));
+    for (const r of data.breakGlass.slice(0, 10)) {
+      blocks.push(section(`${breakGlassLine(r, now)}\n${escapeTruncated(r.reason, REASON_SHOWN, { quote: true })}`));
+      if (!r.flaggedBy) blocks.push(breakGlassButtons(r));
+    }
+    if (data.breakGlass.length > 10) blocks.push(context(`…and ${data.breakGlass.length - 10} more; each has its alert in the security channel.`));
+    blocks.push({ type: 'divider' });
   }
   blocks.push(header('Awaiting your decision'));
   if (data.awaiting.length === 0) blocks.push(section('Nothing is waiting for you.'));

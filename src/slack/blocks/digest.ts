@@ -64,7 +64,32 @@ function parts(d: Digest): Part[] {
     );
   });
 
+  let breakGlassCut = false;
+  const breakGlass: Part[] = d.unacknowledgedBreakGlass
+    ? [
+        {
+          title: 'Break-glass changes nobody acknowledged',
+          total: d.unacknowledgedBreakGlass.length,
+          empty: 'None: every emergency change has been acknowledged.',
+          lines: d.unacknowledgedBreakGlass.map((b) => {
+            const why = b.reason ? cutText(b.reason, REASON_CHARS) : { text: '', cut: false };
+            breakGlassCut ||= why.cut;
+            return (
+              `• ${b.operation} ${secretText(b.environment, b.key)}${b.version !== null ? ` → v${b.version}` : ''} by ${actorText(b.requester)}, ` +
+              `applied ${ago(d, b.appliedAt)} ago without approval (${code(b.requestId)})` +
+              (b.flaggedBy ? ` — 🚩 *flagged* by ${actorText(b.flaggedBy)}` : '') +
+              (b.escalated ? ' — escalated' : '') +
+              (why.text ? ` — ${why.text}` : '')
+            );
+          }),
+          // After `lines`, which sets it.
+          cut: breakGlassCut,
+        },
+      ]
+    : [];
+
   return [
+    ...breakGlass,
     {
       title: 'Approval rules that can no longer reach quorum',
       total: d.quorum.length,
@@ -174,7 +199,8 @@ function summaryText(d: Digest, periodLabel: string): string {
     `${c.deniedReads ? ` (${c.deniedReads} refused)` : ''}, ${plural(c.unread, 'secret')} nobody read, ` +
     `${plural(c.overdueRotations, 'overdue rotation')}, ${plural(c.pending, 'pending request')}, ` +
     `${plural(c.deactivated, 'deactivated person', 'deactivated people')} in the policy, ` +
-    `${plural(c.quorum, 'environment or rule', 'environments or rules')} unable to reach quorum.`
+    `${plural(c.quorum, 'environment or rule', 'environments or rules')} unable to reach quorum` +
+    (d.unacknowledgedBreakGlass ? `, ${plural(c.unacknowledgedBreakGlass, 'break-glass change')} nobody acknowledged.` : '.')
   );
 }
 

@@ -2,7 +2,7 @@
 export function renderHelp(): string {
   return [
     '*keyturn* — production secrets under the two-person rule',
-    '`/secret request [ENV] [KEY]` — ask for a change to a secret (create, update or delete). Approvers named in the policy see a safe diff (length and fingerprint), never the value.',
+    '`/secret request [ENV] [KEY]` — ask for a change to a secret (create, update or delete). Approvers named in the policy see a safe diff (length and fingerprint), never the value. Where the policy has `break_glass`, people on its list may tick "Emergency: apply now" to apply at once; the change is announced and reviewed afterwards.',
     '`/secret access [ENV] [KEY or glob]` — ask to read secrets for a while (default 1h, up to the environment\'s max_duration). Approvers decide; the grant ends by itself.',
     '`/secret list [ENV]` — the secrets, their version, last change and when rotation is due (never values)',
     '`/secret history ENV KEY` — every version of a secret: who asked, who approved, when; *Roll back* asks to restore an earlier one',

@@ -9,6 +9,8 @@ export const ACTIONS = {
   /** "Roll back" on a version in `/secret history`: opens the rollback modal. */
   rollback: 'secret_rollback',
   revokeAccess: 'access_revoke',
+  acknowledge: 'break_glass_acknowledge',
+  flag: 'break_glass_flag',
 } as const;
 
 export const VIEWS = {
@@ -31,6 +33,8 @@ export const REQUEST_FIELDS = {
   reason: { block: 'reason', action: 'reason' },
   /** Checkboxes: keyturn generates the value (offered when the modal is opened from a rotation reminder). */
   generate: { block: 'generate', action: 'generate' },
+  /** Checkboxes: "Emergency: apply now (break-glass)", offered where the environment has break_glass. */
+  breakGlass: { block: 'break_glass', action: 'break_glass' },
 } as const;
 
 export type RequestField = keyof typeof REQUEST_FIELDS;

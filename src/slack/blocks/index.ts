@@ -36,8 +36,9 @@ export {
   rotationRef,
   snoozeValue,
 } from './rotation.js';
+export { breakGlassLine, renderBreakGlassAlert, renderBreakGlassEscalation } from './break-glass.js';
 export { renderNoticeModalUpdate } from './notice-modal.js';
-export { accessRefusalText, cancelRefusalText, decisionRefusalText, snoozeRefusalText } from './refusals.js';
+export { accessRefusalText, breakGlassReviewText, cancelRefusalText, decisionRefusalText, snoozeRefusalText } from './refusals.js';
 export { ACCESS_FIELDS } from './ids.js';
 export {
   accessSummaryText,

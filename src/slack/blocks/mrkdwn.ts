@@ -26,6 +26,11 @@ export function mentionGroup(id: string): string {
   return SLACK_ID.test(id) ? `<!subteam^${id}>` : escapeMrkdwn(id);
 }
 
+/** A channel link (`C…`); anything that is not a Slack id is shown as escaped text instead. */
+export function mentionChannel(id: string): string {
+  return SLACK_ID.test(id) ? `<#${id}>` : escapeMrkdwn(id);
+}
+
 /** An approver from a policy: a user-group id (`S…`, as the policy checks it) or else a user. */
 export function mentionApprover(id: string): string {
   return isGroupId(id) ? mentionGroup(id) : mentionUser(id);

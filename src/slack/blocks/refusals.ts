@@ -5,8 +5,9 @@
 import type { AccessRefusal } from '../../domain/access/permissions.js';
 import type { CancelRefusal } from '../../domain/requests/request-cancel.js';
 import type { DecisionRefusal, StepRef } from '../../domain/requests/eligibility.js';
+import type { BreakGlassReviewOutcome } from '../../domain/requests/break-glass.js';
 import { SNOOZE_DAYS, type SnoozeRefusal } from '../../domain/rotation/rotation-reminder.js';
-import { escapeMrkdwn, mentionApprover } from './mrkdwn.js';
+import { escapeMrkdwn, mentionApprover, mentionUser } from './mrkdwn.js';
 
 const secretName = (r: { environment: string; key: string }) => escapeMrkdwn(`${r.environment}/${r.key}`);
 /** 'step 2 ("security")'; the name is the policy's, escaped all the same. */
@@ -37,6 +38,28 @@ export function decisionRefusalText(r: DecisionRefusal): string {
         : `${capital(stepName(r.yours))} is already complete; it is now ${stepName(r.current)}'s turn, and you are not one of its approvers. Nothing was recorded.`;
     case 'bad_comment':
       return r.problem;
+  }
+}
+
+/** What an Acknowledge or Flag click came to, for the person who clicked; undefined when it was recorded. */
+export function breakGlassReviewText(o: BreakGlassReviewOutcome): string | undefined {
+  if (o.kind === 'recorded') return undefined;
+  if (o.kind === 'already') {
+    const who = o.by.startsWith('slack:') ? mentionUser(o.by.slice('slack:'.length)) : escapeMrkdwn(o.by);
+    return `${who} already ${o.review === 'acknowledge' ? 'acknowledged' : 'flagged'} this break-glass change; the first review stands and nothing changed.`;
+  }
+  const r = o.refusal;
+  switch (r.code) {
+    case 'no_such_request':
+      return 'That request no longer exists.';
+    case 'not_break_glass':
+      return 'That request is not an applied break-glass change, so there is nothing to review; nothing changed.';
+    case 'other_workspace':
+      return 'This change belongs to another Slack workspace; nothing was recorded.';
+    case 'own_change':
+      return 'You applied this break-glass change, so you cannot review it: one of the approvers has to. Nothing was recorded.';
+    case 'not_a_reviewer':
+      return `Only the approvers for ${secretName(r)} (${mentions(r.approvers)}) or a policy admin may review this break-glass change; nothing was recorded.`;
   }
 }
 

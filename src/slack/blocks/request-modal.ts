@@ -42,7 +42,17 @@ export interface RequestModalOptions {
   generate?: boolean;
   /** A prefilled reason (plain text), e.g. from a rotation reminder. */
   reason?: string;
+  /**
+   * The environments whose policy has `break_glass`: the emergency checkbox is offered when the chosen
+   * environment is one of them, or when none is chosen yet and there are any (checked on submit).
+   */
+  breakGlassIn?: readonly string[];
+  /** The emergency checkbox is ticked (a redraw keeps it). */
+  breakGlass?: boolean;
 }
+
+/** The emergency option's text; the checkbox's value is `break_glass`. */
+export const BREAK_GLASS_TEXT = 'Emergency: apply now (break-glass)';
 
 /**
  * The `/secret request` modal. Prefilled text (from the command line) goes only into plain_text fields,
@@ -166,6 +176,26 @@ export function renderRequestModal(opts: RequestModalOptions): View {
   if (operation !== 'delete') blocks.push(valueInput);
   if (operation !== 'delete' && offerGenerate) blocks.push(generateInput);
   blocks.push(reasonInput);
+  const breakGlassIn = (opts.breakGlassIn ?? []).filter((e) => environments.includes(e));
+  if (breakGlassIn.length > 0 && (!chosenEnv || breakGlassIn.includes(chosenEnv.value ?? ''))) {
+    const breakGlassOption = option('break_glass', BREAK_GLASS_TEXT);
+    blocks.push({
+      type: 'input',
+      block_id: REQUEST_FIELDS.breakGlass.block,
+      optional: true,
+      label: plain('Emergency', LIMITS.inputLabel),
+      hint: plain(
+        `Only for people on the break-glass list of ${chosenEnv ? chosenEnv.value : breakGlassIn.join(', ')}. Applies at once without approval; an alert goes to the security channel and the approvers, who review it afterwards. The reason is required.`,
+        LIMITS.hint,
+      ),
+      element: {
+        type: 'checkboxes',
+        action_id: REQUEST_FIELDS.breakGlass.action,
+        options: [breakGlassOption],
+        ...(opts.breakGlass ? { initial_options: [breakGlassOption] } : {}),
+      },
+    });
+  }
 
   const view: ModalView = {
     type: 'modal',
@@ -186,6 +216,8 @@ export interface RequestModalFields {
   reason?: string;
   /** True when "generate a value" is checked, false when offered and left unchecked; absent when not offered. */
   generate?: boolean;
+  /** True when "Emergency: apply now (break-glass)" is ticked; absent when not offered. */
+  breakGlass?: boolean;
 }
 
 /** One input's state as Slack sends it in `view.state.values[block][action]`. */
@@ -211,13 +243,15 @@ function readChecked(state: unknown, value: string): boolean | undefined {
 export function readRequestModal(values: Record<string, Record<string, unknown>>): RequestModalFields {
   const fields: RequestModalFields = {};
   for (const name of Object.keys(REQUEST_FIELDS) as RequestField[]) {
-    if (name === 'generate') continue;
+    if (name === 'generate' || name === 'breakGlass') continue;
     const { block, action } = REQUEST_FIELDS[name];
     const read = readInput(values?.[block]?.[action]);
     if (read !== undefined) fields[name] = read;
   }
   const generate = readChecked(values?.[REQUEST_FIELDS.generate.block]?.[REQUEST_FIELDS.generate.action], 'generate');
   if (generate !== undefined) fields.generate = generate;
+  const breakGlass = readChecked(values?.[REQUEST_FIELDS.breakGlass.block]?.[REQUEST_FIELDS.breakGlass.action], 'break_glass');
+  if (breakGlass !== undefined) fields.breakGlass = breakGlass;
   return fields;
 }
 

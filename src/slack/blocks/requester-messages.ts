@@ -4,7 +4,7 @@ import type { RenderedMessage } from './approval-message.js';
 import { approvalsNeeded, currentStep, hasSteps, stepStandings } from '../../domain/requests/quorum.js';
 import { stepText } from './approval-message.js';
 import { LIMITS, actorText, approversText, context, plural, section, tallyText } from './common.js';
-import { code, escapeMrkdwn, escapeTruncated, slackDate, truncatePlain } from './mrkdwn.js';
+import { code, escapeMrkdwn, escapeTruncated, mentionChannel, slackDate, truncatePlain } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
 
 const OUTCOME_MAX = 1000;
@@ -59,6 +59,11 @@ export function renderRequesterOutcome(r: ChangeRequest): RenderedMessage {
       const restored = r.rollbackTo && r.operation !== 'delete' ? `, with version ${r.rollbackTo}'s value` : '';
       const version = r.appliedVersion !== null ? ` ${code(r.key)} is now at version ${r.appliedVersion}${restored}.` : '';
       const what = r.operation === 'delete' ? 'was applied: the secret is deleted.' : `was applied.${version}`;
+      if (r.breakGlass && r.policy.breakGlass) {
+        return message(`🚨 ${yourRequest(r)} ${what.replace('was applied', 'was applied at once (break-glass)')}`, r, [
+          `The alert went to ${mentionChannel(r.policy.breakGlass.alertChannel)} and to the approvers, who will acknowledge or flag it.`,
+        ]);
+      }
       return message(`✅ ${yourRequest(r)} ${what}`, r);
     }
     case 'denied': {

@@ -22,7 +22,7 @@ export function registerSecretCommand(app: App, deps: ListenerDeps) {
         await afterAck(reply, 'The request form did not open.', { logger: deps.logger, user: command.user_id, action: 'request form' }, async () => {
           await client.views.open({
             trigger_id: command.trigger_id,
-            view: renderRequestModal({ environments: deps.environments(), environment: parsed.environment, key: parsed.key }),
+            view: renderRequestModal({ environments: deps.environments(), environment: parsed.environment, key: parsed.key, breakGlassIn: deps.breakGlassEnvironments?.() }),
           });
         });
         return;

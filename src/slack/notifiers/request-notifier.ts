@@ -9,6 +9,8 @@ import {
   renderAccessRequesterOutcome,
   renderAccessRequesterWaiting,
   renderApprovalMessage,
+  renderBreakGlassAlert,
+  renderBreakGlassEscalation,
   renderEscalation,
   renderGrantEnded,
   renderReminder,
@@ -20,6 +22,8 @@ import { enqueuePost, enqueueUpdate, messagesUnder } from '../outbox/outbox-writ
 const approverKey = (id: string, target: string) => `request:${id}:approvers:${target}`;
 /** A later step's copy: still under the approvers' prefix, so it is redrawn with the others. */
 const stepKey = (id: string, step: number, target: string) => `request:${id}:approvers:step${step + 1}:${target}`;
+/** Every break-glass alert of a request (first alert and escalations) is stored under this prefix. */
+const breakGlassPrefix = (id: string) => `break-glass:${id}:`;
 
 /**
  * Shows requests in Slack through the outbox, in the transaction of the change: one approval
@@ -73,6 +77,18 @@ export function createSlackNotifier(deps: { now?: () => Date; kick?: () => void 
     },
     async escalated(tx: Queryable, r: ChangeRequest, targets: readonly string[]) {
       for (const target of targets) await enqueuePost(tx, { target, key: `request:${r.id}:escalation:${target}`, payload: renderEscalation(r) });
+    },
+    async brokeGlass(tx: Queryable, r: ChangeRequest, targets: readonly string[]) {
+      const message = renderBreakGlassAlert(r, { now: now() });
+      for (const target of targets) await enqueuePost(tx, { target, key: `${breakGlassPrefix(r.id)}alert:${target}`, payload: message });
+    },
+    async breakGlassReviewed(tx: Queryable, r: ChangeRequest) {
+      const message = renderBreakGlassAlert(r, { now: now() });
+      for (const m of await messagesUnder(tx, breakGlassPrefix(r.id))) await enqueueUpdate(tx, { ...m, payload: message, now: now() });
+    },
+    async breakGlassEscalated(tx: Queryable, r: ChangeRequest, targets: readonly string[]) {
+      const message = renderBreakGlassEscalation(r, { now: now() });
+      for (const target of targets) await enqueuePost(tx, { target, key: `${breakGlassPrefix(r.id)}escalation:${target}`, payload: message });
     },
     committed() {
       deps.kick?.();

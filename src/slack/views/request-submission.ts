@@ -25,6 +25,8 @@ export function registerRequestSubmission(app: App, deps: ListenerDeps) {
       value: generating && !typed?.length ? Buffer.from(generateSecretValue(), 'utf8') : typed,
       reason: fields.reason ?? '',
       requester: { kind: 'slack' as const, ...clicker },
+      // "Emergency: apply now": whether this person may is the domain's question (an inline error if not).
+      ...(fields.breakGlass ? { breakGlass: true } : {}),
     };
     const reply = replyTo({ kind: 'dm', userId: clicker.userId, interaction: context.inboxId as string | undefined }, { client, dms: deps.dms, logger: deps.logger });
     const failure = { logger: deps.logger, user: clicker.userId, action: 'request' };
