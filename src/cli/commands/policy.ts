@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { PolicyError, environmentNames, loadPolicyFile } from '../../domain/policies/index.js';
+import { PolicyError, environmentNames, loadPolicyFile, resolveAccessPolicy } from '../../domain/policies/index.js';
 import { type Command, parse } from '../command.js';
 import { failure } from '../errors.js';
 import { write } from '../output.js';
@@ -14,10 +14,24 @@ problem, FILE:LINE:COLUMN field: what is wrong, and exits 1. keyturn runs the sa
     if (!existsSync(positionals[0])) throw failure(`policy file ${positionals[0]} does not exist`);
     try {
       const policy = await loadPolicyFile(positionals[0]);
-      const lines = environmentNames(policy).map((env) => {
+      const lines = environmentNames(policy).flatMap((env) => {
         const e = policy.environments[env];
         const where = e.approval_channel ? `in ${e.approval_channel}` : 'by DM';
-        return `  ${env}: ${e.required_approvals} approval(s) from ${e.approvers.join(', ') || 'nobody'} ${e.required_approvals ? where : ''}`.trimEnd();
+        const out = [`  ${env}: ${e.required_approvals} approval(s) from ${e.approvers.join(', ') || 'nobody'} ${e.required_approvals ? where : ''}`.trimEnd()];
+        const access = resolveAccessPolicy(policy, env);
+        if (e.access && access) {
+          out.push(`    access: ${access.requiredApprovals} approval(s) from ${access.approvers.join(', ') || 'nobody'}, up to ${e.access.max_duration.text}`);
+        }
+        if (e.break_glass) {
+          out.push(`    break-glass: ${e.break_glass.users.join(', ')}; alerts ${e.break_glass.alert_channel}; review within ${e.break_glass.review_within.text}`);
+        }
+        for (const rule of policy.rules.filter((r) => r.environment === env)) {
+          const how = rule.steps
+            ? `in ${rule.steps.length} steps: ${rule.steps.map((s, i) => `${i + 1}. ${s.name} (${s.required_approvals} from ${s.approvers.join(', ')})`).join(', ')}`
+            : `${rule.required_approvals} approval(s) from ${rule.approvers?.join(', ') || 'nobody'}`;
+          out.push(`    ${rule.keys}: ${how}`);
+        }
+        return out;
       });
       await write(`${positionals[0]}: policy is valid\n${lines.join('\n')}\n`);
     } catch (err) {

@@ -6,7 +6,7 @@ import { isSecretOperation } from '../../domain/vocabulary.js';
 import { WAIT_HELP, WAIT_OPTIONS, waitForDecision, waitTimeout } from '../wait.js';
 
 export const request: Command = {
-  synopsis: 'request ENV KEY --reason TEXT [--operation create|update|delete] [--break-glass] [--json] [--wait [--timeout D]]',
+  synopsis: 'request ENV KEY --reason TEXT [--operation OP] [--break-glass] [--json] [--wait [--timeout D]]',
   summary: 'Ask approvers for a change (value on stdin)',
   details: `options:
   --reason TEXT     why: shown to the approvers

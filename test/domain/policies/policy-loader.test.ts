@@ -21,7 +21,10 @@ describe('reading a policy file', () => {
     expect(prod.remind_after?.ms).toBe(4 * 3_600_000);
     expect(prod.escalate_to).toEqual(['S0ONCALL']);
     expect(policy.environments.dev).toMatchObject({ approvers: [], required_approvals: 0 });
-    expect(policy.rules).toHaveLength(1);
+    expect(prod.access).toMatchObject({ approvers: ['S0SRELEADS'], required_approvals: 1, max_duration: { ms: 4 * 3_600_000, text: '4h' } });
+    expect(prod.break_glass).toMatchObject({ users: ['U0ONCALL1', 'S0ONCALL'], alert_channel: 'C0SECURITY', review_within: { ms: 24 * 3_600_000, text: '24h' } });
+    expect(policy.rules.map((r) => r.keys)).toEqual(['PAYMENTS_*', 'SIGNING_*']);
+    expect(policy.rules[1].steps?.map((s) => s.name)).toEqual(['team lead', 'security']);
     expect(policy.rotation?.environments.prod.ms).toBe(90 * 86_400_000);
     expect(policy.rotation?.rules[0]).toMatchObject({ keys: '*_API_KEY', environment: 'prod', owners: ['S0PAYMENTS'] });
     expect(policy.digests[0]).toMatchObject({ schedule: '0 9 * * MON', timezone: 'Europe/Berlin' });
