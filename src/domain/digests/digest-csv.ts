@@ -72,7 +72,7 @@ export function digestRows(d: Digest): CsvRow[] {
       approvers: c.approvers.join(' '),
       approvals: c.approvers.length,
       at: c.appliedAt,
-      detail: c.reason,
+      detail: `${c.rollbackTo !== null ? `rollback to version ${c.rollbackTo}; ` : ''}${c.breakGlass ? 'break-glass, applied without approval; ' : ''}reason: ${c.reason}`,
     })),
     ...d.unapplied.map((r) => ({
       section: 'not_applied',
@@ -133,7 +133,7 @@ export function digestRows(d: Digest): CsvRow[] {
       approvals: r.approvals,
       required_approvals: r.requiredApprovals,
       at: r.createdAt,
-      detail: `waiting ${hours(r.ageMs)} h; expires ${r.expiresAt.toISOString()}`,
+      detail: `waiting ${hours(r.ageMs)} h${r.standing ? `; at ${r.standing}` : ''}${r.rollbackTo !== null ? `; rollback to version ${r.rollbackTo}` : ''}; expires ${r.expiresAt.toISOString()}`,
     })),
     ...d.deactivated.map((p) => ({ section: 'deactivated', user: p.userId, roles: p.roles.map(roleText).join('; ') })),
     ...d.quorum.map((q) => ({

@@ -6,7 +6,8 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { type RequestStatus, type SecretOperation, policySnapshot } from '../../db/schema/index.js';
+import { type RequestOperation, type RequestStatus, type SecretOperation, policySnapshot } from '../../db/schema/index.js';
+import { approvalsOf, standingText } from '../requests/quorum.js';
 import { readStoredJson } from '../../db/stored-json.js';
 import type { AccessGrantActivity, AppliedChange, DigestPeriod, PendingRequest, ReaderActivity, UnappliedRequest, UnreadSecret } from './digest-types.js';
 
@@ -20,7 +21,7 @@ const list = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v.split(' 
 /** The statements, by section, for a period: exported so tests and the benchmark can `explain` them. */
 export const digestStatements = {
   applied: (p: DigestPeriod) => sql`
-    select r.id, r.environment, r.key, r.operation, r.applied_version, r.requester, r.reason,
+    select r.id, r.environment, r.key, r.operation, r.applied_version, r.requester, r.reason, r.rollback_to, r.break_glass,
            ${ms(sql`r.closed_at`)} as closed_at_ms,
            (select string_agg(v.reviewer, ' ' order by v.created_at, v.reviewer)
               from reviews v where v.request_id = r.id and v.decision = 'approve') as approvers
@@ -88,10 +89,10 @@ export const digestStatements = {
      order by s.environment, s.key`,
 
   pending: () => sql`
-    select r.id, r.environment, r.key, r.operation, r.requester,
+    select r.id, r.environment, r.key, r.operation, r.requester, r.rollback_to,
            ${ms(sql`r.created_at`)} as created_at_ms, ${ms(sql`r.expires_at`)} as expires_at_ms,
            r.policy,
-           (select count(*)::int from reviews v where v.request_id = r.id and v.decision = 'approve') as approvals
+           (select string_agg(v.step::text, ' ') from reviews v where v.request_id = r.id and v.decision = 'approve') as approval_steps
       from change_requests r
      where r.status = 'pending'
      order by r.created_at, r.id`,
@@ -111,6 +112,8 @@ export async function appliedChanges(database: Database, p: DigestPeriod): Promi
     approvers: list(r.approvers),
     appliedAt: toDate(r.closed_at_ms),
     reason: String(r.reason),
+    rollbackTo: r.rollback_to === null ? null : Number(r.rollback_to),
+    breakGlass: r.break_glass === true,
   }));
 }
 
@@ -155,16 +158,21 @@ export async function pendingRequests(database: Database, now: Date): Promise<Pe
   const rows = await database.rows<Row>(digestStatements.pending());
   return rows.map((r) => {
     const createdAt = toDate(r.created_at_ms);
+    const policy = readStoredJson(policySnapshot, r.policy, { table: 'change_requests', rowId: String(r.id), column: 'policy snapshot' });
+    // Counted by quorum.ts, the rule decisions are made by: each approval in the step it counted in.
+    const held = { policy, reviews: list(r.approval_steps).map((step) => ({ decision: 'approve', step: Number(step) })) };
     return {
       requestId: String(r.id),
       environment: String(r.environment),
       key: String(r.key),
-      operation: r.operation as SecretOperation,
+      operation: r.operation as RequestOperation,
       requester: String(r.requester),
       createdAt,
       ageMs: Math.max(0, now.getTime() - createdAt.getTime()),
-      approvals: Number(r.approvals),
-      requiredApprovals: readStoredJson(policySnapshot, r.policy, { table: 'change_requests', rowId: String(r.id), column: 'policy snapshot' }).requiredApprovals,
+      approvals: approvalsOf(held),
+      requiredApprovals: policy.requiredApprovals,
+      standing: standingText(held) ?? null,
+      rollbackTo: r.rollback_to === null ? null : Number(r.rollback_to),
       expiresAt: toDate(r.expires_at_ms),
     };
   });

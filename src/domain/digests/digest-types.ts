@@ -3,7 +3,7 @@
  * person's attention now. Names, ids, versions and counts only; never a value.
  */
 import type { Database } from '../../db/client.js';
-import type { RequestStatus, SecretOperation } from '../../db/schema/index.js';
+import type { RequestOperation, RequestStatus, SecretOperation } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
 import type { ChainHead } from '../audit/audit-chain.js';
 import type { Policy } from '../policies/index.js';
@@ -28,6 +28,10 @@ export interface AppliedChange {
   approvers: string[];
   appliedAt: Date;
   reason: string;
+  /** A rollback: the earlier version whose value it restored. */
+  rollbackTo: number | null;
+  /** Applied at once in an emergency, without approval. */
+  breakGlass: boolean;
 }
 
 /** A request that closed without a change: denied, expired, in conflict, cancelled or failed. */
@@ -118,13 +122,16 @@ export interface PendingRequest {
   requestId: string;
   environment: string;
   key: string;
-  operation: SecretOperation;
+  operation: RequestOperation;
   requester: string;
   createdAt: Date;
   /** How long it has waited when the digest was built. */
   ageMs: number;
   approvals: number;
   requiredApprovals: number;
+  /** Where a request in steps stands ("step 2 of 2 (security): 0 of 1"); null without steps. */
+  standing: string | null;
+  rollbackTo: number | null;
   expiresAt: Date;
 }
 

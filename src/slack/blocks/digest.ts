@@ -1,8 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import { checkpointText } from '../../domain/audit/audit-chain.js';
 import { type Digest, type PolicyRole, digestCounts } from '../../domain/digests/digest-types.js';
-import { LIMITS, actorText, context, durationText, header, plural, section } from './common.js';
-import { code, escapeTruncated, mentionApprover, mentionUser, slackDate } from './mrkdwn.js';
+import { LIMITS, actorText, changeText, context, durationText, header, plural, section } from './common.js';
+import { code, escapeMrkdwn, escapeTruncated, mentionApprover, mentionUser, slackDate } from './mrkdwn.js';
 
 export interface RenderedDigest {
   text: string;
@@ -127,8 +127,8 @@ function parts(d: Digest): Part[] {
       empty: 'None.',
       lines: d.pending.map(
         (r) =>
-          `• ${code(r.requestId)} ${r.operation} ${secretText(r.environment, r.key)} asked by ${actorText(r.requester)}, ` +
-          `waiting ${durationText(r.ageMs)}, ${r.approvals} of ${r.requiredApprovals} approvals`,
+          `• ${code(r.requestId)} ${changeText(r)} asked by ${actorText(r.requester)}, ` +
+          `waiting ${durationText(r.ageMs)}, ${r.standing ? `at ${escapeMrkdwn(r.standing)}` : `${r.approvals} of ${r.requiredApprovals} approvals`}`,
       ),
       cut: false,
     },
@@ -138,8 +138,8 @@ function parts(d: Digest): Part[] {
       empty: 'None.',
       lines: d.applied.map(
         (c) =>
-          `• ${c.operation} ${secretText(c.environment, c.key)}${c.version !== null ? ` → v${c.version}` : ''} ` +
-          `asked by ${actorText(c.requester)}, approved by ${userList(c.approvers)}, ${slackDate(c.appliedAt)} (${code(c.requestId)})`,
+          `• ${changeText(c)}${c.version !== null ? ` → v${c.version}` : ''} ` +
+          `asked by ${actorText(c.requester)}, ${c.breakGlass ? '*break-glass*: applied at once without approval' : `approved by ${userList(c.approvers)}`}, ${slackDate(c.appliedAt)} (${code(c.requestId)})`,
       ),
       cut: false,
     },

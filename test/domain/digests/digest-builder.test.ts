@@ -117,8 +117,8 @@ describe('an access-audit digest', () => {
     const digest = await buildDigest({ database: d.database, policy: () => DIGEST_POLICY, rotation, directory, now: () => fireAt }, weekBefore(fireAt));
 
     expect(digest.applied).toEqual([
-      { requestId: ids.applied, environment: 'prod', key: 'DB_PASSWORD', operation: 'update', version: 2, requester: 'slack:U0ALICE', approvers: ['U0BOB', 'U0CAROL'], appliedAt: at.applied, reason: 'rotate after the incident' },
-      { requestId: ids.staged, environment: 'staging', key: 'CACHE_URL', operation: 'update', version: 2, requester: 'token:deploy-bot', approvers: ['U0DAVE'], appliedAt: at.staged, reason: 'move cache again' },
+      { requestId: ids.applied, environment: 'prod', key: 'DB_PASSWORD', operation: 'update', version: 2, requester: 'slack:U0ALICE', approvers: ['U0BOB', 'U0CAROL'], appliedAt: at.applied, reason: 'rotate after the incident', rollbackTo: null, breakGlass: false },
+      { requestId: ids.staged, environment: 'staging', key: 'CACHE_URL', operation: 'update', version: 2, requester: 'token:deploy-bot', approvers: ['U0DAVE'], appliedAt: at.staged, reason: 'move cache again', rollbackTo: null, breakGlass: false },
     ]);
     expect(digest.unapplied).toEqual([
       { requestId: ids.denied, environment: 'prod', key: 'STRIPE_KEY', operation: 'update', status: 'denied', requester: 'slack:U0ALICE', closedBy: 'slack:U0BOB', outcome: DENIAL, closedAt: at.denied },
@@ -148,6 +148,8 @@ describe('an access-audit digest', () => {
         ageMs: fireAt.getTime() - at.pendingCreated.getTime(),
         approvals: 1,
         requiredApprovals: 2,
+        standing: null,
+        rollbackTo: null,
         expiresAt: new Date(at.pendingCreated.getTime() + 24 * HOUR),
       },
     ]);

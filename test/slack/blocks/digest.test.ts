@@ -17,11 +17,11 @@ function emptyDigest(): Digest {
 function smallDigest(): Digest {
   return {
     ...emptyDigest(),
-    applied: [{ requestId: 'req_aaaaaaaaaa', environment: 'prod', key: 'DB_PASSWORD', operation: 'update', version: 4, requester: 'slack:U0ALICE', approvers: ['U0BOB', 'U0CAROL'], appliedAt: new Date(to.getTime() - DAY), reason: 'rotate' }],
+    applied: [{ requestId: 'req_aaaaaaaaaa', environment: 'prod', key: 'DB_PASSWORD', operation: 'update', version: 4, requester: 'slack:U0ALICE', approvers: ['U0BOB', 'U0CAROL'], appliedAt: new Date(to.getTime() - DAY), reason: 'rotate', rollbackTo: null, breakGlass: false }],
     unapplied: [{ requestId: 'req_bbbbbbbbbb', environment: 'prod', key: 'STRIPE_KEY', operation: 'update', status: 'denied', requester: 'token:deploy-bot', closedBy: 'slack:U0BOB', outcome: 'not during the freeze <!channel> <@U0CEO> <https://evil.example|click> & more', closedAt: new Date(to.getTime() - 2 * DAY) }],
     reads: [{ environment: 'prod', reader: 'token:ci', reads: 12, deniedReads: 1, keys: 3, lastReadAt: new Date(to.getTime() - HOUR) }],
     unread: [{ environment: 'dev', key: 'LEGACY_TOKEN', version: 1, updatedAt: new Date(to.getTime() - 40 * DAY) }],
-    pending: [{ requestId: 'req_cccccccccc', environment: 'prod', key: 'PAYMENTS_WEBHOOK', operation: 'create', requester: 'slack:U0ALICE', createdAt: new Date(to.getTime() - 5 * HOUR), ageMs: 5 * HOUR, approvals: 1, requiredApprovals: 2, expiresAt: new Date(to.getTime() + 19 * HOUR) }],
+    pending: [{ requestId: 'req_cccccccccc', environment: 'prod', key: 'PAYMENTS_WEBHOOK', operation: 'create', requester: 'slack:U0ALICE', createdAt: new Date(to.getTime() - 5 * HOUR), ageMs: 5 * HOUR, approvals: 1, requiredApprovals: 2, standing: null, rollbackTo: null, expiresAt: new Date(to.getTime() + 19 * HOUR) }],
     deactivated: [{ userId: 'U0CAROL', roles: [{ role: 'approver', environment: 'prod' }, { role: 'rotation owner', keys: '*_API_KEY' }] }],
     quorum: [{ environment: 'prod', requiredApprovals: 2, reachable: 1, deactivated: ['U0CAROL'] }],
   };

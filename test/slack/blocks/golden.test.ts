@@ -201,7 +201,11 @@ const emptyDigest = (): Digest => ({
 });
 const fullDigest = (): Digest => ({
   ...emptyDigest(),
-  applied: [{ requestId: 'req_aaaaaaaaaa', environment: 'prod', key: 'DB_PASSWORD', operation: 'update', version: 4, requester: 'slack:U0ALICE', approvers: ['U0BOB', 'U0CAROL'], appliedAt: new Date(TO.getTime() - DAY), reason: HOSTILE }],
+  applied: [
+    { requestId: 'req_aaaaaaaaaa', environment: 'prod', key: 'DB_PASSWORD', operation: 'update', version: 4, requester: 'slack:U0ALICE', approvers: ['U0BOB', 'U0CAROL'], appliedAt: new Date(TO.getTime() - DAY), reason: HOSTILE, rollbackTo: null, breakGlass: false },
+    { requestId: 'req_dddddddddd', environment: 'prod', key: 'STRIPE_KEY', operation: 'update', version: 7, requester: 'slack:U0ALICE', approvers: ['U0BOB', 'U0CAROL'], appliedAt: new Date(TO.getTime() - 20 * HOUR), reason: 'v6 broke checkout', rollbackTo: 5, breakGlass: false },
+    { requestId: 'req_eeeeeeeeee', environment: 'prod', key: 'DB_URL', operation: 'update', version: 3, requester: 'slack:U0ONCALL', approvers: [], appliedAt: new Date(TO.getTime() - 10 * HOUR), reason: 'primary failed over', rollbackTo: null, breakGlass: true },
+  ],
   unapplied: [{ requestId: 'req_bbbbbbbbbb', environment: 'prod', key: 'STRIPE_KEY', operation: 'update', status: 'denied', requester: 'token:deploy-bot', closedBy: 'slack:U0BOB', outcome: HOSTILE, closedAt: new Date(TO.getTime() - 2 * DAY) }],
   reads: [
     { environment: 'prod', reader: 'token:ci', reads: 12, deniedReads: 1, keys: 3, lastReadAt: new Date(TO.getTime() - HOUR) },
@@ -209,7 +213,10 @@ const fullDigest = (): Digest => ({
   ],
   unread: [{ environment: 'dev', key: 'LEGACY_TOKEN', version: 1, updatedAt: new Date(TO.getTime() - 40 * DAY) }],
   overdueRotations: [{ environment: 'prod', key: 'WEBHOOK_SECRET', dueAt: new Date(TO.getTime() - 3 * DAY), ageMs: 93 * DAY, owners: ['U0CAROL', 'S0PAYMENTS'] }],
-  pending: [{ requestId: 'req_cccccccccc', environment: 'prod', key: 'PAYMENTS_WEBHOOK', operation: 'create', requester: 'slack:U0ALICE', createdAt: new Date(TO.getTime() - 5 * HOUR), ageMs: 5 * HOUR, approvals: 1, requiredApprovals: 2, expiresAt: new Date(TO.getTime() + 19 * HOUR) }],
+  pending: [
+    { requestId: 'req_cccccccccc', environment: 'prod', key: 'PAYMENTS_WEBHOOK', operation: 'create', requester: 'slack:U0ALICE', createdAt: new Date(TO.getTime() - 5 * HOUR), ageMs: 5 * HOUR, approvals: 1, requiredApprovals: 2, standing: 'step 2 of 2 (security <!here>): 0 of 1', rollbackTo: null, expiresAt: new Date(TO.getTime() + 19 * HOUR) },
+    { requestId: 'req_ffffffffff', environment: 'prod', key: 'PAYMENTS_*', operation: 'access', requester: 'slack:U0ALICE', createdAt: new Date(TO.getTime() - HOUR), ageMs: HOUR, approvals: 0, requiredApprovals: 1, standing: null, rollbackTo: null, expiresAt: new Date(TO.getTime() + 23 * HOUR) },
+  ],
   deactivated: [{ userId: 'U0CAROL', roles: [{ role: 'approver', environment: 'prod' }, { role: 'rotation owner', keys: '*_API_KEY' }] }],
   quorum: [{ environment: 'prod', rule: 'PAYMENTS_*', requiredApprovals: 2, reachable: 1, deactivated: ['U0CAROL'] }],
   gaps: [{ what: 'user group S0PAYMENTS', why: 'Slack did not list its members' }],
