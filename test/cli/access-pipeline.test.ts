@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/domain/audit/audit-chain.js';
 import { ACTIONS, DENY_FIELDS, VIEWS } from '../../src/slack/blocks/index.js';
 import { type SlackScenario, startSlackScenario } from '../support/slack-scenario.js';
-import { waitFor } from '../support/spawn.js';
+import { logInAs } from '../support/cli-login.js';
 import { type CliOptions, keyturn } from './keyturn.js';
 
 /**
@@ -25,6 +25,9 @@ environments:
       approvers: [U0BOB]
       required_approvals: 1
       max_duration: 4h
+    break_glass:
+      users: [U0ONCALL]
+      alert_channel: C0SECURITY
 `;
 const PAYMENTS_VALUE = `sk_live_${randomBytes(12).toString('hex')}`;
 const DB_VALUE = `db-${randomBytes(12).toString('hex')}`;
@@ -53,12 +56,9 @@ async function auditEntries(): Promise<AuditRecord[]> {
 describe('an on-call engineer gets read access for an incident from the CLI', () => {
   it('login, access --wait, Approve in Slack, read exactly the granted keys as herself, then revoked', { timeout: 120_000 }, async () => {
     // 1. keyturn login: the CLI prints a code, Alice sends it to keyturn in Slack.
-    let loginErr = '';
-    const login = asAlice(['login'], (child) => child.stderr!.on('data', (d: Buffer) => (loginErr += d)));
-    await waitFor(() => /KT-[A-Z0-9]{4}-[A-Z0-9]{4}/.test(loginErr), 20_000);
-    const code = /KT-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(loginErr)![0];
-    expect((await t.slack.command('U0ALICE', `login ${code}`)).json.text).toMatch(/^You are logged in on the CLI as <@U0ALICE>/);
-    expect((await login).code).toBe(0);
+    const login = await logInAs(t, 'U0ALICE', config);
+    expect(login.slack.json.text).toMatch(/^You are logged in on the CLI as <@U0ALICE>/);
+    expect(login.result.code).toBe(0);
 
     // Nothing to read yet.
     const before = await asAlice(['get', 'prod', 'PAYMENTS_KEY']);
@@ -136,5 +136,41 @@ describe('an on-call engineer gets read access for an incident from the CLI', ()
     const token = await keyturn(['access', 'prod', 'DB_PASSWORD', '--reason', 'x'], { url: t.server.url, token: t.server.adminToken });
     expect(token.code).toBe(1);
     expect(token.stderr).toMatch(/access is for people/i);
+  });
+
+  it('break-glass from the CLI: the on-call engineer applies at once while logged in; the alert is acknowledged in Slack; someone not listed changes nothing', { timeout: 120_000 }, async () => {
+    const oncall = mkdtempSync(join(tmpdir(), 'keyturn-oncall-'));
+    expect((await logInAs(t, 'U0ONCALL', oncall)).result.code).toBe(0);
+    const NEW = `db-${randomBytes(12).toString('hex')}`;
+    const applied = await keyturn(['request', 'prod', 'DB_PASSWORD', '--break-glass', '--reason', 'primary failed over', '--wait'], {
+      url: t.server.url,
+      env: { XDG_CONFIG_HOME: oncall },
+      input: NEW,
+    });
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/applied at once \(break-glass\) as version 2; the security channel and the approvers were alerted/);
+    const id = /req_[0-9a-f]{10}/.exec(applied.stdout)![0];
+    expect(await keyturn(['get', 'prod', 'DB_PASSWORD'], { url: t.server.url, token: t.server.adminToken })).toMatchObject({ code: 0, stdout: NEW });
+
+    // The security channel's alert: who, what, why; Acknowledge and Flag; no value.
+    await t.untilShown('Break-glass change', 'C0SECURITY');
+    const alert = JSON.stringify(t.lastDrawn('C0SECURITY')!.args);
+    expect(alert).toContain('<@U0ONCALL>');
+    expect(alert).toContain(ACTIONS.acknowledge);
+    expect(alert).not.toContain(NEW);
+    expect(alert).not.toContain(DB_VALUE);
+    // The one who broke the glass may not acknowledge it; Bob, an approver, does, and every copy says so.
+    await t.slack.click('U0ONCALL', ACTIONS.acknowledge, id);
+    await t.slack.click('U0BOB', ACTIONS.acknowledge, id);
+    await t.untilShown(/Acknowledged by <@U0BOB>/, 'C0SECURITY');
+    const status = (await t.server.api(`/v1/requests/${id}`)).body;
+    expect(status).toMatchObject({ status: 'applied', breakGlass: true, acknowledgedBy: 'slack:U0BOB' });
+
+    // Alice is logged in but not on the break-glass list: refused, nothing written.
+    const refused = await keyturn(['request', 'prod', 'DB_PASSWORD', '--break-glass', '--reason', 'me too'], { url: t.server.url, env: { XDG_CONFIG_HOME: config }, input: 'x' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('You are not on the break-glass list for prod, so you cannot apply a change at once.');
+    const history = await keyturn(['history', 'prod', 'DB_PASSWORD', '--json'], { url: t.server.url, token: t.server.adminToken });
+    expect(JSON.parse(history.stdout)).toHaveLength(2);
   });
 });

@@ -8,8 +8,8 @@ import { accessGrants, apiTokens, changeRequests, cliLogins } from '../../src/db
 import { grantAccess } from '../../src/domain/access/access-grants.js';
 import type { AuditRecord } from '../../src/domain/audit/audit-chain.js';
 import { type SlackScenario, startSlackScenario } from '../support/slack-scenario.js';
+import { logInAs } from '../support/cli-login.js';
 import { startTestServer } from '../support/server.js';
-import { waitFor } from '../support/spawn.js';
 import { type CliResult, keyturn } from './keyturn.js';
 
 const STRIPE_VALUE = `sk_live_${randomBytes(12).toString('hex')}`;
@@ -37,23 +37,7 @@ const freshConfig = () => mkdtempSync(join(tmpdir(), 'keyturn-person-'));
 /** The CLI as that person runs it: their config dir, no KEYTURN_TOKEN. */
 const asPerson = (config: string, args: string[]) => keyturn(args, { url: t.server.url, env: { XDG_CONFIG_HOME: config } });
 
-/**
- * `keyturn login` run as a person would: the CLI prints the code, they send `/secret login CODE` in Slack as
- * `user`, and the CLI finishes. Returns the CLI's result and Slack's answer.
- */
-async function logIn(user: string, config: string) {
-  let stderr = '';
-  const cli = keyturn(['login'], {
-    url: t.server.url,
-    env: { XDG_CONFIG_HOME: config },
-    onSpawn: (child) => child.stderr!.on('data', (d: string) => (stderr += d)),
-  });
-  await waitFor(() => /KT-[A-Z0-9]{4}-[A-Z0-9]{4}/.test(stderr), 20_000);
-  const code = /KT-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec(stderr)![0];
-  const slack = await t.slack.command(user, `login ${code}`);
-  const result = await cli;
-  return { code, slack, result };
-}
+const logIn = (user: string, config: string) => logInAs(t, user, config);
 
 /** An access grant for `user`, as an approved access request leaves one (D2's flow makes them in Slack). */
 async function grant(user: string, environment: string, keys: string[], forMs = 3_600_000) {
