@@ -3,17 +3,16 @@
  * policy's approvers decide through the same path as changes (`RequestService.decide`), and on quorum
  * `apply` grants it (`grantAccess`). Here: asking, ending by itself, revoking, and what is live.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
-import { type PolicySnapshot, accessGrants, changeRequests } from '../../db/schema/index.js';
+import { type PolicySnapshot, accessGrants } from '../../db/schema/index.js';
 import { AppError, invalidInput } from '../../errors.js';
 import { HOUR, parseDuration } from '../../duration.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type MembersOf, isMember } from '../people/membership.js';
 import type { ResolvedAccessPolicy } from '../policies/index.js';
-import { loadRequest } from '../requests/request-repo.js';
+import { loadRequest, newRequestId } from '../requests/request-repo.js';
 import type { RequestService } from '../requests/request-service.js';
 import { REASON_MAX } from '../requests/request-service.js';
 import type { ChangeRequest, RequestEvents } from '../requests/request-types.js';
@@ -66,7 +65,7 @@ export type RevokeOutcome = { kind: 'revoked'; request: ChangeRequest; grant: Gr
 export interface AccessServiceDeps {
   database: Database;
   audit: AuditLog;
-  requests: Pick<RequestService, 'apply' | 'approverTargets' | 'rateLimitRefusal' | 'find'>;
+  requests: Pick<RequestService, 'openRequest' | 'approverTargets' | 'rateLimitRefusal' | 'find'>;
   /** The environment's access policy; undefined for an environment the policy does not name. */
   accessPolicyFor(environment: string): ResolvedAccessPolicy | undefined;
   environments(): string[];
@@ -95,8 +94,6 @@ export function durationLabel(ms: number): string {
   return `${Math.round(ms / 60_000)}m`;
 }
 
-const newRequestId = (idempotencyKey?: string) =>
-  `req_${idempotencyKey ? createHash('sha256').update(`request:${idempotencyKey}`).digest('hex').slice(0, 10) : randomBytes(5).toString('hex')}`;
 
 const grantColumns = {
   id: accessGrants.id,
@@ -190,57 +187,29 @@ export function createAccessService(deps: AccessServiceDeps) {
       maxAccessMs: policy.maxAccessMs,
     };
     const targets = snapshot.requiredApprovals > 0 ? await deps.requests.approverTargets(snapshot, snapshot.approvers, person.userId) : [];
-    const actor = callerActor(input.requester);
     const created = now();
-    const inserted = await db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(changeRequests)
-        .values({
-          id,
-          environment: input.environment,
-          key: keysText(keys),
-          operation: 'access',
-          status: 'pending',
-          baseVersion: 0,
-          requester: actor,
-          requesterUserId: person.userId,
-          teamId: person.teamId,
-          reason,
-          policy: snapshot,
-          createdAt: created,
-          expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
-          accessKeys: keys,
-          accessForMs: forMs,
-        })
-        .onConflictDoNothing({ target: changeRequests.id })
-        .returning();
-      if (!row) {
-        if (!input.idempotencyKey) throw new Error(`request id ${id} was taken`);
-        return false;
-      }
-      await audit.append(tx, [
-        {
-          actor,
-          action: 'request.created',
-          environment: input.environment,
-          key: row.key,
-          requestId: id,
-          detail: { operation: 'access', keys, forMs, reason, requiredApprovals: snapshot.requiredApprovals },
-        },
-      ]);
-      if (snapshot.requiredApprovals === 0) {
-        await deps.requests.apply(tx, row);
-        await events.changed(tx, (await loadRequest(tx, id))!.request);
-      } else {
-        await events.opened(tx, (await loadRequest(tx, id))!.request, targets);
-      }
-      return true;
+    return deps.requests.openRequest({
+      values: {
+        id,
+        environment: input.environment,
+        key: keysText(keys),
+        operation: 'access',
+        status: 'pending',
+        baseVersion: 0,
+        requester: callerActor(input.requester),
+        requesterUserId: person.userId,
+        teamId: person.teamId,
+        reason,
+        policy: snapshot,
+        createdAt: created,
+        expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
+        accessKeys: keys,
+        accessForMs: forMs,
+      },
+      idempotencyKey: input.idempotencyKey,
+      created: { detail: { operation: 'access', keys, forMs, reason, requiredApprovals: snapshot.requiredApprovals } },
+      targets,
     });
-    if (inserted) {
-      events.committed?.();
-      metrics?.inc('keyturn_requests_created_total', { environment: input.environment });
-    }
-    return deps.requests.find(id);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../../db/client.js';
 import { changeRequests, policySnapshot, reviews } from '../../db/schema/index.js';
@@ -5,6 +6,13 @@ import { readStoredJson } from '../../db/stored-json.js';
 import type { ChangeRequest, Review } from './request-types.js';
 
 export type RequestRow = typeof changeRequests.$inferSelect;
+
+/**
+ * A new request's id. With an idempotency key (a Slack inbox row) the same key always names the same request,
+ * so handling one submission twice finds the request the first made instead of opening another.
+ */
+export const newRequestId = (idempotencyKey?: string) =>
+  `req_${idempotencyKey ? createHash('sha256').update(`request:${idempotencyKey}`).digest('hex').slice(0, 10) : randomBytes(5).toString('hex')}`;
 
 /**
  * A request row with its policy snapshot checked: approval is decided from the snapshot, so a row whose

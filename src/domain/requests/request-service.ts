@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { and, count, eq, gt } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { type Decision, type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
@@ -18,7 +17,7 @@ import { expandToUsers } from '../people/membership.js';
 import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
 import { currentStep, quorumMet, stepStandings, stepsOf } from './quorum.js';
 import { breakGlassRefusal, breakGlassRefusalText, breakGlassTargets, recordBreakGlassRefusal } from './break-glass.js';
-import { type RequestRow, loadRequest, toChangeRequest } from './request-repo.js';
+import { type RequestRow, loadRequest, newRequestId, toChangeRequest } from './request-repo.js';
 import { createRollback } from './request-rollback.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
@@ -51,8 +50,6 @@ export interface RequestServiceDeps {
 export type RequestField = 'environment' | 'key' | 'operation' | 'value' | 'reason' | 'breakGlass';
 export type Problems = Partial<Record<RequestField, string>>;
 
-const newRequestId = (idempotencyKey?: string) =>
-  `req_${idempotencyKey ? createHash('sha256').update(`request:${idempotencyKey}`).digest('hex').slice(0, 10) : randomBytes(5).toString('hex')}`;
 const actorOf = callerActor;
 
 type Row = RequestRow;
@@ -248,80 +245,97 @@ export function createRequestService(deps: RequestServiceDeps) {
     const targets = snapshot.requiredApprovals > 0 || emergency ? await approverTargets(snapshot, asked, requesterUserId) : [];
     const actor = actorOf(input.requester);
     const created = now();
-    const inserted = await db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(changeRequests)
-        .values({
-          id,
-          environment: change.environment,
-          key: change.key,
+    return openRequest({
+      values: {
+        id,
+        environment: change.environment,
+        key: change.key,
+        operation: change.operation,
+        status: 'pending',
+        baseVersion: change.baseVersion,
+        ...sealedColumns(change.sealed),
+        oldLength: head.length,
+        oldFingerprint: head.fingerprint,
+        newLength: change.length,
+        newFingerprint: change.fingerprint,
+        requester: actor,
+        requesterUserId,
+        teamId: personOf(input.requester)?.teamId ?? null,
+        reason,
+        policy: snapshot,
+        breakGlass: Boolean(emergency),
+        createdAt: created,
+        expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
+        rollbackTo: input.rollbackTo ?? null,
+      },
+      idempotencyKey: input.idempotencyKey,
+      created: {
+        fingerprint: change.fingerprint,
+        detail: {
           operation: change.operation,
-          status: 'pending',
           baseVersion: change.baseVersion,
-          ...sealedColumns(change.sealed),
-          oldLength: head.length,
-          oldFingerprint: head.fingerprint,
-          newLength: change.length,
-          newFingerprint: change.fingerprint,
-          requester: actor,
-          requesterUserId,
-          teamId: personOf(input.requester)?.teamId ?? null,
           reason,
-          policy: snapshot,
-          breakGlass: Boolean(emergency),
-          createdAt: created,
-          expiresAt: new Date(created.getTime() + snapshot.requestTtlMs),
-          rollbackTo: input.rollbackTo ?? null,
-        })
-        .onConflictDoNothing({ target: changeRequests.id })
-        .returning();
+          requiredApprovals: snapshot.requiredApprovals,
+          ...(input.rollbackTo !== undefined ? { rollbackTo: input.rollbackTo } : {}),
+          ...(emergency ? { breakGlass: true } : {}),
+        },
+      },
+      targets,
+      // Break-glass: applied at once (check-and-set as ever), then announced; reviewed afterwards.
+      openedBy: emergency
+        ? async (tx, row) => {
+            const applied = await apply(tx, row);
+            const request = (await load(id, tx))!.request;
+            await events.changed(tx, request);
+            if (applied.status !== 'applied') return;
+            const alerted = breakGlassTargets(emergency.alertChannel, targets);
+            await audit.append(tx, [
+              { actor, action: 'request.break_glass', environment: change.environment, key: change.key, requestId: id, version: applied.appliedVersion, detail: { reason, alerted } },
+            ]);
+            await events.brokeGlass?.(tx, request, alerted);
+          }
+        : undefined,
+    });
+  }
+
+  /**
+   * Inserts a new request and records it, in one transaction: the `request.created` audit entry, then either
+   * asking its approvers (`opened`) or, when its policy needs no approval, applying it at once. `openedBy`
+   * replaces that last step (break-glass). Idempotent with a key: a replay finds the request the first
+   * made. Every kind of request (a change, a rollback, an access request) is opened here.
+   */
+  async function openRequest(o: {
+    values: typeof changeRequests.$inferInsert;
+    idempotencyKey?: string;
+    created: { fingerprint?: string | null; detail: Record<string, unknown> };
+    targets: readonly string[];
+    openedBy?: (tx: Queryable, row: Row) => Promise<void>;
+  }): Promise<ChangeRequest> {
+    const { id, environment } = o.values;
+    const inserted = await db.transaction(async (tx) => {
+      const [row] = await tx.insert(changeRequests).values(o.values).onConflictDoNothing({ target: changeRequests.id }).returning();
       // Only an idempotent create can meet its own id (two replays at once): the first one won.
       if (!row) {
-        if (!input.idempotencyKey) throw new Error(`request id ${id} was taken`);
+        if (!o.idempotencyKey) throw new Error(`request id ${id} was taken`);
         return false;
       }
       await audit.append(tx, [
-        {
-          actor,
-          action: 'request.created',
-          environment: change.environment,
-          key: change.key,
-          requestId: id,
-          fingerprint: change.fingerprint,
-          detail: {
-            operation: change.operation,
-            baseVersion: change.baseVersion,
-            reason,
-            requiredApprovals: snapshot.requiredApprovals,
-            ...(input.rollbackTo !== undefined ? { rollbackTo: input.rollbackTo } : {}),
-            ...(emergency ? { breakGlass: true } : {}),
-          },
-        },
+        { actor: row.requester, action: 'request.created', environment, key: row.key, requestId: id, fingerprint: o.created.fingerprint ?? null, detail: o.created.detail },
       ]);
-      if (emergency) {
-        // Break-glass: applied at once (check-and-set as ever), then announced; reviewed afterwards.
-        const applied = await apply(tx, row);
-        const request = (await load(id, tx))!.request;
-        await events.changed(tx, request);
-        if (applied.status === 'applied') {
-          const alerted = breakGlassTargets(emergency.alertChannel, targets);
-          await audit.append(tx, [
-            { actor, action: 'request.break_glass', environment: change.environment, key: change.key, requestId: id, version: applied.appliedVersion, detail: { reason, alerted } },
-          ]);
-          await events.brokeGlass?.(tx, request, alerted);
-        }
-      } else if (snapshot.requiredApprovals === 0) {
+      if (o.openedBy) await o.openedBy(tx, row);
+      else if (row.policy.requiredApprovals === 0) {
         // An environment that needs no approval applies at once (still audited).
         await apply(tx, row);
         await events.changed(tx, (await load(id, tx))!.request);
       } else {
-        await events.opened(tx, (await load(id, tx))!.request, targets);
+        await events.opened(tx, (await load(id, tx))!.request, o.targets);
       }
       return true;
     });
-    if (!inserted) return find(id);
-    events.committed?.();
-    metrics?.inc('keyturn_requests_created_total', { environment: change.environment });
+    if (inserted) {
+      events.committed?.();
+      metrics?.inc('keyturn_requests_created_total', { environment });
+    }
     return find(id);
   }
 
@@ -462,8 +476,8 @@ export function createRequestService(deps: RequestServiceDeps) {
     refusal,
     get,
     find,
-    // For other kinds of request built on this one (access requests): the same apply, targets and limit.
-    apply,
+    // For other kinds of request built on this one (access requests): the same opening, targets and limit.
+    openRequest,
     approverTargets,
     rateLimitRefusal,
   };

@@ -9,7 +9,7 @@ import type { RevokeRefusal } from '../../domain/access/access-requests.js';
 import { approvalsNeeded } from '../../domain/requests/quorum.js';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { type RenderedMessage, decisionsText, outcomeText, quorumText, timeText } from './approval-message.js';
-import { LIMITS, actorText, approversText, context, header, plural, requesterText, section, tallyText } from './common.js';
+import { LIMITS, actorText, confirmedButton, approversText, context, header, plural, requesterText, section, tallyText } from './common.js';
 import { ACTIONS } from './ids.js';
 import { code, escapeTruncated, slackDate, truncatePlain } from './mrkdwn.js';
 
@@ -76,19 +76,7 @@ export function accessDecisionButtons(r: ChangeRequest): ActionsBlock {
   return {
     type: 'actions',
     elements: [
-      {
-        type: 'button',
-        action_id: ACTIONS.approve,
-        text: { type: 'plain_text', text: 'Approve' },
-        style: 'primary',
-        value: r.id,
-        confirm: {
-          title: { type: 'plain_text', text: 'Approve this access?' },
-          text: { type: 'mrkdwn', text: truncatePlain(confirmText, LIMITS.confirmText) },
-          confirm: { type: 'plain_text', text: 'Approve' },
-          deny: { type: 'plain_text', text: 'Cancel' },
-        },
-      },
+      confirmedButton({ actionId: ACTIONS.approve, text: 'Approve', style: 'primary', value: r.id, confirm: { title: 'Approve this access?', text: confirmText, ok: 'Approve' } }),
       { type: 'button', action_id: ACTIONS.deny, text: { type: 'plain_text', text: 'Deny' }, style: 'danger', value: r.id },
     ],
   };
@@ -98,19 +86,13 @@ export function revokeButton(r: ChangeRequest): ActionsBlock {
   return {
     type: 'actions',
     elements: [
-      {
-        type: 'button',
-        action_id: ACTIONS.revokeAccess,
-        text: { type: 'plain_text', text: 'Revoke access' },
+      confirmedButton({
+        actionId: ACTIONS.revokeAccess,
+        text: 'Revoke access',
         style: 'danger',
         value: r.id,
-        confirm: {
-          title: { type: 'plain_text', text: 'Revoke this access?' },
-          text: { type: 'mrkdwn', text: truncatePlain(`${requesterText(r)} will no longer be able to ${accessText(r)}. This cannot be undone.`, LIMITS.confirmText) },
-          confirm: { type: 'plain_text', text: 'Revoke' },
-          deny: { type: 'plain_text', text: 'Cancel' },
-        },
-      },
+        confirm: { title: 'Revoke this access?', text: `${requesterText(r)} will no longer be able to ${accessText(r)}. This cannot be undone.`, ok: 'Revoke' },
+      }),
     ],
   };
 }

@@ -2,7 +2,7 @@ import type { HomeView, KnownBlock } from '@slack/types';
 import type { GrantView } from '../../domain/access/access-requests.js';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { decisionButtons, summaryText } from './approval-message.js';
-import { changeText, context, header, requesterText, section } from './common.js';
+import { changeText, confirmedButton, context, header, requesterText, section } from './common.js';
 import { ACTIONS } from './ids.js';
 import { code, escapeTruncated, mentionGroup, mentionUser, slackDate } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
@@ -44,19 +44,13 @@ function grantBlocks(grants: NonNullable<AppHomeData['grants']>): KnownBlock[] {
       blocks.push({
         type: 'section',
         text: { type: 'mrkdwn', text: `${mentionUser(g.userId)} may read ${grantKeys(g)} in ${code(g.environment)} until ${slackDate(g.endsAt)}` },
-        accessory: {
-          type: 'button',
-          action_id: ACTIONS.revokeAccess,
-          text: { type: 'plain_text', text: 'Revoke access' },
+        accessory: confirmedButton({
+          actionId: ACTIONS.revokeAccess,
+          text: 'Revoke access',
           style: 'danger',
           value: g.requestId,
-          confirm: {
-            title: { type: 'plain_text', text: 'Revoke this access?' },
-            text: { type: 'mrkdwn', text: `${mentionUser(g.userId)} will no longer be able to read these keys.` },
-            confirm: { type: 'plain_text', text: 'Revoke' },
-            deny: { type: 'plain_text', text: 'Cancel' },
-          },
-        },
+          confirm: { title: 'Revoke this access?', text: `${mentionUser(g.userId)} will no longer be able to read these keys.`, ok: 'Revoke' },
+        }),
       });
     }
   }

@@ -7,6 +7,7 @@ import {
   actorText,
   approversText,
   changeText,
+  confirmedButton,
   context,
   durationText,
   header,
@@ -150,19 +151,7 @@ export function decisionButtons(r: ChangeRequest): ActionsBlock {
   return {
     type: 'actions',
     elements: [
-      {
-        type: 'button',
-        action_id: ACTIONS.approve,
-        text: { type: 'plain_text', text: 'Approve' },
-        style: 'primary',
-        value: r.id,
-        confirm: {
-          title: { type: 'plain_text', text: 'Approve this change?' },
-          text: { type: 'mrkdwn', text: truncatePlain(confirmText, LIMITS.confirmText) },
-          confirm: { type: 'plain_text', text: 'Approve' },
-          deny: { type: 'plain_text', text: 'Cancel' },
-        },
-      },
+      confirmedButton({ actionId: ACTIONS.approve, text: 'Approve', style: 'primary', value: r.id, confirm: { title: 'Approve this change?', text: confirmText, ok: 'Approve' } }),
       {
         type: 'button',
         action_id: ACTIONS.deny,

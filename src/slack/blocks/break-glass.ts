@@ -2,7 +2,7 @@ import type { ActionsBlock, KnownBlock, SectionBlock } from '@slack/types';
 import { breakGlassReviewOf } from '../../domain/requests/break-glass.js';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import type { RenderedMessage } from './approval-message.js';
-import { LIMITS, actorText, approversText, context, durationText, header, requesterText, section } from './common.js';
+import { LIMITS, actorText, confirmedButton, approversText, context, durationText, header, requesterText, section } from './common.js';
 import { ACTIONS } from './ids.js';
 import { code, escapeMrkdwn, escapeTruncated, slackDate, truncatePlain } from './mrkdwn.js';
 import { safeDiffText } from './safe-diff.js';
@@ -49,19 +49,17 @@ export function breakGlassButtons(r: ChangeRequest): ActionsBlock {
     type: 'actions',
     elements: [
       { type: 'button', action_id: ACTIONS.acknowledge, text: { type: 'plain_text', text: 'Acknowledge' }, style: 'primary', value: r.id },
-      {
-        type: 'button',
-        action_id: ACTIONS.flag,
-        text: { type: 'plain_text', text: 'Flag' },
+      confirmedButton({
+        actionId: ACTIONS.flag,
+        text: 'Flag',
         style: 'danger',
         value: r.id,
         confirm: {
-          title: { type: 'plain_text', text: 'Flag this change?' },
-          text: { type: 'mrkdwn', text: 'Flagging says this emergency change needs a look. It stays on every digest as not acknowledged, and nobody can acknowledge it afterwards.' },
-          confirm: { type: 'plain_text', text: 'Flag' },
-          deny: { type: 'plain_text', text: 'Cancel' },
+          title: 'Flag this change?',
+          text: 'Flagging says this emergency change needs a look. It stays on every digest as not acknowledged, and nobody can acknowledge it afterwards.',
+          ok: 'Flag',
         },
-      },
+      }),
     ],
   };
 }

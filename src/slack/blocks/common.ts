@@ -1,4 +1,4 @@
-import type { ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
+import type { Button, ContextBlock, HeaderBlock, SectionBlock } from '@slack/types';
 import { approvalsOf } from '../../domain/requests/quorum.js';
 import type { ChangeRequest } from '../../domain/requests/request-types.js';
 import { code, escapeMrkdwn, mentionApprover, mentionUser, truncatePlain } from './mrkdwn.js';
@@ -87,4 +87,24 @@ export function durationText(ms: number): string {
   const days = Math.floor(hours / 24);
   const rest = hours % 24;
   return rest === 0 ? `${days}d` : `${days}d ${rest}h`;
+}
+
+/**
+ * A button Slack asks the clicker to confirm first: a title, what it will do (mrkdwn, cut to fit) and the
+ * word on the confirming button. It carries only `value` (a request id): the server decides the rest.
+ */
+export function confirmedButton(b: { actionId: string; text: string; style?: 'primary' | 'danger'; value: string; confirm: { title: string; text: string; ok: string } }): Button {
+  return {
+    type: 'button',
+    action_id: b.actionId,
+    text: { type: 'plain_text', text: b.text },
+    ...(b.style ? { style: b.style } : {}),
+    value: b.value,
+    confirm: {
+      title: { type: 'plain_text', text: b.confirm.title },
+      text: { type: 'mrkdwn', text: truncatePlain(b.confirm.text, LIMITS.confirmText) },
+      confirm: { type: 'plain_text', text: b.confirm.ok },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
 }
