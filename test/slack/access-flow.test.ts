@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACCESS_FIELDS, ACTIONS, VIEWS } from '../../src/slack/blocks/index.js';
 import { HOUR } from '../../src/duration.js';
-import { startSlackScenario, type SlackScenario } from '../support/slack-scenario.js';
+import { accessModalValues, startSlackScenario, type SlackScenario } from '../support/slack-scenario.js';
 
 const POLICY = `
 admins: [U0SECLEAD]
@@ -37,15 +37,7 @@ const homeOf = async (user: string) => {
 const shown = (call: { args: Record<string, any> } | undefined) => JSON.stringify(call?.args ?? {});
 const dmsTo = (channel: string) => t.standIn.callsTo('chat.postMessage').filter((c) => c.args.channel === channel);
 
-const accessForm = (f: { environment?: string; keys?: string; duration?: string; reason?: string }) => {
-  const text = (v?: string) => ({ type: 'plain_text_input', value: v ?? null });
-  return {
-    [ACCESS_FIELDS.environment.block]: { [ACCESS_FIELDS.environment.action]: { type: 'static_select', selected_option: f.environment ? { value: f.environment } : null } },
-    [ACCESS_FIELDS.keys.block]: { [ACCESS_FIELDS.keys.action]: text(f.keys) },
-    [ACCESS_FIELDS.duration.block]: { [ACCESS_FIELDS.duration.action]: text(f.duration) },
-    [ACCESS_FIELDS.reason.block]: { [ACCESS_FIELDS.reason.action]: text(f.reason) },
-  };
-};
+const accessForm = accessModalValues;
 
 async function aliceAsks(keys = 'PAYMENTS_*, DB_URL', duration = '2h') {
   const res = await t.slack.submit('U0ALICE', VIEWS.access, accessForm({ environment: 'prod', keys, duration, reason: HOSTILE }));

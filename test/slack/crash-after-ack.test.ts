@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACTIONS, VIEWS } from '../../src/slack/blocks/index.js';
 import { freshDatabaseUrl } from '../support/db.js';
-import { modalValues } from '../support/slack-scenario.js';
+import { accessModalValues, modalValues } from '../support/slack-scenario.js';
 import { slackClient } from '../support/slack-requests.js';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.js';
 import { exitOf, freePort, spawnKeyturn, waitFor } from '../support/spawn.js';
@@ -126,5 +126,24 @@ describe('an acknowledged Slack interaction survives kill -9 right after its ack
     expect(s.standIn.callsTo('chat.postMessage').filter((c) => c.args.channel === 'D0DAVE')).toHaveLength(1);
     // The value was sealed in the inbox, never stored or sent in the clear.
     expect(s.standIn.everything()).not.toContain('created-after-crash');
+  }, 150_000);
+
+  it('an access request modal that got its 200 opens the access request after a restart, exactly once', async () => {
+    const s = await setUp();
+    let keyturn = await s.start();
+    // qa's access approvers are the group: asking them means looking it up, which is slow now.
+    s.standIn.setDelay(5_000);
+    const submitted = await s.slack.submit('U0ALICE', VIEWS.access, accessModalValues({ environment: 'qa', keys: 'CRASH_*', duration: '1h', reason: 'crash test' }));
+    expect(submitted.status).toBe(200);
+    keyturn.kill('SIGKILL');
+    await exitOf(keyturn);
+    s.standIn.setDelay(0);
+
+    keyturn = await s.start();
+    await waitFor(() => s.standIn.callsTo('chat.postMessage').some((c) => c.args.channel === 'D0DAVE' && JSON.stringify(c.args).includes('CRASH_*')), 45_000);
+    await new Promise((r) => setTimeout(r, 6_000));
+    const created = (await s.audit()).filter((e) => e.action === 'request.created' && e.key === 'CRASH_*');
+    expect(created).toHaveLength(1);
+    expect(s.standIn.callsTo('chat.postMessage').filter((c) => c.args.channel === 'D0DAVE')).toHaveLength(1);
   }, 150_000);
 });

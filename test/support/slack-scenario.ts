@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REQUEST_FIELDS, VIEWS } from '../../src/slack/blocks/index.js';
+import { ACCESS_FIELDS, REQUEST_FIELDS, VIEWS } from '../../src/slack/blocks/index.js';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in.js';
 import { slackClient } from './slack-requests.js';
 import { startTestServer, type TestServer } from './server.js';
@@ -47,6 +47,17 @@ export function modalValues(form: RequestForm) {
     values[REQUEST_FIELDS.value.block] = { [REQUEST_FIELDS.value.action]: { type: 'plain_text_input', value: form.value ?? null } };
   }
   return values;
+}
+
+/** The access modal's state.values as Slack sends them on submit. */
+export function accessModalValues(f: { environment?: string; keys?: string; duration?: string; reason?: string }) {
+  const text = (v?: string) => ({ type: 'plain_text_input', value: v ?? null });
+  return {
+    [ACCESS_FIELDS.environment.block]: { [ACCESS_FIELDS.environment.action]: { type: 'static_select', selected_option: f.environment ? { value: f.environment } : null } },
+    [ACCESS_FIELDS.keys.block]: { [ACCESS_FIELDS.keys.action]: text(f.keys) },
+    [ACCESS_FIELDS.duration.block]: { [ACCESS_FIELDS.duration.action]: text(f.duration) },
+    [ACCESS_FIELDS.reason.block]: { [ACCESS_FIELDS.reason.action]: text(f.reason) },
+  };
 }
 
 /** keyturn with Slack wired to a recording stand-in, a policy file, and a signed Slack client. */
