@@ -65,6 +65,25 @@ export function checkPolicy(policy: Policy): Finding[] {
     if (first < i) add(['rules', i, 'keys'], repeats('rules', first));
   });
 
+  policy.webhooks.forEach((hook, i) => {
+    for (const [j, env] of (hook.environments ?? []).entries()) if (!known.includes(env)) add(['webhooks', i, 'environments', j], unknownEnv(env));
+    const first = policy.webhooks.findIndex((h) => h.name === hook.name);
+    if (first < i) add(['webhooks', i, 'name'], `repeats the name of webhooks[${first}]: give each webhook its own name`);
+    const url = new URL(hook.url);
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (url.protocol === 'http:' && !loopback && !hook.allow_http) {
+      add(['webhooks', i, 'url'], 'is plain http: use https, or set allow_http: true if this network is trusted (the body is signed, not encrypted)');
+    } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      add(['webhooks', i, 'url'], 'must be an http(s) URL');
+    }
+  });
+  policy.sync.forEach((target, i) => {
+    if (!known.includes(target.environment)) add(['sync', i, 'environment'], unknownEnv(target.environment));
+    const first = policy.sync.findIndex((t) => t.name === target.name);
+    if (first < i) add(['sync', i, 'name'], `repeats the name of sync[${first}]: give each sync target its own name`);
+    if (!target.secret_name.includes('{key}')) add(['sync', i, 'secret_name'], 'must contain {key}, so each key gets its own secret (e.g. "prod/{key}")');
+  });
+
   const rotation = policy.rotation;
   if (rotation) {
     for (const name of Object.keys(rotation.environments)) {

@@ -98,6 +98,40 @@ export const digestSchema = strict({
   period: duration.default(() => durationOf('7d')),
 });
 
+export const WEBHOOK_EVENTS = ['secret.applied', 'request.denied', 'request.expired', 'access.granted', 'breakglass.used'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+const pushName = z
+  .string({ error: 'expected a name: letters, digits, "-" and "_"' })
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/i, { error: 'expected a name: letters, digits, "-" and "_", up to 40' });
+const envVarName = z
+  .string({ error: 'expected the name of an environment variable, e.g. KEYTURN_WEBHOOK_DEPLOY_SECRET' })
+  .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected the name of an environment variable in capitals, e.g. KEYTURN_WEBHOOK_DEPLOY_SECRET' });
+
+/**
+ * A signed webhook: after an event's transaction commits keyturn POSTs its facts (never a value) to `url`,
+ * signed with the secret in `secret_env`. Plain http only to loopback unless `allow_http`.
+ */
+export const webhookSchema = strict({
+  name: pushName,
+  url: z.url({ error: 'expected an http(s) URL' }),
+  secret_env: envVarName,
+  environments: listOf(environmentName, 'environment names').optional(),
+  keys: keyGlob.default('*'),
+  events: listOf(z.enum(WEBHOOK_EVENTS, { error: `expected one of ${WEBHOOK_EVENTS.join(', ')}` }), 'events').default(['secret.applied']),
+  allow_http: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
+/** Mirrors applied changes of some keys into another secrets engine. */
+export const syncSchema = strict({
+  name: pushName,
+  type: z.literal('aws-secrets-manager', { error: 'expected type: aws-secrets-manager' }),
+  environment: environmentName,
+  keys: keyGlob.default('*'),
+  secret_name: z.string({ error: 'expected a secret name template such as "prod/{key}"' }).min(1),
+  region: z.string({ error: 'expected an AWS region such as eu-central-1' }).regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region such as eu-central-1' }),
+});
+
 export const policySchema = z.strictObject(
   {
     admins: listOf(userId, 'Slack user ids (U…/W…)').default([]),
@@ -107,6 +141,8 @@ export const policySchema = z.strictObject(
     rules: z.array(ruleSchema, { error: 'expected a list of rules' }).default([]),
     rotation: rotationSchema.optional(),
     digests: z.array(digestSchema, { error: 'expected a list of digests' }).default([]),
+    webhooks: z.array(webhookSchema, { error: 'expected a list of webhooks' }).default([]),
+    sync: z.array(syncSchema, { error: 'expected a list of sync targets' }).default([]),
   },
   { error: 'expected a policy: a mapping with at least "environments"' },
 );
@@ -123,5 +159,7 @@ export const KNOWN_FIELDS: readonly string[] = [
     ...Object.keys(accessSchema.shape),
     ...Object.keys(breakGlassSchema.shape),
     ...Object.keys(stepSchema.shape),
+    ...Object.keys(webhookSchema.shape),
+    ...Object.keys(syncSchema.shape),
   ]),
 ];

@@ -10,6 +10,8 @@ import type {
   rotationSchema,
   ruleSchema,
   stepSchema,
+  syncSchema,
+  webhookSchema,
 } from './policy-schema.js';
 
 export type { Duration } from './policy-fields.js';
@@ -23,6 +25,8 @@ export type DigestPolicy = z.output<typeof digestSchema>;
 export type AccessPolicy = z.output<typeof accessSchema>;
 export type BreakGlassPolicy = z.output<typeof breakGlassSchema>;
 export type ApprovalStepPolicy = z.output<typeof stepSchema>;
+export type WebhookPolicy = z.output<typeof webhookSchema>;
+export type SyncPolicy = z.output<typeof syncSchema>;
 
 /** One step of a resolved multi-step approval. */
 export interface ApprovalStep {
