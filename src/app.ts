@@ -36,6 +36,8 @@ import { healthRoutes } from './http/health-routes.js';
 import { insightRoutes } from './http/insight-routes.js';
 import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
+import { webhookRoutes } from './http/webhook-routes.js';
+import { type Webhooks, createWebhooks } from './pushes/webhooks.js';
 import { createHttpServer, listenError } from './http/server.js';
 import { type Scheduler, createScheduler } from './jobs/scheduler.js';
 import { registerSchedules } from './jobs/schedules.js';
@@ -56,6 +58,8 @@ export interface StartOptions {
   now?: () => Date;
   /** Start the schedule clock (default true); tests leave it off and call services.jobs.runDue(now). */
   schedules?: boolean;
+  /** Webhook delivery tuning (tests shorten the backoff; `start: false` leaves passes to pushes.deliverDue()). */
+  webhooks?: { backoffMs?: number; maxAttempts?: number; timeoutMs?: number; pollMs?: number; start?: boolean; env?: Record<string, string | undefined> };
 }
 
 export interface Keyturn {
@@ -81,6 +85,8 @@ export interface Keyturn {
     rotation: ReturnType<typeof createRotationService>;
     /** Acknowledge / Flag of break-glass changes, their escalation and the open list. */
     breakGlass: ReturnType<typeof createBreakGlassReviews>;
+    /** Signed webhooks: the push worker (deliverDue for tests) and `test(name)`. */
+    webhooks: Webhooks;
   };
   stop(): Promise<void>;
 }
@@ -152,7 +158,10 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const logins = createLoginService({ database, audit, tokens, now: opts.now });
 
     const edge = await createSlackEdge({ config, logger, metrics, database, audit, serverKey: (name) => loadServerKey(database.db, provider, name) });
-    const { slack, worker, groupMembers, requestEvents: events } = edge;
+    const { slack, worker, groupMembers } = edge;
+    const webhooks = createWebhooks({ database, audit, metrics, logger, hooks: () => policy?.webhooks ?? [], now: opts.now, ...opts.webhooks });
+    // Every service is told of request changes through these: a closing queues its webhooks in its transaction.
+    const events = webhooks.wrap(edge.requestEvents);
     const environments = () => (policy ? environmentNames(policy) : []);
     const requests = createRequestService({
       database,
@@ -218,6 +227,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         ...requestRoutes(requests, { isShuttingDown: () => shuttingDown, access }),
         ...accessRoutes(access, { isAdmin: (userId) => (policy ? isAdmin(policy, userId) : false) }),
         ...insightRoutes(insights),
+        ...webhookRoutes(webhooks),
         ...loginRoutes({ logins, tokens, liveGrants, slackUnavailable: edge.approvalsUnavailable }),
       ],
       slack: slack?.handle,
@@ -232,6 +242,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       srv.listen(config.PORT, config.HOST, () => resolve());
     });
     worker?.start();
+    if (opts.webhooks?.start !== false) webhooks.worker.start();
     if (opts.schedules !== false) jobs.start();
     const port = (srv.address() as AddressInfo).port;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
@@ -250,13 +261,14 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         await slack?.stop();
         await jobs.stop();
         await worker?.stop();
+        await webhooks.worker.stop();
         envelope.close(); // unwrapped data keys leave memory with the last request
         await audit.drain();
         await database.close();
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs, breakGlass }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs, breakGlass, webhooks }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});
