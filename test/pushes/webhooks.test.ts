@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/pushes/signature.js';
+import { keyturn } from '../cli/keyturn.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const SECRET = 'whsec-test-0123456789';
@@ -212,5 +213,19 @@ describe('signed webhooks, with Slack off', () => {
     expect((await s.api('/v1/webhooks/deploy-hook/test', { method: 'POST', token })).status).toBe(403);
     const down = await s.api('/v1/webhooks/broken-hook/test', { method: 'POST' });
     expect(down.body).toMatchObject({ delivered: false, status: 500, error: 'HTTP 500' });
+  });
+
+  it('keyturn webhook test NAME prints what the receiver answered, and exits 1 when it failed', async () => {
+    const ok = await keyturn(['webhook', 'test', 'deploy-hook'], { url: s.url, token: s.adminToken });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^deploy-hook: http://127\\.0\\.0\\.1:${deploy.port}/hook answered 200 \\(ping evt_[0-9a-f]{24}\\)\\n$`));
+    const bad = await keyturn(['webhook', 'test', 'broken-hook'], { url: s.url, token: s.adminToken });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('broken-hook: http://127.0.0.1:');
+    expect(bad.stdout).toContain('failed: HTTP 500');
+    const missing = await keyturn(['webhook', 'test', 'nope'], { url: s.url, token: s.adminToken });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('No webhook named nope in the policy.');
   });
 });

@@ -13,6 +13,7 @@ import { run } from './run.js';
 import { exportCmd, get, history } from './secrets.js';
 import { token } from './tokens.js';
 import { version } from './version.js';
+import { webhook } from './webhooks.js';
 import { whoami } from './whoami.js';
 
 /** Every top-level command, in help order: help, dispatch and completion all read this one table. */
@@ -33,6 +34,7 @@ export const commands: Record<string, Command> = {
   token,
   migrate,
   policy,
+  webhook,
   completion: completionCommand(() => commands),
   version,
 };
