@@ -36,12 +36,11 @@ export function webhookEventsOf(r: ChangeRequest): WebhookBody[] {
     actor,
     request_id: r.id,
   });
-  if (r.status === 'applied' && r.operation === 'access') return [body('access.granted', r.closedBy, null)];
+  // Applied: the person or token whose change (or access) it is, as the audit's secret.* entry names them.
+  if (r.status === 'applied' && r.operation === 'access') return [body('access.granted', r.requester, null)];
   if (r.status === 'applied') {
-    // A break-glass change is applied by the person who broke the glass.
-    const actor = r.breakGlass ? r.requester : (r.closedBy ?? r.requester);
-    const applied = body('secret.applied', actor, r.appliedVersion);
-    return r.breakGlass ? [applied, body('breakglass.used', actor, r.appliedVersion)] : [applied];
+    const applied = body('secret.applied', r.requester, r.appliedVersion);
+    return r.breakGlass ? [applied, body('breakglass.used', r.requester, r.appliedVersion)] : [applied];
   }
   if (r.status === 'denied') return [body('request.denied', r.closedBy, null)];
   if (r.status === 'expired') return [body('request.expired', r.closedBy ?? 'keyturn', null)];

@@ -29,9 +29,9 @@ const hook = (over: Partial<WebhookPolicy> = {}): WebhookPolicy => ({
 });
 
 describe('what a request closing means to webhooks', () => {
-  it('an approved change: secret.applied by the approver who completed it, with its version', () => {
+  it('an approved change: secret.applied, by the person whose change it is, with its version', () => {
     expect(webhookEventsOf(request({}))).toEqual([
-      { id: eventId('req_abc', 'secret.applied'), type: 'secret.applied', time: '2026-01-02T03:04:05.000Z', environment: 'prod', key: 'API_TOKEN', version: 7, operation: 'update', actor: 'slack:U0BOB', request_id: 'req_abc' },
+      { id: eventId('req_abc', 'secret.applied'), type: 'secret.applied', time: '2026-01-02T03:04:05.000Z', environment: 'prod', key: 'API_TOKEN', version: 7, operation: 'update', actor: 'slack:U0ALICE', request_id: 'req_abc' },
     ]);
   });
 
@@ -47,7 +47,7 @@ describe('what a request closing means to webhooks', () => {
   it('denied, expired, an access grant; nothing while pending or when cancelled', () => {
     expect(webhookEventsOf(request({ status: 'denied', appliedVersion: null }))).toMatchObject([{ type: 'request.denied', actor: 'slack:U0BOB', version: null }]);
     expect(webhookEventsOf(request({ status: 'expired', closedBy: 'keyturn', appliedVersion: null }))).toMatchObject([{ type: 'request.expired', actor: 'keyturn' }]);
-    expect(webhookEventsOf(request({ operation: 'access', appliedVersion: null }))).toMatchObject([{ type: 'access.granted', operation: 'access', version: null }]);
+    expect(webhookEventsOf(request({ operation: 'access', appliedVersion: null }))).toMatchObject([{ type: 'access.granted', operation: 'access', version: null, actor: 'slack:U0ALICE' }]);
     expect(webhookEventsOf(request({ status: 'pending', closedAt: null }))).toEqual([]);
     expect(webhookEventsOf(request({ status: 'cancelled' }))).toEqual([]);
   });
