@@ -159,7 +159,17 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
 
     const edge = await createSlackEdge({ config, logger, metrics, database, audit, serverKey: (name) => loadServerKey(database.db, provider, name) });
     const { slack, worker, groupMembers } = edge;
-    const webhooks = createWebhooks({ database, audit, metrics, logger, hooks: () => policy?.webhooks ?? [], now: opts.now, ...opts.webhooks });
+    const webhooks = createWebhooks({
+      database,
+      audit,
+      metrics,
+      logger,
+      hooks: () => policy?.webhooks ?? [],
+      now: opts.now,
+      told: edge.webhookNotifier,
+      committed: edge.kick,
+      ...opts.webhooks,
+    });
     // Every service is told of request changes through these: a closing queues its webhooks in its transaction.
     const events = webhooks.wrap(edge.requestEvents);
     const environments = () => (policy ? environmentNames(policy) : []);

@@ -20,6 +20,8 @@ export interface PushWorkerOptions {
   /** Delivers one row of a kind: a webhook POST now, a sync later. */
   deliver: Partial<Record<PushKind, (row: PushRow) => Promise<Attempt>>>;
   settled?: (tx: Queryable, o: PushOutcome) => Promise<void>;
+  /** After a settle committed (a hint to deliver what it queued, e.g. Slack messages). */
+  committed?: () => void;
   logger: Logger;
   now?: () => Date;
   leaseMs?: number;
@@ -98,15 +100,17 @@ export function createPushWorker(opts: PushWorkerOptions) {
       outcome = { row, attempt, outcome: 'failed', retryInMs };
       set = { lastError: attempt.error, nextAttemptAt: new Date(t.getTime() + retryInMs) };
     }
-    await db.transaction(async (tx) => {
+    const held = await db.transaction(async (tx) => {
       // Only while this worker still holds the row: a taken-over row is its new holder's.
-      const [held] = await tx
+      const [mine] = await tx
         .update(pushes)
         .set({ ...set, leaseUntil: null })
         .where(and(eq(pushes.id, row.id), eq(pushes.leaseUntil, row.leaseUntil!)))
         .returning({ id: pushes.id });
-      if (held) await opts.settled?.(tx, outcome);
+      if (mine) await opts.settled?.(tx, outcome);
+      return Boolean(mine);
     });
+    if (held) opts.committed?.();
     const facts = { pushId: row.id, kind: row.kind, target: row.target, eventId: row.eventId, attempt: row.attempts, status: attempt.status, error: attempt.ok ? undefined : attempt.error };
     if (outcome.outcome === 'dead') logger.error(facts, 'gave up delivering a push');
     else if (outcome.outcome === 'failed') logger.warn({ ...facts, retryInMs: outcome.retryInMs }, 'push delivery will be retried');

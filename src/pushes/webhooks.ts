@@ -24,8 +24,21 @@ export interface WebhooksOptions {
   maxAttempts?: number;
   timeoutMs?: number;
   pollMs?: number;
-  /** Told after an outcome is settled (the Slack thread reply), inside its transaction. */
-  settled?: (tx: Queryable, o: PushOutcome) => Promise<void>;
+  /** Told of each outcome of a request's event, in the transaction that settles it (the Slack thread reply). */
+  told?: (tx: Queryable, requestId: string, note: WebhookOutcomeNote) => Promise<void>;
+  /** After an outcome committed: a hint to deliver what `told` queued. */
+  committed?: () => void;
+}
+
+/** One settled attempt, as people are told of it: no value, no secret. */
+export interface WebhookOutcomeNote {
+  webhook: string;
+  event: string;
+  eventId: string;
+  outcome: 'delivered' | 'failed' | 'dead';
+  httpStatus: number | null;
+  error: string | null;
+  attempt: number;
 }
 
 /** The body sent: the stored facts in a fixed key order, so a retry sends the same bytes. */
@@ -70,7 +83,17 @@ export function createWebhooks(opts: WebhooksOptions) {
       },
     ]);
     metrics.inc('keyturn_webhook_deliveries_total', { webhook: o.row.target, outcome: o.outcome });
-    await opts.settled?.(tx, o);
+    if (o.row.requestId && opts.told) {
+      await opts.told(tx, o.row.requestId, {
+        webhook: o.row.target,
+        event: o.row.eventType,
+        eventId: o.row.eventId,
+        outcome: o.outcome,
+        httpStatus: o.attempt.status ?? null,
+        error: o.attempt.ok ? null : o.attempt.error,
+        attempt: o.row.attempts,
+      });
+    }
   }
 
   const worker = createPushWorker({
@@ -82,6 +105,7 @@ export function createWebhooks(opts: WebhooksOptions) {
     pollMs: opts.pollMs,
     singleProcess: database.kind === 'pglite',
     settled,
+    committed: opts.committed,
     deliver: {
       webhook: async (row) => {
         const hook = hookNamed(row.target);
