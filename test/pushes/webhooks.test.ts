@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDigest } from '../../src/domain/digests/digest-builder.js';
 import { verifySignature } from '../../src/pushes/signature.js';
 import { keyturn } from '../cli/keyturn.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -227,5 +228,17 @@ describe('signed webhooks, with Slack off', () => {
     const missing = await keyturn(['webhook', 'test', 'nope'], { url: s.url, token: s.adminToken });
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('No webhook named nope in the policy.');
+  });
+
+  it("the digest's attention section lists the webhooks that are failing or were given up on", async () => {
+    const now = Date.now();
+    const digest = await buildDigest(
+      { database: s.database, policy: () => undefined, directory: { isDeactivated: async () => false, groupMembers: async () => [] } },
+      { from: new Date(now - 86_400_000), to: new Date(now + 60_000) },
+    );
+    expect(digest.webhookTrouble).toEqual([
+      { webhook: 'broken-hook', dead: 1, failing: 0, lastError: 'HTTP 500' },
+      { webhook: 'unsigned-hook', dead: 2, failing: 0, lastError: 'TEST_UNSET_HOOK_SECRET is not set' },
+    ]);
   });
 });
