@@ -55,13 +55,13 @@ export const wants = (hook: WebhookPolicy, e: WebhookBody) =>
     hook.events.includes(e.type));
 
 /** Queues one delivery per matching webhook and event, in the caller's transaction. Answers how many. */
-export async function enqueueWebhooks(tx: Queryable, hooks: readonly WebhookPolicy[], request: ChangeRequest): Promise<number> {
+export async function enqueueWebhooks(tx: Queryable, hooks: readonly WebhookPolicy[], request: ChangeRequest, now: Date = new Date()): Promise<number> {
   let queued = 0;
   for (const e of webhookEventsOf(request)) {
     for (const hook of hooks.filter((h) => wants(h, e))) {
       const rows = await tx
         .insert(pushes)
-        .values({ kind: 'webhook', target: hook.name, eventId: e.id, eventType: e.type, requestId: e.request_id, environment: e.environment, key: e.key, payload: { ...e } })
+        .values({ kind: 'webhook', target: hook.name, eventId: e.id, eventType: e.type, requestId: e.request_id, environment: e.environment, key: e.key, payload: { ...e }, createdAt: now, nextAttemptAt: now })
         .onConflictDoNothing()
         .returning({ id: pushes.id });
       queued += rows.length;

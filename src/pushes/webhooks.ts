@@ -121,7 +121,7 @@ export function createWebhooks(opts: WebhooksOptions) {
       ...inner,
       async changed(tx, request) {
         await inner.changed(tx, request);
-        await enqueueWebhooks(tx, opts.hooks(), request);
+        await enqueueWebhooks(tx, opts.hooks(), request, opts.now?.() ?? new Date());
       },
       committed() {
         inner.committed?.();
