@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ACTIONS, VIEWS } from '../../src/slack/blocks/index.js';
+import { ACTIONS, REQUEST_FIELDS, VIEWS } from '../../src/slack/blocks/index.js';
 import { verifySignature } from '../../src/pushes/signature.js';
 import { accessModalValues, modalValues, startSlackScenario, type SlackScenario } from '../support/slack-scenario.js';
 
@@ -34,11 +34,19 @@ environments:
     access:
       approvers: [U0BOB]
       required_approvals: 1
+    break_glass:
+      users: [U0ONCALL]
+      alert_channel: C0SECURITY
 webhooks:
   - name: ops-feed
     url: http://127.0.0.1:${(hook.address() as AddressInfo).port}/
     secret_env: EVENTS_TEST_HOOK_SECRET
     events: [access.granted, request.expired]
+  - name: bg-feed
+    url: http://127.0.0.1:${(hook.address() as AddressInfo).port}/bg
+    secret_env: EVENTS_TEST_HOOK_SECRET
+    keys: "STRIPE_*"
+    events: [breakglass.used, secret.applied]
 `,
     now: () => new Date(clock),
     webhooks: { start: false, backoffMs: 0, env: { EVENTS_TEST_HOOK_SECRET: SECRET } },
@@ -76,5 +84,24 @@ describe('webhook events besides applied changes', () => {
     expect(await deliver()).toBe(1);
     expect(got.map((g) => g.body)).toMatchObject([{ type: 'request.expired', environment: 'prod', key: 'STRIPE_KEY', operation: 'create', actor: 'keyturn', version: null, request_id: id }]);
     expect(got[0].raw).not.toContain('sk_never_sent');
+  });
+
+  it('a break-glass change is secret.applied and breakglass.used, by the person who broke the glass; the alert thread hears it', async () => {
+    await t.server.seed('prod', 'STRIPE_KEY', 'sk_old_value');
+    const ticked = { [REQUEST_FIELDS.breakGlass.block]: { [REQUEST_FIELDS.breakGlass.action]: { type: 'checkboxes', selected_options: [{ value: 'break_glass' }] } } };
+    await t.slack.submit('U0ONCALL', VIEWS.request, { ...modalValues({ environment: 'prod', key: 'STRIPE_KEY', operation: 'update', value: 'sk_bg_never_sent', reason: 'leaked' }), ...ticked });
+    await t.until(() => Boolean(t.lastDrawn('C0SECURITY')));
+    const id = t.requestIdIn(t.lastDrawn('C0SECURITY'))!;
+    expect(await deliver()).toBe(2);
+    expect(got.map((g) => [g.body.type, g.body.actor, g.body.version, g.body.request_id])).toEqual(
+      expect.arrayContaining([
+        ['secret.applied', 'slack:U0ONCALL', 2, id],
+        ['breakglass.used', 'slack:U0ONCALL', 2, id],
+      ]),
+    );
+    expect(got.map((g) => g.raw).join('')).not.toContain('sk_bg_never_sent');
+    await t.until(() => t.standIn.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0SECURITY' && c.args.thread_ts).length >= 2);
+    const replies = t.standIn.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0SECURITY' && c.args.thread_ts).map((c) => c.args.text);
+    expect(replies.sort()).toEqual(['breakglass.used delivered to bg-feed', 'secret.applied delivered to bg-feed']);
   });
 });
