@@ -45,6 +45,8 @@ let deploy: Awaited<ReturnType<typeof receiver>>;
 let flaky: Awaited<ReturnType<typeof receiver>>;
 let broken: Awaited<ReturnType<typeof receiver>>;
 let downPort: number;
+/** Answers nothing, ever: each attempt runs into keyturn's timeout. */
+let slow: { port: number; close: () => Promise<void> };
 
 const apply = (environment: string, key: string) =>
   s.api('/v1/requests', { method: 'POST', body: { environment, key, operation: 'create', value: VALUE, reason: 'webhook test' } });
@@ -62,6 +64,15 @@ const rows = () =>
 beforeAll(async () => {
   [deploy, flaky, broken] = await Promise.all([receiver(), receiver([503, 503]), receiver(Array(10).fill(500))]);
   downPort = await freePort();
+  const silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  slow = {
+    port: (silent.address() as AddressInfo).port,
+    close: () => {
+      silent.closeAllConnections();
+      return new Promise<void>((resolve) => silent.close(() => resolve()));
+    },
+  };
   const dir = mkdtempSync(join(tmpdir(), 'keyturn-webhooks-'));
   writeFileSync(
     join(dir, 'policies.yml'),
@@ -72,6 +83,7 @@ environments:
   qa: { required_approvals: 0 }
   ops: { required_approvals: 0 }
   lab: { required_approvals: 0 }
+  slow: { required_approvals: 0 }
 webhooks:
   - name: deploy-hook
     url: http://127.0.0.1:${deploy.port}/hook
@@ -91,6 +103,10 @@ webhooks:
     url: http://127.0.0.1:${broken.port}/
     secret_env: TEST_DEPLOY_HOOK_SECRET
     environments: [ops]
+  - name: slow-hook
+    url: http://127.0.0.1:${slow.port}/
+    secret_env: TEST_DEPLOY_HOOK_SECRET
+    environments: [slow]
   - name: unsigned-hook
     url: http://127.0.0.1:${deploy.port}/unsigned
     secret_env: TEST_UNSET_HOOK_SECRET
@@ -100,12 +116,12 @@ webhooks:
   // Slack is not configured: webhooks work without it. Passes are driven by the test; retries are due at once.
   s = await startTestServer(
     { KEYTURN_POLICY_FILE: join(dir, 'policies.yml') },
-    { webhooks: { start: false, backoffMs: 0, maxAttempts: 3, env: { TEST_DEPLOY_HOOK_SECRET: SECRET } } },
+    { webhooks: { start: false, backoffMs: 0, maxAttempts: 3, timeoutMs: 500, env: { TEST_DEPLOY_HOOK_SECRET: SECRET } } },
   );
 });
 afterAll(async () => {
   await s?.close();
-  await Promise.all([deploy, flaky, broken].map((r) => r?.close()));
+  await Promise.all([deploy, flaky, broken, slow].map((r) => r?.close()));
 });
 
 describe('signed webhooks, with Slack off', () => {
@@ -193,6 +209,12 @@ describe('signed webhooks, with Slack off', () => {
     expect((await s.api('/metrics', { token: null })).text).toContain('keyturn_webhook_deliveries_total{webhook="broken-hook",outcome="dead"} 1');
   });
 
+  it('a receiver that does not answer in time is retried (timed out)', async () => {
+    await apply('slow', 'SLOW_KEY');
+    expect(await pass()).toBe(1);
+    expect((await rows()).find((r) => r.target === 'slow-hook')).toMatchObject({ status: 'pending', attempts: 1, last_error: 'timed out' });
+  });
+
   it('a webhook whose secret variable is unset is named at start, and its deliveries are dead-lettered with that reason', async () => {
     expect(s.logs.text()).toContain('webhook unsigned-hook: TEST_UNSET_HOOK_SECRET is not set');
     const before = deploy.got.length;
@@ -238,6 +260,7 @@ describe('signed webhooks, with Slack off', () => {
     );
     expect(digest.webhookTrouble).toEqual([
       { webhook: 'broken-hook', dead: 1, failing: 0, lastError: 'HTTP 500' },
+      { webhook: 'slow-hook', dead: 0, failing: 1, lastError: 'timed out' },
       { webhook: 'unsigned-hook', dead: 2, failing: 0, lastError: 'TEST_UNSET_HOOK_SECRET is not set' },
     ]);
   });
