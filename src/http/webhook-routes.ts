@@ -11,7 +11,7 @@ export function webhookRoutes(webhooks: Pick<Webhooks, 'test'>): Route[] {
       auth: 'admin',
       async handle({ params, principal }) {
         const result = await webhooks.test(params.name, `token:${principal.name}`);
-        if (!result) throw notFound(`No webhook named ${params.name} in the policy.`);
+        if (!result) throw notFound(`No webhook named ${params.name} in the policy: the names are those under webhooks: in the policy file.`);
         return { status: 200, json: result };
       },
     },

@@ -59,7 +59,7 @@ export function createWebhooks(opts: WebhooksOptions) {
   for (const hook of opts.hooks()) {
     const value = env[hook.secret_env];
     if (value) secrets.set(hook.name, value);
-    else logger.warn({ webhook: hook.name, variable: hook.secret_env }, `webhook ${hook.name}: ${hook.secret_env} is not set, so its deliveries are dead-lettered`);
+    else logger.warn({ webhook: hook.name, variable: hook.secret_env }, `webhook ${hook.name}: ${hook.secret_env} is not set, so its deliveries are dead-lettered; set it and restart keyturn`);
   }
   const hookNamed = (name: string) => opts.hooks().find((h) => h.name === name);
 

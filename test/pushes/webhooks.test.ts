@@ -249,7 +249,7 @@ describe('signed webhooks, with Slack off', () => {
     expect(bad.stdout).toContain('failed: HTTP 500');
     const missing = await keyturn(['webhook', 'test', 'nope'], { url: s.url, token: s.adminToken });
     expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain('No webhook named nope in the policy.');
+    expect(missing.stderr).toContain('No webhook named nope in the policy: the names are those under webhooks: in the policy file.');
   });
 
   it("the digest's attention section lists the webhooks that are failing or were given up on", async () => {

@@ -22,6 +22,6 @@ export function renderWebhookNote(n: WebhookNote): { text: string } {
       ? `${n.event} delivered to ${name}${n.attempt > 1 ? ` (attempt ${n.attempt})` : ''}`
       : n.outcome === 'failed'
         ? `${name} failing: ${why(n)}, retrying`
-        : `${name} gave up after ${n.attempt} attempts: ${why(n)}. The delivery is dead-lettered; nothing more is sent.`;
+        : `${name} gave up after ${n.attempt} attempts: ${why(n)}. Nothing more is sent for this event; once the receiver works again, \`keyturn webhook test ${name}\` checks it.`;
   return { text };
 }
