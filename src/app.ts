@@ -37,6 +37,7 @@ import { insightRoutes } from './http/insight-routes.js';
 import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
 import { webhookRoutes } from './http/webhook-routes.js';
+import { type PushWorker, createPushWorker } from './pushes/push-worker.js';
 import { type Webhooks, createWebhooks } from './pushes/webhooks.js';
 import { createHttpServer, listenError } from './http/server.js';
 import { type Scheduler, createScheduler } from './jobs/scheduler.js';
@@ -58,7 +59,7 @@ export interface StartOptions {
   now?: () => Date;
   /** Start the schedule clock (default true); tests leave it off and call services.jobs.runDue(now). */
   schedules?: boolean;
-  /** Webhook delivery tuning (tests shorten the backoff; `start: false` leaves passes to pushes.deliverDue()). */
+  /** Push delivery tuning (tests shorten the backoff; `start: false` leaves passes to services.pushes.deliverDue()). */
   webhooks?: { backoffMs?: number; maxAttempts?: number; timeoutMs?: number; pollMs?: number; start?: boolean; env?: Record<string, string | undefined> };
 }
 
@@ -85,8 +86,10 @@ export interface Keyturn {
     rotation: ReturnType<typeof createRotationService>;
     /** Acknowledge / Flag of break-glass changes, their escalation and the open list. */
     breakGlass: ReturnType<typeof createBreakGlassReviews>;
-    /** Signed webhooks: the push worker (deliverDue for tests) and `test(name)`. */
+    /** Signed webhooks: `test(name)` sends a ping now. */
     webhooks: Webhooks;
+    /** The push worker (webhooks, later sync): tests drive it with deliverDue(). */
+    pushes: PushWorker;
   };
   stop(): Promise<void>;
 }
@@ -167,8 +170,21 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       hooks: () => policy?.webhooks ?? [],
       now: opts.now,
       told: edge.webhookNotifier,
+      env: opts.webhooks?.env,
+      timeoutMs: opts.webhooks?.timeoutMs,
+      kick: () => pushes.kick(),
+    });
+    // Deliveries to systems outside keyturn, by kind (webhooks; sync targets plug in here), with Slack on or off.
+    const pushes = createPushWorker({
+      database,
+      logger,
+      now: opts.now,
+      kinds: { webhook: webhooks.handler },
       committed: edge.kick,
-      ...opts.webhooks,
+      singleProcess: database.kind === 'pglite',
+      backoffMs: opts.webhooks?.backoffMs,
+      maxAttempts: opts.webhooks?.maxAttempts,
+      pollMs: opts.webhooks?.pollMs,
     });
     // Every service is told of request changes through these: a closing queues its webhooks in its transaction.
     const events = webhooks.wrap(edge.requestEvents);
@@ -252,7 +268,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       srv.listen(config.PORT, config.HOST, () => resolve());
     });
     worker?.start();
-    if (opts.webhooks?.start !== false) webhooks.worker.start();
+    if (opts.webhooks?.start !== false) pushes.start();
     if (opts.schedules !== false) jobs.start();
     const port = (srv.address() as AddressInfo).port;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
@@ -271,14 +287,14 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         await slack?.stop();
         await jobs.stop();
         await worker?.stop();
-        await webhooks.worker.stop();
+        await pushes.stop();
         envelope.close(); // unwrapped data keys leave memory with the last request
         await audit.drain();
         await database.close();
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs, breakGlass, webhooks }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs, breakGlass, webhooks, pushes }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

@@ -15,11 +15,18 @@ export type Attempt = { ok: true; status?: number } | { ok: false; status?: numb
 /** Told in the transaction that settles an attempt (audit, metrics, a Slack thread reply). */
 export type PushOutcome = { row: PushRow; attempt: Attempt; outcome: 'delivered' | 'failed' | 'dead'; retryInMs?: number };
 
+/** What one kind of push (a webhook now, a sync later) plugs into the worker. */
+export interface PushHandler {
+  /** One attempt at delivering one row. */
+  deliver(row: PushRow): Promise<Attempt>;
+  /** Told in the transaction that settles an attempt (audit, metrics, people told). */
+  settled?(tx: Queryable, o: PushOutcome): Promise<void>;
+}
+
 export interface PushWorkerOptions {
   database: Database;
-  /** Delivers one row of a kind: a webhook POST now, a sync later. */
-  deliver: Partial<Record<PushKind, (row: PushRow) => Promise<Attempt>>>;
-  settled?: (tx: Queryable, o: PushOutcome) => Promise<void>;
+  /** By kind; a row of a kind with no handler is dead-lettered at once. */
+  kinds: Partial<Record<PushKind, PushHandler>>;
   /** After a settle committed (a hint to deliver what it queued, e.g. Slack messages). */
   committed?: () => void;
   logger: Logger;
@@ -79,9 +86,9 @@ export function createPushWorker(opts: PushWorkerOptions) {
 
   async function deliverOne(row: PushRow): Promise<void> {
     let attempt: Attempt;
-    const deliver = opts.deliver[row.kind];
+    const handler = opts.kinds[row.kind];
     try {
-      attempt = deliver ? await deliver(row) : { ok: false, error: `no delivery for ${row.kind}`, retry: false };
+      attempt = handler ? await handler.deliver(row) : { ok: false, error: `no delivery for ${row.kind}`, retry: false };
     } catch (err) {
       attempt = { ok: false, error: 'delivery failed', retry: true };
       logger.error({ pushId: row.id, ...errorFacts(err) }, 'push delivery threw');
@@ -107,7 +114,7 @@ export function createPushWorker(opts: PushWorkerOptions) {
         .set({ ...set, leaseUntil: null })
         .where(and(eq(pushes.id, row.id), eq(pushes.leaseUntil, row.leaseUntil!)))
         .returning({ id: pushes.id });
-      if (mine) await opts.settled?.(tx, outcome);
+      if (mine) await handler?.settled?.(tx, outcome);
       return Boolean(mine);
     });
     if (held) opts.committed?.();

@@ -5,7 +5,7 @@ import type { WebhookPolicy } from '../domain/policies/index.js';
 import type { RequestEvents } from '../domain/requests/request-types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { type PushOutcome, type PushRow, createPushWorker } from './push-worker.js';
+import type { PushHandler, PushOutcome, PushRow } from './push-worker.js';
 import { sendWebhook } from './webhook-delivery.js';
 import { type WebhookBody, enqueueWebhooks } from './webhook-events.js';
 
@@ -19,15 +19,12 @@ export interface WebhooksOptions {
   /** Where `secret_env` is read, once, at start (default process.env). */
   env?: Record<string, string | undefined>;
   now?: () => Date;
-  /** Worker tuning (tests shorten the backoff). */
-  backoffMs?: number;
-  maxAttempts?: number;
+  /** Per attempt (default 10 s). */
   timeoutMs?: number;
-  pollMs?: number;
+  /** Wakes the push worker (after a transaction that queued webhooks). */
+  kick?: () => void;
   /** Told of each outcome of a request's event, in the transaction that settles it (the Slack thread reply). */
   told?: (tx: Queryable, requestId: string, note: WebhookOutcomeNote) => Promise<void>;
-  /** After an outcome committed: a hint to deliver what `told` queued. */
-  committed?: () => void;
 }
 
 /** One settled attempt, as people are told of it: no value, no secret. */
@@ -47,7 +44,8 @@ const bodyOf = (row: PushRow) => JSON.stringify(Object.fromEntries(BODY_KEYS.map
 
 /**
  * Signed webhooks: queues a delivery per matching webhook in the transaction that closes a request (wrapping
- * the request events every service is handed), delivers through the push worker, audits every outcome.
+ * the request events every service is handed); `handler` is what the push worker calls to deliver one and to
+ * settle its outcome (audited, counted, told in Slack).
  * Works with Slack off: nothing here depends on it.
  */
 export function createWebhooks(opts: WebhooksOptions) {
@@ -96,24 +94,15 @@ export function createWebhooks(opts: WebhooksOptions) {
     }
   }
 
-  const worker = createPushWorker({
-    database,
-    logger,
-    now: opts.now,
-    backoffMs: opts.backoffMs,
-    maxAttempts: opts.maxAttempts,
-    pollMs: opts.pollMs,
-    singleProcess: database.kind === 'pglite',
-    settled,
-    committed: opts.committed,
-    deliver: {
-      webhook: async (row) => {
-        const hook = hookNamed(row.target);
-        if (!hook) return { ok: false, error: 'no longer in the policy', retry: false };
-        return sendWebhook(hook, secrets.get(hook.name), bodyOf(row), { timeoutMs: opts.timeoutMs, now: opts.now });
-      },
+  /** The worker's handler for `webhook` rows: POSTs the stored body, signed; settles with audit and metrics. */
+  const handler: PushHandler = {
+    async deliver(row) {
+      const hook = hookNamed(row.target);
+      if (!hook) return { ok: false, error: 'no longer in the policy', retry: false };
+      return sendWebhook(hook, secrets.get(hook.name), bodyOf(row), { timeoutMs: opts.timeoutMs, now: opts.now });
     },
-  });
+    settled,
+  };
 
   /** The request events, plus a webhook delivery queued (same transaction) for each closing that matches. */
   function wrap<E extends RequestEvents>(inner: E): E {
@@ -125,7 +114,7 @@ export function createWebhooks(opts: WebhooksOptions) {
       },
       committed() {
         inner.committed?.();
-        worker.kick();
+        opts.kick?.();
       },
     };
   }
@@ -156,6 +145,6 @@ export function createWebhooks(opts: WebhooksOptions) {
     return result;
   }
 
-  return { wrap, worker, test };
+  return { wrap, handler, test };
 }
 export type Webhooks = ReturnType<typeof createWebhooks>;

@@ -63,11 +63,11 @@ it('a delivery in flight when keyturn is killed -9 is delivered after the restar
       { databaseUrl: fresh.url, pgliteDir: fresh.url ? undefined : dataDir, now: () => new Date(Date.now() + 3_600_000), webhooks: { start: false, env: { RESTART_HOOK_SECRET: 'restart-secret' } } },
     );
     try {
-      expect(await later.services.webhooks.worker.deliverDue()).toBe(1);
+      expect(await later.services.pushes.deliverDue()).toBe(1);
       expect(got).toHaveLength(2);
       expect(JSON.parse(got[1]).id).toBe(JSON.parse(got[0]).id);
       expect(JSON.parse(got[1])).toMatchObject({ type: 'secret.applied', environment: 'dev', key: 'API_TOKEN', version: 1 });
-      expect(await later.services.webhooks.worker.deliverDue()).toBe(0);
+      expect(await later.services.pushes.deliverDue()).toBe(0);
     } finally {
       await later.stop();
     }

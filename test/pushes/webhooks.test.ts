@@ -55,7 +55,7 @@ const audit = async () =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-const pass = () => s.services.webhooks.worker.deliverDue();
+const pass = () => s.services.pushes.deliverDue();
 const rows = () =>
   s.database.rows<{ target: string; status: string; attempts: number; event_id: string; last_error: string | null; key: string }>(
     sql`select target, status, attempts, event_id, last_error, key from pushes order by id`,

@@ -57,7 +57,7 @@ afterEach(async () => {
   await new Promise<void>((resolve) => hook.close(() => resolve()));
 });
 
-const deliver = () => t.server.services.webhooks.worker.deliverDue();
+const deliver = () => t.server.services.pushes.deliverDue();
 
 describe('webhook events besides applied changes', () => {
   it('an access grant approved in Slack is access.granted, for the person who asked', async () => {

@@ -59,7 +59,7 @@ describe('webhooks of a change approved in Slack', () => {
     await t.slack.click('U0BOB', ACTIONS.approve, id);
     await t.slack.click('U0CAROL', ACTIONS.approve, id);
     await t.untilShown('Applied as version 2');
-    expect(await t.server.services.webhooks.worker.deliverDue()).toBe(1);
+    expect(await t.server.services.pushes.deliverDue()).toBe(1);
     expect(got).toHaveLength(1);
     expect(JSON.parse(got[0].body)).toMatchObject({ type: 'secret.applied', environment: 'prod', key: 'STRIPE_KEY', version: 2, operation: 'update', actor: 'slack:U0ALICE', request_id: id });
     expect(verifySignature(SECRET, got[0].body, got[0].signature, new Date())).toBe(true);
@@ -79,7 +79,7 @@ describe('webhooks of a change approved in Slack', () => {
     await t.slack.click('U0BOB', ACTIONS.deny, id);
     await t.slack.submit('U0BOB', VIEWS.deny, { [DENY_FIELDS.reason.block]: { [DENY_FIELDS.reason.action]: { type: 'plain_text_input', value: 'wrong key' } } }, id);
     await t.until(() => t.standIn.callsTo('chat.update').length >= 1);
-    for (let i = 0; i < 3; i++) await t.server.services.webhooks.worker.deliverDue();
+    for (let i = 0; i < 3; i++) await t.server.services.pushes.deliverDue();
     expect(got.map((g) => JSON.parse(g.body).type)).toEqual(['request.denied', 'request.denied', 'request.denied']);
     await t.until(() => threadReplies().length >= 2);
     expect(threadReplies().map((c) => c.args.text)).toEqual(['deploy-hook failing: 503, retrying', 'request.denied delivered to deploy-hook (attempt 3)']);
