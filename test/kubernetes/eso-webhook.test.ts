@@ -216,6 +216,13 @@ describe('External Secrets Operator reading keyturn (examples/kubernetes)', () =
     expect(await eso({ key: 'DATABASE_URL' }, withToken(doomed), s.url)).toEqual({ error: 'endpoint gave error 401' });
   });
 
+  it('a token for another environment, or one without the read scope, is refused with a 403 and ESO gets no value', async () => {
+    const { token: staging } = await s.services.tokens.create({ name: 'eso-staging', environments: ['staging'], scopes: ['read'] }, 'test');
+    expect(await eso({ key: 'DATABASE_URL' }, withToken(staging), s.url)).toEqual({ error: 'endpoint gave error 403' });
+    const { token: requester } = await s.services.tokens.create({ name: 'eso-request', environments: ['prod'], scopes: ['request'] }, 'test');
+    expect(await eso({ key: 'DATABASE_URL' }, withToken(requester), s.url)).toEqual({ error: 'endpoint gave error 403' });
+  });
+
   it('a key keyturn does not have is a 404, which ESO takes as deleted; a token Secret without the label is refused by ESO', async () => {
     expect(await eso({ key: 'NOT_THERE' }, withToken(esoToken), s.url)).toEqual({ noSecret: true });
     expect(await eso({ key: 'STRIPE_KEY', version: '9' }, withToken(esoToken), s.url)).toEqual({ noSecret: true });
