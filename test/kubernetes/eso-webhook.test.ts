@@ -7,7 +7,7 @@ import { ROOT } from '../support/spawn.js';
 
 /**
  * examples/kubernetes/ as External Secrets Operator's generic webhook provider would use it, against a running
- * keyturn. What ESO does is taken from its source (github.com/external-secrets/external-secrets, Aug 2026):
+ * keyturn. What ESO does is taken from its source (github.com/external-secrets/external-secrets at cc5bfbc2, Aug 2026):
  * - providers/v1/webhook/pkg/webhook/webhook.go `GetTemplateData`: the template data is
  *   `{ remoteRef: { key, version, property, namespace }, <secrets[].name>: { <every key of that Secret> } }`;
  *   for the URL the remoteRef fields are `url.QueryEscape`d, for headers (and jsonPath) they are raw.
