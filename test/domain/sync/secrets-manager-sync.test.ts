@@ -99,7 +99,7 @@ describe('syncing to AWS Secrets Manager (the real SDK against a local Secrets M
     expect(sm.secrets.get('prod/DB_URL')!.deletedAt).toBeInstanceOf(Date);
 
     const pushed = (await entries()).filter((e) => e.action === 'sync.pushed');
-    expect(pushed.map((e) => [e.version, e.detail.operation, e.detail.target])).toEqual([
+    expect(pushed.map((e) => [e.version, e.detail?.operation, e.detail?.target])).toEqual([
       [1, 'create', 'aws-prod'],
       [2, 'update', 'aws-prod'],
       [3, 'delete', 'aws-prod'],
