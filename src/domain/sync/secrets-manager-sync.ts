@@ -185,7 +185,14 @@ export function createSecretsManagerSync(deps: SecretsManagerSyncDeps) {
       );
       return `created ${secretName} version ${out.VersionId ?? token}`;
     } catch (err) {
-      throw failure(job, `CreateSecret ${secretName}`, err);
+      if (codeOf(err) !== 'ResourceExistsException') throw failure(job, `CreateSecret ${secretName}`, err);
+    }
+    // Another push (of another version) created it between our two calls: put this version on top.
+    try {
+      const out = await client.send(new PutSecretValueCommand({ SecretId: secretName, SecretString: value, ClientRequestToken: token }));
+      return `put ${secretName} version ${out.VersionId ?? token}`;
+    } catch (err) {
+      throw failure(job, `PutSecretValue ${secretName}`, err);
     }
   }
 

@@ -1,3 +1,4 @@
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { secretVersions, syncState } from '../../../src/db/schema/index.js';
@@ -8,6 +9,7 @@ import {
   type SyncJob,
   createSecretsManagerSync,
   matchingSyncTargets,
+  secretsManagerClientFor,
   secretNameFor,
   syncRequestToken,
   syncStatus,
@@ -124,6 +126,37 @@ describe('syncing to AWS Secrets Manager (the real SDK against a local Secrets M
     const before = sm.calls.length;
     expect((await deliverer.deliver(job(1, 'create'))).detail).toMatch(/already holds version 2/);
     expect(sm.calls.length).toBe(before);
+    expect(sm.current('prod/DB_URL')).toBe('v2');
+  });
+
+  it('when another push creates the secret between our put and our create, this version is put on top', async () => {
+    await d.put('prod', 'DB_URL', 'v1');
+    await d.put('prod', 'DB_URL', 'v2');
+    const real = secretsManagerClientFor()('eu-central-1');
+    let raced = false;
+    const racing = createSecretsManagerSync({
+      database: d.database,
+      store: d.store,
+      now,
+      clientFor: () => ({
+        send: (async (cmd: { constructor: { name: string } }) => {
+          if (!raced && cmd.constructor.name === 'PutSecretValueCommand') {
+            raced = true;
+            const err = await real.send(cmd as never).then(() => undefined, (e: unknown) => e);
+            await real.send(new CreateSecretCommand({ Name: 'prod/DB_URL', SecretString: 'v1', ClientRequestToken: syncRequestToken('aws-prod', 'prod', 'DB_URL', 1) }));
+            throw err;
+          }
+          return real.send(cmd as never);
+        }) as never,
+      }),
+    });
+    expect((await racing.deliver(job(2, 'update'))).detail).toMatch(/^put prod\/DB_URL/);
+    expect(sm.calls.map((c) => `${c.target} ${c.error ?? 'ok'}`)).toEqual([
+      'PutSecretValue ResourceNotFoundException',
+      'CreateSecret ok',
+      'CreateSecret ResourceExistsException',
+      'PutSecretValue ok',
+    ]);
     expect(sm.current('prod/DB_URL')).toBe('v2');
   });
 
