@@ -1,5 +1,5 @@
 export { PushError, type PushOutcome } from './push-error.js';
-export { matchingSyncTargets, secretNameFor, syncRequestToken } from './sync-targets.js';
+export { type AppliedChange, matchingSyncTargets, secretNameFor, syncJobsFor, syncRequestToken } from './sync-targets.js';
 export {
   RECOVERY_WINDOW_DAYS,
   type SecretsManagerSender,

@@ -10,6 +10,7 @@ import {
   createSecretsManagerSync,
   matchingSyncTargets,
   secretsManagerClientFor,
+  syncJobsFor,
   secretNameFor,
   syncRequestToken,
   syncStatus,
@@ -33,6 +34,13 @@ describe('which targets a change goes to, and under what name', () => {
     expect(matchingSyncTargets(policy, 'prod', 'DB_URL').map((t) => t.name)).toEqual(['aws-prod', 'aws-all']);
     expect(matchingSyncTargets(policy, 'prod', 'API_KEY').map((t) => t.name)).toEqual(['aws-all']);
     expect(matchingSyncTargets(policy, 'dev', 'DB_URL')).toEqual([]);
+  });
+  it('an applied change makes one sync job per matching target', () => {
+    const jobs = syncJobsFor(policy, { environment: 'prod', key: 'DB_URL', version: 4, operation: 'update', eventId: 'req-1' });
+    expect(jobs.map((j) => [j.target.name, j.environment, j.key, j.version, j.operation, j.eventId])).toEqual([
+      ['aws-prod', 'prod', 'DB_URL', 4, 'update', 'req-1'],
+      ['aws-all', 'prod', 'DB_URL', 4, 'update', 'req-1'],
+    ]);
   });
   it('fills in {key} and {environment}', () => {
     expect(secretNameFor(target, 'DB_URL')).toBe('prod/DB_URL');
