@@ -8,3 +8,4 @@ export * from './jobs.js';
 export * from './rotation.js';
 export * from './inbox.js';
 export * from './installation.js';
+export * from './sync.js';
