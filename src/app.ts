@@ -18,6 +18,7 @@ import { createAuditLog } from './domain/audit/audit-log.js';
 import { checkStore } from './domain/audit/store-check.js';
 import { type DigestService, createDigestService } from './domain/digests/digest-poster.js';
 import { createInsightService } from './domain/insights/insight-service.js';
+import { createSyncStatusService } from './domain/sync/sync-status.js';
 import { type Policy, environmentNames, isAdmin, loadPolicyFile, resolveAccessPolicy, resolvePolicy } from './domain/policies/index.js';
 import { createAccessService } from './domain/access/access-requests.js';
 import { createRequestCanceller } from './domain/requests/request-cancel.js';
@@ -34,6 +35,7 @@ import { createLoginService } from './domain/logins/login-service.js';
 import { apiRoutes } from './http/api-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { insightRoutes } from './http/insight-routes.js';
+import { syncRoutes } from './http/sync-routes.js';
 import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
 import { webhookRoutes } from './http/webhook-routes.js';
@@ -228,6 +230,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       now: opts.now,
     });
     const insights = createInsightService({ database, policy: () => policy, requests, groupMembers });
+    const syncStatus = createSyncStatusService({ database, policy: () => policy, now: opts.now ?? (() => new Date()) });
     const { cancelRequest } = createRequestCanceller({ database, audit, metrics, onCancelled: events.changed, committed: events.committed });
     const digests = createDigestService({ database, audit, policy: () => policy, rotation: rotation.status, directory: edge.directory, notifier: edge.digestNotifier, now: opts.now, logger });
     const jobs = createScheduler({ database, logger, metrics, now: opts.now });
@@ -254,6 +257,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         ...accessRoutes(access, { isAdmin: (userId) => (policy ? isAdmin(policy, userId) : false) }),
         ...insightRoutes(insights),
         ...webhookRoutes(webhooks),
+        ...syncRoutes(syncStatus),
         ...loginRoutes({ logins, tokens, liveGrants, slackUnavailable: edge.approvalsUnavailable }),
       ],
       slack: slack?.handle,

@@ -14,6 +14,7 @@ const COMMANDS = [
   ['completion'], ['version'],
   ['audit'], ['audit', 'verify'], ['audit', 'checkpoint'], ['audit', 'export'],
   ['token'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'],
+  ['sync'], ['sync', 'status'],
 ];
 
 describe('finding your way around the keyturn CLI', () => {
@@ -21,7 +22,7 @@ describe('finding your way around the keyturn CLI', () => {
     for (const args of [['--help'], ['help']]) {
       const r = await keyturn(args);
       expect(r.code).toBe(0);
-      for (const c of COMMANDS.filter((c) => c.length === 2 || !['audit', 'token'].includes(c[0]))) {
+      for (const c of COMMANDS.filter((c) => c.length === 2 || !['audit', 'token', 'sync'].includes(c[0]))) {
         expect(r.stdout).toContain(`  ${c.join(' ')}`);
       }
     }

@@ -97,7 +97,7 @@ describe('just-in-time access through Slack', () => {
     await t.slack.click('U0MALLORY', ACTIONS.approve, id);
     await t.until(() => t.standIn.callsTo('chat.postEphemeral').length >= 2);
     const told = Object.fromEntries(t.standIn.callsTo('chat.postEphemeral').map((c) => [c.args.user, c.args.text]));
-    expect(told.U0ALICE).toMatch(/You asked for this/);
+    expect(told.U0ALICE).toMatch(/This is your own request, so you cannot approve or deny it/);
     expect(told.U0MALLORY).toMatch(/You are not an approver/);
 
     // Dave approves through the S0SRE group: granted, the message offers Revoke, Alice is told until when.

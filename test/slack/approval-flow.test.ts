@@ -77,7 +77,7 @@ describe('a 2-of-2 production change, end to end through Slack', () => {
     // Each reply goes to the person who clicked; replies to different people may arrive in any order.
     const told = Object.fromEntries(t.standIn.callsTo('chat.postEphemeral').map((c) => [c.args.user, c.args.text]));
     expect(told).toEqual({
-      U0ALICE: expect.stringMatching(/You asked for this change/),
+      U0ALICE: expect.stringMatching(/This is your own request, so you cannot approve or deny it/),
       U0MALLORY: expect.stringMatching(/not an approver/),
       U0BOB: expect.stringMatching(/already approved/),
     });

@@ -93,7 +93,7 @@ describe('a change approved in two steps, through Slack', () => {
     await click('U0ALICE', ACTIONS.approve, id);
     await t.until(() => toldTo('U0LIA').length === 1 && toldTo('U0ALICE').length === 1);
     expect(toldTo('U0LIA')[0]).toBe('Step 1 ("team lead") is already complete; it is now step 2 ("security")\'s turn, and you are not one of its approvers. Nothing was recorded.');
-    expect(toldTo('U0ALICE')[0]).toMatch(/You asked for this change/);
+    expect(toldTo('U0ALICE')[0]).toMatch(/This is your own request, so you cannot approve or deny it/);
 
     // `/secret status` shows the same standing to anyone who asks.
     const status = await t.slack.command('U0ALICE', `status ${id}`);

@@ -11,6 +11,7 @@ import { status } from './requests.js';
 import { rollback } from './rollback.js';
 import { run } from './run.js';
 import { exportCmd, get, history } from './secrets.js';
+import { sync } from './sync.js';
 import { token } from './tokens.js';
 import { version } from './version.js';
 import { webhook } from './webhooks.js';
@@ -32,6 +33,7 @@ export const commands: Record<string, Command> = {
   logout,
   audit,
   token,
+  sync,
   migrate,
   policy,
   webhook,

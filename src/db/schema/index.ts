@@ -8,4 +8,5 @@ export * from './jobs.js';
 export * from './rotation.js';
 export * from './inbox.js';
 export * from './installation.js';
+export * from './sync.js';
 export * from './pushes.js';

@@ -13,6 +13,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { type MembersOf, isMember } from '../people/membership.js';
 import type { ResolvedAccessPolicy } from '../policies/index.js';
 import { loadRequest, newRequestId } from '../requests/request-repo.js';
+import { isGroupId } from '../vocabulary.js';
 import type { RequestService } from '../requests/request-service.js';
 import { REASON_MAX } from '../requests/request-service.js';
 import type { ChangeRequest, RequestEvents } from '../requests/request-types.js';
@@ -156,6 +157,13 @@ export function createAccessService(deps: AccessServiceDeps) {
     if (unavailable) {
       const n = policy.requiredApprovals;
       problems.environment = `Nobody can approve this: ${unavailable.why}, and access to ${input.environment} needs ${n} approval${n === 1 ? '' : 's'}. ${unavailable.fix}.`;
+    }
+    // The requester never counts: when the access approvers are named people and too few are left without
+    // them, the request could never be granted, so it is refused now rather than left to expire.
+    const person = input.requester && personOf(input.requester);
+    const others = person && !policy.approvers.some(isGroupId) ? new Set(policy.approvers.filter((a) => a !== person.userId)).size : Infinity;
+    if (!problems.environment && others < policy.requiredApprovals) {
+      problems.environment = `You are one of the access approvers for ${input.environment}, and without you the others cannot reach the ${policy.requiredApprovals} approval${policy.requiredApprovals === 1 ? '' : 's'} it needs; ask an admin to add access approvers.`;
     }
     return problems;
   }

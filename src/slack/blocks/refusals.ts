@@ -25,7 +25,7 @@ export function decisionRefusalText(r: DecisionRefusal): string {
     case 'other_workspace':
       return 'This request belongs to another Slack workspace; your decision was not counted.';
     case 'own_request':
-      return 'You asked for this change, so you cannot approve or deny it: someone else has to. Nothing was recorded.';
+      return 'This is your own request, so you cannot approve or deny it: someone else has to. Nothing was recorded.';
     case 'not_an_approver':
       return `You are not an approver for ${secretName(r)}, so your decision was not counted. Approvers: ${mentions(r.approvers)}.`;
     case 'already_decided':

@@ -108,6 +108,18 @@ describe('asking for just-in-time access', () => {
     expect(await auditActions()).toEqual([]);
   });
 
+  it('refuses a request only its requester could approve: the requester never counts', async () => {
+    const { access } = services();
+    // staging's access approvers are its change approvers: Bob alone.
+    const bob: Caller = { kind: 'slack', userId: 'U0BOB', teamId: 'T1' };
+    await expect(access.requestAccess({ environment: 'staging', keys: ['DB_URL'], reason: 'x', requester: bob })).rejects.toThrow(
+      'You are one of the access approvers for staging, and without you the others cannot reach the 1 approval it needs',
+    );
+    // Alice is not an approver there: she may ask, and Bob decides.
+    expect(await access.problemsWith({ environment: 'staging', keys: ['DB_URL'], reason: 'x', requester: alice })).toEqual({});
+    expect(await auditActions()).toEqual([]);
+  });
+
   it('concurrent approvals make exactly one grant', async () => {
     const { requests, access } = services();
     const r = await access.requestAccess({ environment: 'prod', keys: ['DB_URL'], reason: 'incident', requester: alice });

@@ -186,7 +186,7 @@ describe('the sentence each refusal is shown as in Slack', () => {
     [{ code: 'no_such_request' }, 'That request no longer exists.'],
     [{ code: 'closed', status: 'applied' }, 'This request is already applied; nothing changed.'],
     [{ code: 'other_workspace' }, 'This request belongs to another Slack workspace; your decision was not counted.'],
-    [{ code: 'own_request' }, 'You asked for this change, so you cannot approve or deny it: someone else has to. Nothing was recorded.'],
+    [{ code: 'own_request' }, 'This is your own request, so you cannot approve or deny it: someone else has to. Nothing was recorded.'],
     [
       { code: 'not_an_approver', environment: 'prod', key: 'STRIPE_KEY', approvers: ['U0BOB', 'S0PLATFORM', 'W0ENTERPRISE'] },
       'You are not an approver for prod/STRIPE_KEY, so your decision was not counted. Approvers: <@U0BOB>, <!subteam^S0PLATFORM>, <@W0ENTERPRISE>.',
