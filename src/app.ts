@@ -38,6 +38,9 @@ import { insightRoutes } from './http/insight-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
 import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
+import { webhookRoutes } from './http/webhook-routes.js';
+import { type PushWorker, createPushWorker } from './pushes/push-worker.js';
+import { type Webhooks, createWebhooks } from './pushes/webhooks.js';
 import { createHttpServer, listenError } from './http/server.js';
 import { type Scheduler, createScheduler } from './jobs/scheduler.js';
 import { registerSchedules } from './jobs/schedules.js';
@@ -58,6 +61,8 @@ export interface StartOptions {
   now?: () => Date;
   /** Start the schedule clock (default true); tests leave it off and call services.jobs.runDue(now). */
   schedules?: boolean;
+  /** Push delivery tuning (tests shorten the backoff; `start: false` leaves passes to services.pushes.deliverDue()). */
+  webhooks?: { backoffMs?: number; maxAttempts?: number; timeoutMs?: number; pollMs?: number; start?: boolean; env?: Record<string, string | undefined> };
 }
 
 export interface Keyturn {
@@ -83,6 +88,10 @@ export interface Keyturn {
     rotation: ReturnType<typeof createRotationService>;
     /** Acknowledge / Flag of break-glass changes, their escalation and the open list. */
     breakGlass: ReturnType<typeof createBreakGlassReviews>;
+    /** Signed webhooks: `test(name)` sends a ping now. */
+    webhooks: Webhooks;
+    /** The push worker (webhooks, later sync): tests drive it with deliverDue(). */
+    pushes: PushWorker;
   };
   stop(): Promise<void>;
 }
@@ -154,7 +163,33 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const logins = createLoginService({ database, audit, tokens, now: opts.now });
 
     const edge = await createSlackEdge({ config, logger, metrics, database, audit, serverKey: (name) => loadServerKey(database.db, provider, name) });
-    const { slack, worker, groupMembers, requestEvents: events } = edge;
+    const { slack, worker, groupMembers } = edge;
+    const webhooks = createWebhooks({
+      database,
+      audit,
+      metrics,
+      logger,
+      hooks: () => policy?.webhooks ?? [],
+      now: opts.now,
+      told: edge.webhookNotifier,
+      env: opts.webhooks?.env,
+      timeoutMs: opts.webhooks?.timeoutMs,
+      kick: () => pushes.kick(),
+    });
+    // Deliveries to systems outside keyturn, by kind (webhooks; sync targets plug in here), with Slack on or off.
+    const pushes = createPushWorker({
+      database,
+      logger,
+      now: opts.now,
+      kinds: { webhook: webhooks.handler },
+      committed: edge.kick,
+      singleProcess: database.kind === 'pglite',
+      backoffMs: opts.webhooks?.backoffMs,
+      maxAttempts: opts.webhooks?.maxAttempts,
+      pollMs: opts.webhooks?.pollMs,
+    });
+    // Every service is told of request changes through these: a closing queues its webhooks in its transaction.
+    const events = webhooks.wrap(edge.requestEvents);
     const environments = () => (policy ? environmentNames(policy) : []);
     const requests = createRequestService({
       database,
@@ -221,6 +256,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         ...requestRoutes(requests, { isShuttingDown: () => shuttingDown, access }),
         ...accessRoutes(access, { isAdmin: (userId) => (policy ? isAdmin(policy, userId) : false) }),
         ...insightRoutes(insights),
+        ...webhookRoutes(webhooks),
         ...syncRoutes(syncStatus),
         ...loginRoutes({ logins, tokens, liveGrants, slackUnavailable: edge.approvalsUnavailable }),
       ],
@@ -236,6 +272,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       srv.listen(config.PORT, config.HOST, () => resolve());
     });
     worker?.start();
+    if (opts.webhooks?.start !== false) pushes.start();
     if (opts.schedules !== false) jobs.start();
     const port = (srv.address() as AddressInfo).port;
     const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
@@ -254,13 +291,14 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         await slack?.stop();
         await jobs.stop();
         await worker?.stop();
+        await pushes.stop();
         envelope.close(); // unwrapped data keys leave memory with the last request
         await audit.drain();
         await database.close();
         logger.info('keyturn stopped');
       })());
 
-    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs, breakGlass }, stop };
+    return { url, port, logger, metrics, database, services: { store, tokens, audit, provider, envelope, requests, access, slack, digests, rotation, jobs, breakGlass, webhooks, pushes }, stop };
   } catch (err) {
     server?.close();
     await database.close().catch(() => {});

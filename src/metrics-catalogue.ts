@@ -46,6 +46,9 @@ export const catalogue = {
     buckets: FAST_BUCKETS,
   },
 
+  // Signed webhooks (src/pushes)
+  keyturn_webhook_deliveries_total: { type: 'counter', help: 'Webhook delivery attempts settled, by webhook and outcome (delivered, failed, dead)', labels: ['webhook', 'outcome'] },
+
   // Slack edge
   keyturn_slack_connected: { type: 'gauge', help: 'Whether Slack answered auth.test for the bot token (1) or not yet (0)', labels: [] },
   keyturn_slack_acks_total: { type: 'counter', help: 'Slack interactions acknowledged with a 200', labels: [] },

@@ -1,3 +1,4 @@
+import { type WebhookNotifier, createWebhookNotifier } from './notifiers/webhook-notifier.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { AccessEvents } from '../domain/access/access-requests.js';
@@ -50,6 +51,10 @@ export interface SlackEdge {
   requestEvents: RequestEvents & Partial<AccessEvents>;
   rotationNotifier: RotationNotifier;
   digestNotifier: DigestNotifier;
+  /** How a request's webhooks fared, as replies in its approval messages' threads. */
+  webhookNotifier: WebhookNotifier;
+  /** Wakes the Slack outbox worker (after a transaction that wrote to the outbox); undefined with Slack off. */
+  kick?: () => void;
   /** Why approvers cannot be asked (undefined when they can). */
   approvalsUnavailable(): { why: string; fix: string } | undefined;
   /** `connected`, `connecting`… as /readyz shows it; `off` without Slack. */
@@ -103,6 +108,8 @@ export async function createSlackEdge(opts: SlackEdgeOptions): Promise<SlackEdge
     requestEvents,
     rotationNotifier: createRotationNotifier({ kick }),
     digestNotifier: createDigestNotifier({ database, kick }),
+    webhookNotifier: createWebhookNotifier(),
+    kick,
     approvalsUnavailable: () => (slack ? undefined : { why: 'Slack is not configured on this keyturn', fix: 'Set SLACK_BOT_TOKEN' }),
     state: () => slack?.identity.state() ?? 'off',
     async start(services) {

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import { type Keyturn, startKeyturn } from '../../src/app.js';
+import { type Keyturn, type StartOptions, startKeyturn } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { captureLogs } from './capture.js';
 import { freshDatabaseUrl } from './db.js';
@@ -22,7 +22,7 @@ export interface TestServer extends Keyturn {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { kmsClient?: KMSClient; databaseUrl?: string; pgliteDir?: string; now?: () => Date; schedules?: boolean } = {},
+  opts: { kmsClient?: KMSClient; databaseUrl?: string; pgliteDir?: string; now?: () => Date; schedules?: boolean; webhooks?: StartOptions['webhooks'] } = {},
 ): Promise<TestServer> {
   const fresh = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : await freshDatabaseUrl();
   const dataDir = mkdtempSync(join(tmpdir(), 'keyturn-test-'));
@@ -46,6 +46,7 @@ export async function startTestServer(
     now: opts.now,
     // Tests drive schedules themselves (services.jobs.runDue) instead of the wall clock.
     schedules: opts.schedules ?? false,
+    webhooks: opts.webhooks,
   }).catch(async (err) => {
     await fresh.drop();
     throw err;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ACCESS_FIELDS, REQUEST_FIELDS, VIEWS } from '../../src/slack/blocks/index.js';
 import { startSlackStandIn, type SlackStandIn } from './slack-stand-in.js';
 import { slackClient } from './slack-requests.js';
+import type { StartOptions } from '../../src/app.js';
 import { startTestServer, type TestServer } from './server.js';
 import { waitFor } from './spawn.js';
 
@@ -61,7 +62,7 @@ export function accessModalValues(f: { environment?: string; keys?: string; dura
 }
 
 /** keyturn with Slack wired to a recording stand-in, a policy file, and a signed Slack client. */
-export async function startSlackScenario(opts: { policy?: string; groups?: Record<string, string[]>; env?: Record<string, string>; databaseUrl?: string; pgliteDir?: string; now?: () => Date; authTest?: Record<string, unknown> } = {}) {
+export async function startSlackScenario(opts: { policy?: string; groups?: Record<string, string[]>; env?: Record<string, string>; databaseUrl?: string; pgliteDir?: string; now?: () => Date; authTest?: Record<string, unknown>; webhooks?: StartOptions['webhooks'] } = {}) {
   const standIn = await startSlackStandIn({ groups: opts.groups ?? { S0PLATFORM: ['U0DAVE', 'U0ERIN'] }, authTest: opts.authTest });
   const dir = mkdtempSync(join(tmpdir(), 'keyturn-slack-'));
   const policyFile = join(dir, 'policies.yml');
@@ -69,7 +70,7 @@ export async function startSlackScenario(opts: { policy?: string; groups?: Recor
   const signingSecret = `signing-${randomBytes(8).toString('hex')}`;
   const server: TestServer = await startTestServer(
     { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: signingSecret, SLACK_API_URL: standIn.url, KEYTURN_POLICY_FILE: policyFile, ...opts.env },
-    { databaseUrl: opts.databaseUrl, pgliteDir: opts.pgliteDir, now: opts.now },
+    { databaseUrl: opts.databaseUrl, pgliteDir: opts.pgliteDir, now: opts.now, webhooks: opts.webhooks },
   );
   const slack = slackClient(server.url, signingSecret);
 

@@ -14,6 +14,7 @@ import { exportCmd, get, history } from './secrets.js';
 import { sync } from './sync.js';
 import { token } from './tokens.js';
 import { version } from './version.js';
+import { webhook } from './webhooks.js';
 import { whoami } from './whoami.js';
 
 /** Every top-level command, in help order: help, dispatch and completion all read this one table. */
@@ -35,6 +36,7 @@ export const commands: Record<string, Command> = {
   sync,
   migrate,
   policy,
+  webhook,
   completion: completionCommand(() => commands),
   version,
 };

@@ -9,3 +9,4 @@ export * from './rotation.js';
 export * from './inbox.js';
 export * from './installation.js';
 export * from './sync.js';
+export * from './pushes.js';

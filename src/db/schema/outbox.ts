@@ -15,6 +15,8 @@ export const outboxPayload = z.object({
   blocks: z.array(z.unknown()).optional(),
   view: z.unknown().optional(),
   file: z.object({ filename: z.string(), title: z.string(), content: z.string() }).optional(),
+  /** A reply in the thread of the message stored under this key (same target, so posted after it). */
+  threadOf: z.string().optional(),
 });
 export type OutboxPayload = z.infer<typeof outboxPayload>;
 

@@ -5,7 +5,7 @@
  * the people and quorums in the policy that Slack says are no longer there.
  */
 import { checkPeople } from './digest-people.js';
-import { accessGrants, appliedChanges, pendingRequests, readerActivity, unappliedRequests, unreadSecrets } from './digest-queries.js';
+import { accessGrants, appliedChanges, pendingRequests, readerActivity, unappliedRequests, unreadSecrets, webhookTrouble } from './digest-queries.js';
 import type { Digest, DigestDeps, DigestPeriod, OverdueRotation, UnacknowledgedBreakGlass } from './digest-types.js';
 import { unacknowledgedBreakGlass } from '../requests/break-glass.js';
 
@@ -19,7 +19,7 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
   const builtAt = (deps.now ?? (() => new Date()))();
   const policy = deps.policy();
 
-  const [applied, unapplied, reads, unread, pending, rotations, people, grants, breakGlass] = await Promise.all([
+  const [applied, unapplied, reads, unread, pending, rotations, people, grants, breakGlass, hooks] = await Promise.all([
     appliedChanges(database, period),
     unappliedRequests(database, period),
     readerActivity(database, period),
@@ -29,6 +29,7 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     policy ? checkPeople(policy, deps.directory, deps.logger) : Promise.resolve({ deactivated: [], quorum: [], gaps: [] }),
     accessGrants(database, period),
     unacknowledgedBreakGlass(database.db),
+    webhookTrouble(database, period),
   ]);
   const unacknowledged: UnacknowledgedBreakGlass[] = breakGlass.map((r) => {
     const appliedAt = r.closedAt ?? r.createdAt;
@@ -59,5 +60,5 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     }))
     .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.environment.localeCompare(b.environment) || a.key.localeCompare(b.key));
 
-  return { period, builtAt, applied, unapplied, reads, unread, grants, overdueRotations, pending, ...people, unacknowledgedBreakGlass: unacknowledged };
+  return { period, builtAt, applied, unapplied, reads, unread, grants, overdueRotations, pending, ...people, unacknowledgedBreakGlass: unacknowledged, ...(hooks.length ? { webhookTrouble: hooks } : {}) };
 }

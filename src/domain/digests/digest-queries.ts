@@ -9,7 +9,7 @@ import type { Database } from '../../db/client.js';
 import { type RequestOperation, type RequestStatus, type SecretOperation, policySnapshot } from '../../db/schema/index.js';
 import { approvalsOf, standingText } from '../requests/quorum.js';
 import { readStoredJson } from '../../db/stored-json.js';
-import type { AccessGrantActivity, AppliedChange, DigestPeriod, PendingRequest, ReaderActivity, UnappliedRequest, UnreadSecret } from './digest-types.js';
+import type { AccessGrantActivity, AppliedChange, DigestPeriod, PendingRequest, ReaderActivity, UnappliedRequest, UnreadSecret, WebhookTrouble } from './digest-types.js';
 
 export const UNAPPLIED_STATUSES = ['denied', 'expired', 'conflict', 'cancelled', 'failed'] as const satisfies readonly RequestStatus[];
 
@@ -194,4 +194,19 @@ export async function accessGrants(database: Database, p: DigestPeriod): Promise
     reads: Number(r.reads),
     keysRead: Number(r.keys_read),
   }));
+}
+
+/** Webhooks in trouble: deliveries dead-lettered in the period, and those failing and still retried now. */
+export async function webhookTrouble(database: Database, p: DigestPeriod): Promise<WebhookTrouble[]> {
+  const rows = await database.rows<{ target: string; dead: number; failing: number; last_error: string | null }>(sql`
+    select target,
+           count(*) filter (where status = 'dead')::int as dead,
+           count(*) filter (where status = 'pending')::int as failing,
+           (array_agg(last_error order by id desc))[1] as last_error
+      from pushes
+     where kind = 'webhook' and last_error is not null
+       and ((status = 'dead' and created_at >= ${ts(p.from)} and created_at < ${ts(p.to)}) or status = 'pending')
+     group by target
+     order by target`);
+  return rows.map((r) => ({ webhook: r.target, dead: Number(r.dead), failing: Number(r.failing), lastError: r.last_error }));
 }

@@ -154,6 +154,17 @@ export interface UnacknowledgedBreakGlass {
   escalated: boolean;
 }
 
+/** A webhook whose deliveries are failing (still retried) or were dead-lettered (given up). */
+export interface WebhookTrouble {
+  webhook: string;
+  /** Deliveries given up on in the period. */
+  dead: number;
+  /** Deliveries still being retried now, after at least one failure. */
+  failing: number;
+  /** The newest failure's short reason (`HTTP 503`, `connection refused`): never a value or a secret. */
+  lastError: string | null;
+}
+
 /** Where a policy names a person: as an admin, or for an environment, optionally narrowed to keys. */
 export interface PolicyRole {
   role: 'admin' | 'approver' | 'escalation contact' | 'rotation owner';
@@ -208,6 +219,8 @@ export interface Digest {
   gaps: DigestGap[];
   /** Every break-glass change nobody has acknowledged, not only the period's (absent: not looked up). */
   unacknowledgedBreakGlass?: UnacknowledgedBreakGlass[];
+  /** Webhooks with deliveries dead-lettered in the period or failing now (absent: not looked up). */
+  webhookTrouble?: WebhookTrouble[];
   /**
    * The audit chain head when the digest was posted: kept in the channel, outside the database, it lets
    * anyone find entries deleted from the end of the log later (`keyturn audit verify --checkpoint`).

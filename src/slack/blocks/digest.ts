@@ -88,8 +88,29 @@ function parts(d: Digest): Part[] {
       ]
     : [];
 
+  // Only when a webhook is in trouble: most keyturns have none, and a healthy one needs no line.
+  const webhooks: Part[] = d.webhookTrouble?.length
+    ? [
+        {
+          title: 'Webhooks failing or given up on',
+          total: d.webhookTrouble.length,
+          empty: 'None.',
+          lines: d.webhookTrouble.map(
+            (w) =>
+              `• ${code(w.webhook)}: ` +
+              [w.failing ? `${plural(w.failing, 'delivery', 'deliveries')} failing, still retried` : '', w.dead ? `${plural(w.dead, 'delivery', 'deliveries')} dead-lettered` : '']
+                .filter(Boolean)
+                .join(', ') +
+              (w.lastError ? ` (last: ${escapeTruncated(w.lastError, 80)})` : ''),
+          ),
+          cut: false,
+        },
+      ]
+    : [];
+
   return [
     ...breakGlass,
+    ...webhooks,
     {
       title: 'Approval rules that can no longer reach quorum',
       total: d.quorum.length,

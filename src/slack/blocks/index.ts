@@ -49,3 +49,4 @@ export {
   revokeRefusalText,
 } from './access-message.js';
 export { accessModalErrors, readAccessModal, renderAccessModal } from './access-modal.js';
+export { renderWebhookNote, type WebhookNote } from './webhook-notes.js';

@@ -110,6 +110,12 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       await delivery.update(message.channel, message.ts, row.payload);
       return undefined;
     }
+    if (row.payload.threadOf) {
+      // A thread reply: in the parent's channel, under its ts. The parent went to the same target first.
+      const [parent] = await db.select().from(slackMessages).where(eq(slackMessages.key, row.payload.threadOf));
+      if (!parent?.ts || !parent.channel) throw Object.assign(new Error('the message to reply to was never posted'), { data: { error: 'message_not_found' } });
+      return { channel: parent.channel, ts: await delivery.post(parent.channel, key, row.payload, parent.ts) };
+    }
     const channel = await delivery.channelFor(row.target);
     // A previous attempt may have reached Slack before its worker died: look before posting again.
     const earlier = row.attempts > 1 ? await delivery.findPosted(channel, key, row.createdAt) : undefined;

@@ -81,11 +81,12 @@ export function createSlackDelivery(client: WebClient) {
       return hit?.ts;
     },
 
-    async post(channel: string, key: string, payload: OutboxPayload): Promise<string> {
+    async post(channel: string, key: string, payload: OutboxPayload, threadTs?: string): Promise<string> {
       let ts = filesOwed.get(key);
       if (!ts) {
         const res = await client.chat.postMessage({
           channel,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
           text: payload.text,
           blocks: payload.blocks as never,
           unfurl_links: false,

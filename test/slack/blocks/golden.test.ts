@@ -8,6 +8,7 @@ import {
   renderCancelOutcome,
   renderDenyModal,
   renderDigest,
+  renderWebhookNote,
   renderEscalation,
   renderHelp,
   renderLoginConfirmation,
@@ -221,6 +222,10 @@ const fullDigest = (): Digest => ({
   quorum: [{ environment: 'prod', rule: 'PAYMENTS_*', requiredApprovals: 2, reachable: 1, deactivated: ['U0CAROL'] }],
   gaps: [{ what: 'user group S0PAYMENTS', why: 'Slack did not list its members' }],
   auditCheckpoint: { seq: 42, hash: 'ab'.repeat(32) },
+  webhookTrouble: [
+    { webhook: 'deploy-hook', dead: 0, failing: 2, lastError: 'HTTP 503' },
+    { webhook: 'audit-sink', dead: 1, failing: 0, lastError: 'SECRET_ENV_UNSET <b> is not set' },
+  ],
 });
 
 describe('golden: the digest', () => {
@@ -367,5 +372,14 @@ describe('golden: rollback', () => {
       'rollback-modal',
       renderRollbackModal({ environment: 'prod', key: 'STRIPE_KEY', toVersion: 2, fromVersion: 4, asVersion: 5, operation: 'update', requiredApprovals: 2 }),
     );
+  });
+});
+
+describe('golden: webhook notes in an approval thread', () => {
+  it('delivered, failing, dead', async () => {
+    const base = { webhook: 'deploy-hook', event: 'secret.applied' };
+    await golden('webhook-note.delivered', renderWebhookNote({ ...base, outcome: 'delivered', httpStatus: 200, error: null, attempt: 1 }));
+    await golden('webhook-note.failing', renderWebhookNote({ ...base, outcome: 'failed', httpStatus: 503, error: 'HTTP 503', attempt: 1 }));
+    await golden('webhook-note.dead', renderWebhookNote({ ...base, outcome: 'dead', httpStatus: null, error: 'connection refused <!channel>', attempt: 8 }));
   });
 });
