@@ -40,6 +40,8 @@ import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
 import { webhookRoutes } from './http/webhook-routes.js';
 import { type PushWorker, createPushWorker } from './pushes/push-worker.js';
+import { syncPushHandler, withSyncs } from './pushes/sync-pushes.js';
+import { createSecretsManagerSync } from './domain/sync/secrets-manager-sync.js';
 import { type Webhooks, createWebhooks } from './pushes/webhooks.js';
 import { createHttpServer, listenError } from './http/server.js';
 import { type Scheduler, createScheduler } from './jobs/scheduler.js';
@@ -181,7 +183,16 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       database,
       logger,
       now: opts.now,
-      kinds: { webhook: webhooks.handler },
+      kinds: {
+        webhook: webhooks.handler,
+        sync: syncPushHandler({
+          targets: () => policy?.sync ?? [],
+          deliver: createSecretsManagerSync({ database, store, audit, now: opts.now ?? (() => new Date()) }).deliver,
+          audit,
+          metrics,
+          told: edge.webhookNotifier,
+        }),
+      },
       committed: edge.kick,
       singleProcess: database.kind === 'pglite',
       backoffMs: opts.webhooks?.backoffMs,
@@ -189,7 +200,8 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       pollMs: opts.webhooks?.pollMs,
     });
     // Every service is told of request changes through these: a closing queues its webhooks in its transaction.
-    const events = webhooks.wrap(edge.requestEvents);
+    // …and each applied change a sync target mirrors queues its push there.
+    const events = withSyncs(webhooks.wrap(edge.requestEvents), () => policy, opts.now ?? (() => new Date()), () => pushes.kick());
     const environments = () => (policy ? environmentNames(policy) : []);
     const requests = createRequestService({
       database,

@@ -48,6 +48,8 @@ export const catalogue = {
 
   // Signed webhooks (src/pushes)
   keyturn_webhook_deliveries_total: { type: 'counter', help: 'Webhook delivery attempts settled, by webhook and outcome (delivered, failed, dead)', labels: ['webhook', 'outcome'] },
+  // Sync to AWS Secrets Manager (src/pushes/sync-pushes.ts)
+  keyturn_sync_pushes_total: { type: 'counter', help: 'Sync push attempts settled, by target and outcome (delivered, failed, dead)', labels: ['target', 'outcome'] },
 
   // Slack edge
   keyturn_slack_connected: { type: 'gauge', help: 'Whether Slack answered auth.test for the bot token (1) or not yet (0)', labels: [] },
