@@ -196,17 +196,25 @@ export async function accessGrants(database: Database, p: DigestPeriod): Promise
   }));
 }
 
-/** Webhooks in trouble: deliveries dead-lettered in the period, and those failing and still retried now. */
+/**
+ * Push targets in trouble (webhooks and sync targets): deliveries dead-lettered in the period, and those
+ * failing and still retried now.
+ */
 export async function webhookTrouble(database: Database, p: DigestPeriod): Promise<WebhookTrouble[]> {
-  const rows = await database.rows<{ target: string; dead: number; failing: number; last_error: string | null }>(sql`
-    select target,
+  const rows = await database.rows<{ kind: string; target: string; dead: number; failing: number; last_error: string | null }>(sql`
+    select kind, target,
            count(*) filter (where status = 'dead')::int as dead,
            count(*) filter (where status = 'pending')::int as failing,
            (array_agg(last_error order by id desc))[1] as last_error
       from pushes
-     where kind = 'webhook' and last_error is not null
+     where last_error is not null
        and ((status = 'dead' and created_at >= ${ts(p.from)} and created_at < ${ts(p.to)}) or status = 'pending')
-     group by target
-     order by target`);
-  return rows.map((r) => ({ webhook: r.target, dead: Number(r.dead), failing: Number(r.failing), lastError: r.last_error }));
+     group by kind, target
+     order by kind desc, target`);
+  return rows.map((r) => ({
+    webhook: r.kind === 'sync' ? `sync ${r.target}` : r.target,
+    dead: Number(r.dead),
+    failing: Number(r.failing),
+    lastError: r.last_error,
+  }));
 }

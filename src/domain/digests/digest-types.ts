@@ -156,6 +156,7 @@ export interface UnacknowledgedBreakGlass {
 
 /** A webhook whose deliveries are failing (still retried) or were dead-lettered (given up). */
 export interface WebhookTrouble {
+  /** The webhook's name, or `sync NAME` for a sync target. */
   webhook: string;
   /** Deliveries given up on in the period. */
   dead: number;

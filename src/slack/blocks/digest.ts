@@ -92,7 +92,7 @@ function parts(d: Digest): Part[] {
   const webhooks: Part[] = d.webhookTrouble?.length
     ? [
         {
-          title: 'Webhooks failing or given up on',
+          title: 'Webhooks and syncs failing or given up on',
           total: d.webhookTrouble.length,
           empty: 'None.',
           lines: d.webhookTrouble.map(

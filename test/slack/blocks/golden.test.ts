@@ -225,6 +225,7 @@ const fullDigest = (): Digest => ({
   webhookTrouble: [
     { webhook: 'deploy-hook', dead: 0, failing: 2, lastError: 'HTTP 503' },
     { webhook: 'audit-sink', dead: 1, failing: 0, lastError: 'SECRET_ENV_UNSET <b> is not set' },
+    { webhook: 'sync aws-prod', dead: 1, failing: 0, lastError: 'sync aws-prod: PutSecretValue prod/DB_URL for prod/DB_URL version 3 failed: AccessDeniedException (HTTP 400)' },
   ],
 });
 
