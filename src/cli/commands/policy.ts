@@ -33,6 +33,12 @@ problem, FILE:LINE:COLUMN field: what is wrong, and exits 1. keyturn runs the sa
         }
         return out;
       });
+      for (const hook of policy.webhooks) {
+        lines.push(`  webhook ${hook.name}: ${hook.events.join(', ')} of ${hook.environments?.join(', ') ?? 'every environment'} ${hook.keys} → ${hook.url} (signed with $${hook.secret_env})`);
+      }
+      for (const target of policy.sync) {
+        lines.push(`  sync ${target.name}: ${target.environment} ${target.keys} → AWS Secrets Manager ${target.secret_name} in ${target.region}`);
+      }
       await write(`${positionals[0]}: policy is valid\n${lines.join('\n')}\n`);
     } catch (err) {
       if (err instanceof PolicyError) throw failure(`policy is invalid:\n${err.message}`);
