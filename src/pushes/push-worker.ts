@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../db/client.js';
 import { type PushKind, pushes } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
 import { errorFacts } from '../public-error.js';
+import { pollingLoop } from '../jobs/polling-loop.js';
 
 export type PushRow = typeof pushes.$inferSelect;
 
@@ -54,9 +55,6 @@ export function createPushWorker(opts: PushWorkerOptions) {
   const leaseMs = opts.leaseMs ?? 60_000;
   const maxAttempts = opts.maxAttempts ?? 8;
   const backoffMs = opts.backoffMs ?? 2_000;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let stopped = true;
   let orphansReleased = !opts.singleProcess;
 
   async function claim(): Promise<PushRow[]> {
@@ -136,40 +134,7 @@ export function createPushWorker(opts: PushWorkerOptions) {
     return rows.length;
   }
 
-  function schedule(ms: number) {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(tick, ms);
-  }
-
-  function tick() {
-    if (running || stopped) return;
-    running = deliverDue()
-      .catch((err) => {
-        logger.error(errorFacts(err), 'push pass failed');
-        return 0;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    void running.then((n) => schedule(n > 0 ? 0 : (opts.pollMs ?? 500)));
-  }
-
-  return {
-    deliverDue,
-    start() {
-      stopped = false;
-      schedule(0);
-    },
-    /** Wakes the worker now (after a transaction that queued pushes). */
-    kick() {
-      if (!running) schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  const loop = pollingLoop({ pass: deliverDue, pollMs: opts.pollMs ?? 500, logger, failed: 'push pass failed' });
+  return { deliverDue, start: loop.start, kick: loop.kick, stop: loop.stop };
 }
 export type PushWorker = ReturnType<typeof createPushWorker>;

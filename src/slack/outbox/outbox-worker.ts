@@ -4,8 +4,8 @@ import { outbox, outboxPayload, slackMessages } from '../../db/schema/index.js';
 import { MalformedRowError, readStoredJson } from '../../db/stored-json.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
-import { errorFacts } from '../../public-error.js';
 import { type SlackDelivery, classify } from './slack-delivery.js';
+import { pollingLoop } from '../../jobs/polling-loop.js';
 
 type Row = typeof outbox.$inferSelect;
 
@@ -43,9 +43,6 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const perTargetMs = opts.perTargetIntervalMs ?? 1_000;
   const maxAttempts = opts.maxAttempts ?? 8;
   const lastSent = new Map<string, number>();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let stopped = true;
 
   /** Claims the head row of each target that is due, holding each with a lease. */
   async function claim(): Promise<Row[]> {
@@ -185,44 +182,16 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     metrics.set('keyturn_outbox_dead_letters', {}, counts.find((c) => c.status === 'dead')?.n ?? 0);
   }
 
-  function schedule(ms: number) {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(tick, ms);
-  }
-
-  function tick() {
-    if (running || stopped) return;
-    running = deliverDue()
-      .then(async (n) => {
-        await gauges();
-        return n;
-      })
-      .catch((err) => {
-        logger.error(errorFacts(err), 'outbox pass failed');
-        return 0;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-    void running.then((n) => schedule(n > 0 ? 0 : opts.pollMs ?? 250));
-  }
-
-  return {
-    deliverDue,
-    start() {
-      stopped = false;
-      schedule(0);
+  const loop = pollingLoop({
+    pass: async () => {
+      const n = await deliverDue();
+      await gauges();
+      return n;
     },
-    /** Wakes the worker now (after a transaction that wrote to the outbox). */
-    kick() {
-      if (!running) schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+    pollMs: opts.pollMs ?? 250,
+    logger,
+    failed: 'outbox pass failed',
+  });
+  return { deliverDue, start: loop.start, kick: loop.kick, stop: loop.stop };
 }
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
