@@ -86,6 +86,8 @@ describe('an acknowledged Slack interaction survives kill -9 right after its ack
     expect(submitted.status).toBe(200);
     await waitFor(() => s.standIn.callsTo('chat.postMessage').some((c) => c.args.channel === 'C0APPR'), 30_000);
     const id = /req_[0-9a-f]{10}/.exec(JSON.stringify(s.standIn.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0APPR')!.args))![0];
+    // Alice's "waiting" DM is out too: one still in flight at the kill would hold her DMs behind its lease.
+    await waitFor(() => s.standIn.callsTo('chat.postMessage').some((c) => c.args.channel === 'D0ALICE'), 30_000);
 
     s.standIn.setDelay(5_000); // who is in S0PLATFORM? Slack takes its time
     const click = await s.slack.click('U0DAVE', ACTIONS.approve, id);
