@@ -40,7 +40,9 @@ import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
 import { webhookRoutes } from './http/webhook-routes.js';
 import { type PushWorker, createPushWorker } from './pushes/push-worker.js';
-import { syncPushHandler, withSyncs } from './pushes/sync-pushes.js';
+import { enqueueSyncs, syncPushHandler } from './pushes/sync-pushes.js';
+import { queueingPushes } from './pushes/push-queue.js';
+import { enqueueWebhooks } from './pushes/webhook-events.js';
 import { createSecretsManagerSync } from './domain/sync/secrets-manager-sync.js';
 import { type Webhooks, createWebhooks } from './pushes/webhooks.js';
 import { createHttpServer, listenError } from './http/server.js';
@@ -176,7 +178,6 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       told: edge.webhookNotifier,
       env: opts.webhooks?.env,
       timeoutMs: opts.webhooks?.timeoutMs,
-      kick: () => pushes.kick(),
     });
     // Deliveries to systems outside keyturn, by kind (webhooks; sync targets plug in here), with Slack on or off.
     const pushes = createPushWorker({
@@ -199,9 +200,17 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
       maxAttempts: opts.webhooks?.maxAttempts,
       pollMs: opts.webhooks?.pollMs,
     });
-    // Every service is told of request changes through these: a closing queues its webhooks in its transaction.
-    // …and each applied change a sync target mirrors queues its push there.
-    const events = withSyncs(webhooks.wrap(edge.requestEvents), () => policy, opts.now ?? (() => new Date()), () => pushes.kick());
+    // Every service is told of request changes through these: a closing queues, in its transaction, its webhooks
+    // and (an applied change) the pushes of the sync targets that mirror it.
+    const pushNow = opts.now ?? (() => new Date());
+    const events = queueingPushes(
+      edge.requestEvents,
+      async (tx, request) => {
+        await enqueueWebhooks(tx, policy?.webhooks ?? [], request, pushNow());
+        await enqueueSyncs(tx, policy, request, pushNow());
+      },
+      () => pushes.kick(),
+    );
     const environments = () => (policy ? environmentNames(policy) : []);
     const requests = createRequestService({
       database,

@@ -1,14 +1,14 @@
 import type { Queryable } from '../db/client.js';
-import { pushes } from '../db/schema/index.js';
 import type { Policy, SyncPolicy } from '../domain/policies/index.js';
-import type { ChangeRequest, RequestEvents } from '../domain/requests/request-types.js';
+import type { ChangeRequest } from '../domain/requests/request-types.js';
 import { PushError } from '../domain/sync/push-error.js';
 import type { SyncJob } from '../domain/sync/secrets-manager-sync.js';
 import { syncJobsFor } from '../domain/sync/sync-targets.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { Metrics } from '../metrics.js';
 import type { Attempt, PushHandler, PushOutcome, PushRow } from './push-worker.js';
-import type { WebhookOutcomeNote } from './webhooks.js';
+import { type WebhookOutcomeNote, outcomeNote } from './webhooks.js';
+import { queuePush } from './push-queue.js';
 import { eventId } from './webhook-events.js';
 
 /** What a sync row carries besides its environment and key: never a value (the deliverer opens the version). */
@@ -27,12 +27,7 @@ export async function enqueueSyncs(tx: Queryable, policy: Pick<Policy, 'sync'> |
   let queued = 0;
   for (const job of syncJobsFor(policy, { environment: r.environment, key: r.key, version: r.appliedVersion, operation: r.operation, eventId: id })) {
     const payload: SyncPayload = { version: job.version, operation: job.operation };
-    const rows = await tx
-      .insert(pushes)
-      .values({ kind: 'sync', target: job.target.name, eventId: id, eventType: 'secret.applied', requestId: r.id, environment: r.environment, key: r.key, payload: { ...payload }, createdAt: now, nextAttemptAt: now })
-      .onConflictDoNothing()
-      .returning({ id: pushes.id });
-    queued += rows.length;
+    queued += await queuePush(tx, { kind: 'sync', target: job.target.name, eventId: id, eventType: 'secret.applied', requestId: r.id, environment: r.environment, key: r.key, payload: { ...payload }, createdAt: now, nextAttemptAt: now });
   }
   return queued;
 }
@@ -81,32 +76,8 @@ export function syncPushHandler(opts: SyncPushesOptions): PushHandler {
           },
         ]);
       }
-      if (o.row.requestId && opts.told) {
-        await opts.told(tx, o.row.requestId, {
-          webhook: o.row.target,
-          event: o.row.eventType,
-          eventId: o.row.eventId,
-          outcome: o.outcome,
-          httpStatus: o.attempt.status ?? null,
-          error: o.attempt.ok ? null : o.attempt.error,
-          attempt: o.row.attempts,
-        });
-      }
+      if (o.row.requestId && opts.told) await opts.told(tx, o.row.requestId, outcomeNote(o));
     },
   };
 }
 
-/** The request events, plus a sync push queued (same transaction) for each applied change a target mirrors. */
-export function withSyncs<E extends RequestEvents>(inner: E, policy: () => Pick<Policy, 'sync'> | undefined, now: () => Date, kick?: () => void): E {
-  return {
-    ...inner,
-    async changed(tx, request) {
-      await inner.changed(tx, request);
-      await enqueueSyncs(tx, policy(), request, now());
-    },
-    committed() {
-      inner.committed?.();
-      kick?.();
-    },
-  };
-}

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from '../db/client.js';
-import { pushes } from '../db/schema/index.js';
 import { matchesGlob } from '../domain/policies/key-glob.js';
 import type { WebhookPolicy } from '../domain/policies/index.js';
 import type { WebhookEvent } from '../domain/policies/policy-schema.js';
 import type { ChangeRequest } from '../domain/requests/request-types.js';
+import { queuePush } from './push-queue.js';
 
 /** The JSON body a webhook receives: facts only, never a value. Null where a fact does not apply. */
 export interface WebhookBody {
@@ -59,12 +59,7 @@ export async function enqueueWebhooks(tx: Queryable, hooks: readonly WebhookPoli
   let queued = 0;
   for (const e of webhookEventsOf(request)) {
     for (const hook of hooks.filter((h) => wants(h, e))) {
-      const rows = await tx
-        .insert(pushes)
-        .values({ kind: 'webhook', target: hook.name, eventId: e.id, eventType: e.type, requestId: e.request_id, environment: e.environment, key: e.key, payload: { ...e }, createdAt: now, nextAttemptAt: now })
-        .onConflictDoNothing()
-        .returning({ id: pushes.id });
-      queued += rows.length;
+      queued += await queuePush(tx, { kind: 'webhook', target: hook.name, eventId: e.id, eventType: e.type, requestId: e.request_id, environment: e.environment, key: e.key, payload: { ...e }, createdAt: now, nextAttemptAt: now });
     }
   }
   return queued;

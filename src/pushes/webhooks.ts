@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Database, Queryable } from '../db/client.js';
 import type { AuditLog } from '../domain/audit/audit-log.js';
 import type { WebhookPolicy } from '../domain/policies/index.js';
-import type { RequestEvents } from '../domain/requests/request-types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { PushHandler, PushOutcome, PushRow } from './push-worker.js';
 import { sendWebhook } from './webhook-delivery.js';
-import { type WebhookBody, enqueueWebhooks } from './webhook-events.js';
+import type { WebhookBody } from './webhook-events.js';
 
 export interface WebhooksOptions {
   database: Database;
@@ -21,8 +20,6 @@ export interface WebhooksOptions {
   now?: () => Date;
   /** Per attempt (default 10 s). */
   timeoutMs?: number;
-  /** Wakes the push worker (after a transaction that queued webhooks). */
-  kick?: () => void;
   /** Told of each outcome of a request's event, in the transaction that settles it (the Slack thread reply). */
   told?: (tx: Queryable, requestId: string, note: WebhookOutcomeNote) => Promise<void>;
 }
@@ -42,10 +39,21 @@ export interface WebhookOutcomeNote {
 const BODY_KEYS = ['id', 'type', 'time', 'environment', 'key', 'version', 'operation', 'actor', 'request_id'] as const;
 const bodyOf = (row: PushRow) => JSON.stringify(Object.fromEntries(BODY_KEYS.map((k) => [k, row.payload[k] ?? null])));
 
+/** A settled push (a webhook or a sync target) as the request's thread hears of it. */
+export const outcomeNote = (o: PushOutcome): WebhookOutcomeNote => ({
+  webhook: o.row.target,
+  event: o.row.eventType,
+  eventId: o.row.eventId,
+  outcome: o.outcome,
+  httpStatus: o.attempt.status ?? null,
+  error: o.attempt.ok ? null : o.attempt.error,
+  attempt: o.row.attempts,
+});
+
 /**
- * Signed webhooks: queues a delivery per matching webhook in the transaction that closes a request (wrapping
- * the request events every service is handed); `handler` is what the push worker calls to deliver one and to
- * settle its outcome (audited, counted, told in Slack).
+ * Signed webhooks (queued by `enqueueWebhooks` in the transaction that closes a request, see push-queue.ts):
+ * `handler` is what the push worker calls to deliver one and to settle its outcome (audited, counted, told in
+ * Slack); `test` sends a signed ping.
  * Works with Slack off: nothing here depends on it.
  */
 export function createWebhooks(opts: WebhooksOptions) {
@@ -81,17 +89,7 @@ export function createWebhooks(opts: WebhooksOptions) {
       },
     ]);
     metrics.inc('keyturn_webhook_deliveries_total', { webhook: o.row.target, outcome: o.outcome });
-    if (o.row.requestId && opts.told) {
-      await opts.told(tx, o.row.requestId, {
-        webhook: o.row.target,
-        event: o.row.eventType,
-        eventId: o.row.eventId,
-        outcome: o.outcome,
-        httpStatus: o.attempt.status ?? null,
-        error: o.attempt.ok ? null : o.attempt.error,
-        attempt: o.row.attempts,
-      });
-    }
+    if (o.row.requestId && opts.told) await opts.told(tx, o.row.requestId, outcomeNote(o));
   }
 
   /** The worker's handler for `webhook` rows: POSTs the stored body, signed; settles with audit and metrics. */
@@ -103,21 +101,6 @@ export function createWebhooks(opts: WebhooksOptions) {
     },
     settled,
   };
-
-  /** The request events, plus a webhook delivery queued (same transaction) for each closing that matches. */
-  function wrap<E extends RequestEvents>(inner: E): E {
-    return {
-      ...inner,
-      async changed(tx, request) {
-        await inner.changed(tx, request);
-        await enqueueWebhooks(tx, opts.hooks(), request, opts.now?.() ?? new Date());
-      },
-      committed() {
-        inner.committed?.();
-        opts.kick?.();
-      },
-    };
-  }
 
   /**
    * Sends a signed `ping` to one webhook now, once (no queue, no retry), and answers what the receiver said.
@@ -145,6 +128,6 @@ export function createWebhooks(opts: WebhooksOptions) {
     return result;
   }
 
-  return { wrap, handler, test };
+  return { handler, test };
 }
 export type Webhooks = ReturnType<typeof createWebhooks>;
