@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { type AccessService, type GrantView, durationLabel, parseAccessDuration, splitKeys } from '../domain/access/access-requests.js';
+import { type AccessService, type GrantView, durationLabel, splitKeys } from '../domain/access/access-requests.js';
+import { parseDuration } from '../duration.js';
 import { personOf, tokenCaller } from '../domain/access/permissions.js';
 import { AppError, invalidInput } from '../errors.js';
 import { requestJson } from './request-routes.js';
@@ -48,7 +49,7 @@ export function accessRoutes(access: Pick<AccessService, 'requestAccess' | 'live
         const b = parsed.data;
         const caller = tokenCaller(principal);
         if (!personOf(caller)) throw new AppError('forbidden', PEOPLE_ONLY);
-        const forMs = b.for === undefined ? undefined : parseAccessDuration(b.for);
+        const forMs = b.for === undefined ? undefined : parseDuration(b.for);
         if (forMs === undefined && b.for !== undefined) throw invalidInput(`Invalid duration ${JSON.stringify(b.for)}: give 30m, 1h, 4h and the like.`);
         const keys = typeof b.keys === 'string' ? splitKeys(b.keys) : b.keys.flatMap(splitKeys);
         const created = await access.requestAccess({ environment: b.environment, keys, forMs, reason: b.reason, requester: caller });

@@ -3,16 +3,17 @@
  * policy's approvers decide through the same path as changes (`RequestService.decide`), and on quorum
  * `apply` grants it (`grantAccess`). Here: asking, ending by itself, revoking, and what is live.
  */
-import { and, asc, eq, gt, inArray, isNull, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
 import { type PolicySnapshot, accessGrants } from '../../db/schema/index.js';
 import { AppError, invalidInput } from '../../errors.js';
-import { HOUR, parseDuration } from '../../duration.js';
+import { HOUR } from '../../duration.js';
 import type { Metrics } from '../../metrics.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { type MembersOf, isMember } from '../people/membership.js';
 import type { ResolvedAccessPolicy } from '../policies/index.js';
 import { loadRequest, newRequestId } from '../requests/request-repo.js';
+import { liveAt } from './grant-queries.js';
 import { isGroupId } from '../vocabulary.js';
 import type { RequestService } from '../requests/request-service.js';
 import { REASON_MAX } from '../requests/request-service.js';
@@ -84,9 +85,6 @@ export const splitKeys = (text: string): string[] => [...new Set(text.split(/[\s
 
 /** The keys as shown: "PAYMENTS_*, DB_URL". */
 export const keysText = (keys: readonly string[]) => keys.join(', ');
-
-/** "1h", "30m", "2d" → ms, or undefined. */
-export const parseAccessDuration = (text: string) => parseDuration(text);
 
 /** "4h", "90m", "1d" — the shortest exact form. */
 export function durationLabel(ms: number): string {
@@ -324,8 +322,7 @@ export function createAccessService(deps: AccessServiceDeps) {
 
   /** Live grants: the viewer's own, or with `all` everyone's (for approvers and admins), soonest ending first. */
   async function liveGrants(opts: { userId?: string } = {}): Promise<GrantView[]> {
-    const t = now();
-    const live = and(gt(accessGrants.endsAt, t), isNull(accessGrants.revokedAt));
+    const live = liveAt(now());
     return db
       .select(grantColumns)
       .from(accessGrants)

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
-import { type AccessProblems, parseAccessDuration, splitKeys } from '../../domain/access/access-requests.js';
+import { type AccessProblems, splitKeys } from '../../domain/access/access-requests.js';
+import { parseDuration } from '../../duration.js';
 import { accessModalErrors, readAccessModal, VIEWS } from '../blocks/index.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 import { afterAck, replyNotDone, replyTo } from '../reply.js';
@@ -18,7 +19,7 @@ export function registerAccessSubmission(app: App, deps: ListenerDeps) {
       environment: fields.environment,
       keys: splitKeys(fields.keys ?? ''),
       // Unreadable text is null: the domain says what it expects.
-      forMs: duration ? (parseAccessDuration(duration) ?? null) : undefined,
+      forMs: duration ? (parseDuration(duration) ?? null) : undefined,
       reason: fields.reason ?? '',
       requester: { kind: 'slack' as const, ...clicker },
     };
