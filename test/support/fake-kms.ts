@@ -4,8 +4,7 @@
  * KMS does, so a wrong context or key is refused with InvalidCiphertextException / IncorrectKeyException.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startAwsJsonEndpoint } from './aws-json-endpoint.js';
 
 export interface FakeKmsCall {
   target: string;
@@ -80,54 +79,29 @@ export async function startFakeKms(_opts: Record<string, never> = {}): Promise<F
     return [400, { __type: 'UnknownOperationException', message: `Unsupported target ${target}` }];
   };
 
-  const server = http.createServer((req, res) => {
-    const target = String(req.headers['x-amz-target'] ?? '');
+  const endpoint = await startAwsJsonEndpoint((target, body) => {
     if (down) {
       calls.push({ target });
-      req.socket.destroy();
-      return;
+      return undefined;
     }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      } catch {
-        /* answered below as whatever the target makes of an empty body */
-      }
-      calls.push({ target, context: body.EncryptionContext as Record<string, string> | undefined });
-      let status: number;
-      let payload: object;
-      if (throttle > 0) {
-        throttle--;
-        [status, payload] = [400, { __type: 'ThrottlingException', message: 'Rate exceeded' }];
-      } else if (fail > 0) {
-        fail--;
-        [status, payload] = [failStatus, { __type: 'KMSInternalException', message: 'Internal failure' }];
-      } else {
-        [status, payload] = handle(target, body);
-      }
-      const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1' };
-      const type = (payload as { __type?: string }).__type;
-      if (type) headers['x-amzn-errortype'] = type;
-      res.writeHead(status, headers).end(JSON.stringify(payload));
-    });
+    calls.push({ target, context: body.EncryptionContext as Record<string, string> | undefined });
+    if (throttle > 0) {
+      throttle--;
+      return [400, { __type: 'ThrottlingException', message: 'Rate exceeded' }];
+    }
+    if (fail > 0) {
+      fail--;
+      return [failStatus, { __type: 'KMSInternalException', message: 'Internal failure' }];
+    }
+    return handle(target, body);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: endpoint.url,
     calls,
     throttleNext: (n) => void (throttle = n),
     failNext: (n, status = 500) => void ((fail = n), (failStatus = status)),
     setDown: (d) => void (down = d),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: endpoint.close,
   };
 }

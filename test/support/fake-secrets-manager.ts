@@ -6,8 +6,7 @@
  * operation and the secret's name, never a value.
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startAwsJsonEndpoint } from './aws-json-endpoint.js';
 
 export interface FakeSecretVersion {
   versionId: string;
@@ -135,60 +134,40 @@ export async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
     }
   };
 
-  const server = http.createServer((req, res) => {
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Record<string, unknown> = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      } catch {
-        /* answered as whatever the target makes of an empty body */
-      }
-      let answer: Answer;
-      if (throttle > 0) {
-        throttle--;
-        answer = error('ThrottlingException', 'Rate exceeded');
-      } else if (fail > 0) {
-        fail--;
-        answer = error('InternalServiceError', 'An error occurred on the server side.', failStatus);
-      } else if (deny > 0) {
-        deny--;
-        answer = error('AccessDeniedException', 'User is not authorized to perform this operation.');
-      } else {
-        answer = handle(target, body);
-      }
-      const [status, payload] = answer;
-      const type = (payload as { __type?: string }).__type;
-      calls.push({
-        target: target.replace(/^secretsmanager\./, ''),
-        name: (body.Name ?? body.SecretId) as string | undefined,
-        token: body.ClientRequestToken as string | undefined,
-        status,
-        ...(type ? { error: type } : {}),
-      });
-      const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.1' };
-      if (type) headers['x-amzn-errortype'] = type;
-      res.writeHead(status, headers).end(JSON.stringify(payload));
+  const endpoint = await startAwsJsonEndpoint((target, body) => {
+    let answer: Answer;
+    if (throttle > 0) {
+      throttle--;
+      answer = error('ThrottlingException', 'Rate exceeded');
+    } else if (fail > 0) {
+      fail--;
+      answer = error('InternalServiceError', 'An error occurred on the server side.', failStatus);
+    } else if (deny > 0) {
+      deny--;
+      answer = error('AccessDeniedException', 'User is not authorized to perform this operation.');
+    } else {
+      answer = handle(target, body);
+    }
+    const [status, payload] = answer;
+    const type = (payload as { __type?: string }).__type;
+    calls.push({
+      target: target.replace(/^secretsmanager\./, ''),
+      name: (body.Name ?? body.SecretId) as string | undefined,
+      token: body.ClientRequestToken as string | undefined,
+      status,
+      ...(type ? { error: type } : {}),
     });
+    return answer;
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: endpoint.url,
     calls,
     secrets,
     current: (name) => secrets.get(name)?.versions.find((v) => v.stages.includes('AWSCURRENT'))?.value,
     throttleNext: (n) => void (throttle = n),
     failNext: (n, status = 500) => void ((fail = n), (failStatus = status)),
     denyNext: (n) => void (deny = n),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    close: endpoint.close,
   };
 }
