@@ -16,9 +16,8 @@ import { loadRequest, newRequestId } from '../requests/request-repo.js';
 import { liveAt } from './grant-queries.js';
 import { isGroupId } from '../vocabulary.js';
 import type { RequestService } from '../requests/request-service.js';
-import { REASON_MAX } from '../requests/request-service.js';
+import { reasonProblem } from '../requests/request-service.js';
 import type { ChangeRequest, RequestEvents } from '../requests/request-types.js';
-import { textProblem } from '../text-rules.js';
 import { KEY_GLOB_RULE, isValidKeyGlob } from '../vocabulary.js';
 import { type AccessGrant } from './access-grants.js';
 import { type Caller, callerActor, personOf } from './permissions.js';
@@ -131,11 +130,8 @@ export function createAccessService(deps: AccessServiceDeps) {
       const limited = await deps.requests.rateLimitRefusal(input.requester);
       if (limited) return { reason: limited };
     }
-    const reason = (input.reason ?? '').trim();
-    const badText = textProblem('reason', reason);
-    if (!reason) problems.reason = 'Say why you need to read these secrets.';
-    else if (badText) problems.reason = badText;
-    else if (reason.length > REASON_MAX) problems.reason = `The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`;
+    const reasonWrong = reasonProblem((input.reason ?? '').trim(), 'Say why you need to read these secrets.');
+    if (reasonWrong) problems.reason = reasonWrong;
     const keys = input.keys ?? [];
     const bad = keys.find((k) => !isValidKeyGlob(k));
     if (keys.length === 0) problems.keys = 'Name at least one key or pattern, for example `PAYMENTS_*, DB_URL`.';

@@ -24,6 +24,12 @@ import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } f
 
 export const REASON_MAX = 1_000;
 
+/** What is wrong with a request's reason (trimmed), or undefined; `whenEmpty` says what the reason is for. */
+export function reasonProblem(reason: string, whenEmpty: string): string | undefined {
+  if (!reason) return whenEmpty;
+  return textProblem('reason', reason) ?? (reason.length > REASON_MAX ? `The reason is ${reason.length} characters; keep it to ${REASON_MAX}.` : undefined);
+}
+
 export interface RequestServiceDeps {
   database: Database;
   store: SecretStore;
@@ -125,11 +131,11 @@ export function createRequestService(deps: RequestServiceDeps) {
     const problems: Problems = {};
     const limited = input.requester && opts.rateLimit !== false ? await rateLimitRefusal(input.requester) : undefined;
     if (limited) return { reason: limited };
-    const reason = (input.reason ?? '').trim();
-    const badText = textProblem('reason', reason);
-    if (!reason) problems.reason = input.breakGlass ? 'A break-glass change needs a reason: say what the emergency is.' : 'Say why this change is needed.';
-    else if (badText) problems.reason = badText;
-    else if (reason.length > REASON_MAX) problems.reason = `The reason is ${reason.length} characters; keep it to ${REASON_MAX}.`;
+    const reasonWrong = reasonProblem(
+      (input.reason ?? '').trim(),
+      input.breakGlass ? 'A break-glass change needs a reason: say what the emergency is.' : 'Say why this change is needed.',
+    );
+    if (reasonWrong) problems.reason = reasonWrong;
     if (!input.operation || !(SECRET_OPERATIONS as readonly string[]).includes(input.operation)) {
       problems.operation = 'Choose create, update or delete.';
     }
