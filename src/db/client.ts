@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { ensurePrivateDir, restrictTree } from './data-dir-mode.js';
+import { seedFromTemplate } from './pglite-template.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -90,6 +91,8 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
   let client: PGlite;
   try {
+    // A first start copies the build's migrated cluster instead of running initdb in this long-lived process.
+    if (!location.startsWith('memory://')) seedFromTemplate(location);
     const template = opts.template && location.startsWith('memory://') ? { loadDataDir: opts.template } : {};
     client = new PGlite(location, template);
     await client.waitReady;
