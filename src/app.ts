@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
-import { createAwsKmsKeyProvider } from './crypto/aws-kms-provider.js';
 import { type Envelope, createEnvelope } from './crypto/envelope.js';
 import { createFingerprinter } from './crypto/fingerprint.js';
 import type { KeyProvider } from './crypto/key-provider.js';
@@ -43,7 +42,6 @@ import { type PushWorker, createPushWorker } from './pushes/push-worker.js';
 import { enqueueSyncs, syncPushHandler } from './pushes/sync-pushes.js';
 import { queueingPushes } from './pushes/push-queue.js';
 import { enqueueWebhooks } from './pushes/webhook-events.js';
-import { createSecretsManagerSync } from './domain/sync/secrets-manager-sync.js';
 import { type Webhooks, createWebhooks } from './pushes/webhooks.js';
 import { createHttpServer, listenError } from './http/server.js';
 import { type Scheduler, createScheduler } from './jobs/scheduler.js';
@@ -114,10 +112,25 @@ async function loadPolicy(config: Config, logger: Logger): Promise<Policy | unde
 
 async function keyProvider(config: Config, logger: Logger, metrics: Metrics, opts: StartOptions): Promise<KeyProvider> {
   if (config.KEYTURN_KMS === 'aws') {
+    // Loaded only here: the AWS SDK costs a local-key keyturn ~20 MB and 150 ms at start.
+    const { createAwsKmsKeyProvider } = await import('./crypto/aws-kms-provider.js');
     return createAwsKmsKeyProvider({ keyId: config.KEYTURN_KMS_KEY_ID!, client: opts.kmsClient, metrics });
   }
   const masterKey = loadLocalMasterKey({ masterKeyBase64: config.KEYTURN_MASTER_KEY, dataDir: config.KEYTURN_DATA_DIR, logger });
   return createLocalKeyProvider(masterKey);
+}
+
+/** A function made on its first call (a module loaded then), the same one after. */
+function lazily<A, R>(make: () => Promise<(arg: A) => Promise<R>>): (arg: A) => Promise<R> {
+  let made: Promise<(arg: A) => Promise<R>> | undefined;
+  return async (arg) => {
+    // A failed load is tried again on the next call rather than remembered.
+    made ??= make().catch((err) => {
+      made = undefined;
+      throw err;
+    });
+    return (await made)(arg);
+  };
 }
 
 /** Wires config → db → crypto → domain → edges (Slack, HTTP), and listens. Nothing else happens here. */
@@ -188,7 +201,11 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         webhook: webhooks.handler,
         sync: syncPushHandler({
           targets: () => policy?.sync ?? [],
-          deliver: createSecretsManagerSync({ database, store, audit, now: opts.now ?? (() => new Date()) }).deliver,
+          deliver: lazily(async () => {
+            // The Secrets Manager SDK loads on the first sync push, not in every keyturn.
+            const { createSecretsManagerSync } = await import('./domain/sync/secrets-manager-sync.js');
+            return createSecretsManagerSync({ database, store, audit, now: opts.now ?? (() => new Date()) }).deliver;
+          }),
           audit,
           metrics,
           told: edge.webhookNotifier,
