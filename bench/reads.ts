@@ -15,13 +15,14 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { benchDatabase, wholeNumber } from './bench-db.js';
+import type { BenchRow } from './bench-rows.js';
 import type { KmsCounts, ReadyMessage, ServerStats } from './server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     versions: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
+    rows: { type: 'string' },
     // For A/B experiments only: another server script with bench/server.ts's IPC contract (e.g. over a patched tree).
     server: { type: 'string', default: join(here, 'server.ts') },
   },
@@ -592,6 +594,18 @@ async function main() {
     `KMS            : ${fmt(gdkPerVersion, 2)} GenerateDataKey per version written (aim exactly 1: ${met(gdkPerVersion === 1)}); ` +
       `${fmt(decryptPerRead, 4)} Decrypt per read while cached (aim 0: ${met(kt.kmsWindow.Decrypt === 0)})`,
   );
+  if (args.rows) {
+    const row: BenchRow = {
+      figure: `audited secret reads/s, concurrency ${CONCURRENCY} (floor: pk select + audit insert)`,
+      keyturn: Math.round(kt.perSecond),
+      floor: Math.round(floor.perSecond),
+      unit: '/s',
+      ratio,
+      aim: `≥ ${AIM_RATIO}× floor`,
+      met: ratio >= AIM_RATIO,
+    };
+    appendFileSync(args.rows, `${JSON.stringify(row)}\n`);
+  }
   console.log('');
   console.log('details:');
   if (ROUNDS > 1) console.log(`  per round: keyturn ${perRound(kt.windows)} reads/s; floor ${perRound(floorRunner.windows)} ops/s`);
