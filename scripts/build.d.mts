@@ -2,3 +2,4 @@
 export function compileIsStale(root?: string): boolean;
 export function stampCompile(root: string, began: Date): void;
 export function build(opts?: { ifStale?: boolean }): Promise<void>;
+export function isStale(): Promise<boolean>;

@@ -57,6 +57,7 @@ function journalTags() {
 }
 
 async function templateIsStale() {
+  if (!existsSync(join(dist, 'db', 'pglite-template.js'))) return true;
   const { readTemplate } = await import('../dist/db/pglite-template.js');
   const info = readTemplate(templateDir);
   if (!info || info.migrations.join() !== journalTags().join()) return true;
@@ -102,6 +103,11 @@ function renameOrCopy(from, to) {
   } catch {
     cpSync(from, to, { recursive: true });
   }
+}
+
+/** True when a compile or a new template is due. */
+export async function isStale() {
+  return compileIsStale() || (await templateIsStale());
 }
 
 /** Compiles and makes the template; with `ifStale`, only what is out of date. */
