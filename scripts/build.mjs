@@ -114,7 +114,7 @@ export async function isStale() {
 export async function build({ ifStale = false } = {}) {
   if (!ifStale) compile();
   else if (compileIsStale()) {
-    process.stderr.write('keyturn: src/ changed since the last build: compiling (tsc, incremental)\n');
+    process.stderr.write('keyturn: compiling src/ (changed since the last build, or never built)\n');
     compile();
   }
   if (!ifStale || (await templateIsStale())) await makeTemplate();
