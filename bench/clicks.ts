@@ -1,8 +1,10 @@
 /**
- * npm run bench:clicks [-- --rounds 20 --concurrency 50 --pool 10 --warmup 1 --profile]
+ * npm run bench:clicks [-- --rounds 20 --concurrency 50 --pool 10 --warmup 1 --profile --rows FILE]
  *
  * --profile writes a CPU profile of the keyturn child to a temporary directory (printed); --server PATH runs
- * another keyturn child with clicks-server.ts's contract (A/B experiments over a patched copy of the tree).
+ * another keyturn child with clicks-server.ts's contract (A/B experiments over a patched copy of the tree);
+ * --rows FILE appends one JSON line per figure (recorded p99, server CPU per click) to FILE at the end, for
+ * `npm run bench`'s table.
  *
  * Server-side latency of Approve clicks: signed HTTP POSTs into keyturn's /slack/events, each decision recorded
  * in PostgreSQL, CONCURRENCY clicks at once on one request per round. Printed beside the floor measured in the
@@ -34,7 +36,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -69,6 +71,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     // For A/B experiments only: another keyturn child with clicks-server.ts's contract (e.g. over a patched tree).
     server: { type: 'string', default: join(here, 'clicks-server.ts') },
+    rows: { type: 'string' },
   },
   strict: true,
 });
@@ -87,6 +90,8 @@ const APPROVER_IDS = approverIds(APPROVERS);
 const CLICKERS = APPROVER_IDS.slice(0, CONCURRENCY);
 
 const AIM_RATIO = 2;
+/** The aim for keyturn's own CPU per click (ms), whatever the floor's. */
+const AIM_CPU_PER_CLICK_MS = 1.5;
 const REQUEST_TIMEOUT_MS = 10_000;
 const ROUND_TIMEOUT_MS = 30_000;
 const POLL_MS = 5;
@@ -351,10 +356,27 @@ interface Side {
 }
 const newSide = (): Side => ({ acks: [], recorded: [], cpu: [] });
 
-function cpuPerRound(side: Side, field: keyof CpuSample): string {
-  if (side.cpu.some((c) => c[field] === undefined)) return 'n/a';
-  return `${(side.cpu.reduce((a, c) => a + c[field]!, 0) / side.cpu.length).toFixed(0)} ms`;
+/** Mean CPU ms per round of one process kind; NaN when /proc could not be read. */
+function meanCpu(side: Side, field: keyof CpuSample): number {
+  if (side.cpu.length === 0 || side.cpu.some((c) => c[field] === undefined)) return NaN;
+  return side.cpu.reduce((a, c) => a + c[field]!, 0) / side.cpu.length;
 }
+function cpuPerRound(side: Side, field: keyof CpuSample): string {
+  const m = meanCpu(side, field);
+  return Number.isFinite(m) ? `${m.toFixed(0)} ms` : 'n/a';
+}
+
+/** One figure as `npm run bench`'s table takes it (one JSON line each in --rows FILE). */
+interface FigureRow {
+  figure: string;
+  keyturn: number;
+  floor: number;
+  unit: 'ms';
+  ratio: number;
+  aim: string;
+  met: boolean;
+}
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 // ---------------------------------------------------------------------------------------------------
 // Lifecycle: every exit path drops the database and stops the children.
@@ -631,6 +653,14 @@ async function run() {
     `${pad('CPU per round (diagnostics)')}: keyturn ${cpuPerRound(k, 'server')}, floor ${cpuPerRound(f, 'server')}; ` +
       `PostgreSQL backends ${cpuPerRound(k, 'postgres')} (keyturn rounds) vs ${cpuPerRound(f, 'postgres')} (floor rounds); load generator + Slack stand-in ${cpuPerRound(k, 'loadgen')} vs ${cpuPerRound(f, 'loadgen')}`,
   );
+  // CPU per click: the server's CPU over a round (clicks, decisions, the redraw that follows) over its clicks.
+  const kCpuClick = meanCpu(k, 'server') / CONCURRENCY;
+  const fCpuClick = meanCpu(f, 'server') / CONCURRENCY;
+  const cpuMet = kCpuClick <= AIM_CPU_PER_CLICK_MS;
+  console.log(
+    `${pad('server CPU per click')}: keyturn ${ms(kCpuClick)}, floor ${ms(fCpuClick)}, ratio ${ratio(kCpuClick, fCpuClick).toFixed(2)} ` +
+      `(aim ≤ ${AIM_CPU_PER_CLICK_MS} ms)  ${Number.isFinite(kCpuClick) ? (cpuMet ? 'met' : 'not met') : 'n/a'}`,
+  );
   console.log(`${pad('checks')}: every round ${CONCURRENCY} distinct reviews by the clickers, request still pending, ${CONCURRENCY} audit entries, no click refused — ok`);
   const meanRedraws = redrawCounts.reduce((a, b) => a + b, 0) / Math.max(1, redrawCounts.length);
   console.log(
@@ -645,6 +675,30 @@ async function run() {
   }
   console.log(`${pad('machine')}: ${availableParallelism()} CPUs; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`);
   if (profileDir) console.log(`${pad('keyturn CPU profile')}: ${profileDir} (written when keyturn stops)`);
+  if (args.rows) {
+    const rows: FigureRow[] = [
+      {
+        figure: `${CONCURRENCY} concurrent Approve clicks: all recorded, p99`,
+        keyturn: round2(kRec.p99),
+        floor: round2(fRec.p99),
+        unit: 'ms',
+        ratio: round2(recRatio),
+        aim: `≤ ${AIM_RATIO}× floor`,
+        met: recRatio <= AIM_RATIO,
+      },
+      {
+        figure: `server CPU per click, ${CONCURRENCY} concurrent`,
+        keyturn: round2(kCpuClick),
+        floor: round2(fCpuClick),
+        unit: 'ms',
+        ratio: round2(ratio(kCpuClick, fCpuClick)),
+        aim: `≤ ${AIM_CPU_PER_CLICK_MS} ms`,
+        met: cpuMet,
+      },
+    ];
+    appendFileSync(args.rows, rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    console.log(`${pad('rows')}: ${rows.length} figures appended to ${args.rows}`);
+  }
 }
 
 main().then(

@@ -1,6 +1,6 @@
-import { and, count, eq, gt } from 'drizzle-orm';
+import { and, count, eq, gt, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
-import { type Decision, type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
+import { type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
 import { MAX_VALUE_BYTES, VALUE_RULE } from '../secrets/secret-rules.js';
 import { AppError, invalidInput, notFound } from '../../errors.js';
 import { textProblem } from '../text-rules.js';
@@ -15,7 +15,10 @@ import { type SecretStore, operationProblem, sealedColumns } from '../secrets/se
 import { KEY_RULE, isGroupId, isValidKey } from '../vocabulary.js';
 import { expandToUsers } from '../people/membership.js';
 import { type DecisionRefusal, groupsFor, refusalFor } from './eligibility.js';
-import { currentStep, quorumMet, stepStandings, stepsOf } from './quorum.js';
+import { createDecisionBatches } from './decision-batches.js';
+import { type DecisionInput, walkDecisions } from './decision-walk.js';
+import type { AuditEntryInput } from '../audit/audit-chain.js';
+import { currentStep, stepStandings, stepsOf } from './quorum.js';
 import { breakGlassRefusal, breakGlassRefusalText, breakGlassTargets, recordBreakGlassRefusal } from './break-glass.js';
 import { type RequestRow, loadRequest, newRequestId, toChangeRequest } from './request-repo.js';
 import { createRollback } from './request-rollback.js';
@@ -347,90 +350,114 @@ export function createRequestService(deps: RequestServiceDeps) {
 
   /**
    * One approver's decision. Eligibility and quorum are decided here, from stored state, inside one
-   * transaction that holds the request's row lock, so clicks, retries and replicas count once.
+   * transaction that holds the request's row lock, so clicks, retries and replicas count once. Decisions on
+   * the same request that arrive together share that transaction (`decision-batches.ts`); each is judged on
+   * the request as the ones before it left it, and gets its own outcome.
    */
-  async function decide(input: { requestId: string; userId: string; teamId: string; decision: Decision; comment?: string }): Promise<DecisionOutcome> {
+  async function decide(input: DecisionInput): Promise<DecisionOutcome> {
     const committed = metrics?.startTimer('keyturn_decision_commit_seconds');
     const commentProblem = input.comment === undefined ? undefined : textProblem('reason', input.comment);
     if (commentProblem) return { kind: 'refused', refusal: { code: 'bad_comment', problem: commentProblem } };
-    const before = await load(input.requestId);
-    if (!before) return { kind: 'refused', refusal: { code: 'no_such_request' } };
+    const outcome = await decideInBatch(input.requestId, input);
+    committed?.({ outcome: outcome.kind });
+    return outcome;
+  }
+
+  const commentOf = (input: DecisionInput) => input.comment?.trim().slice(0, REASON_MAX) || null;
+
+  /** Decisions on one request, in order, in one transaction; an outcome for each. */
+  async function decideAll(requestId: string, inputs: DecisionInput[]): Promise<DecisionOutcome[]> {
+    const before = await load(requestId);
+    if (!before) return inputs.map(() => ({ kind: 'refused', refusal: { code: 'no_such_request' } }));
     // Group membership is a Slack lookup: done before any row lock is taken.
-    const groups = await groupsFor(before.request, input, deps.groupMembers);
-    // So are the people each later step will ask, should this decision complete the step before it.
-    const laterTargets = input.decision === 'approve' ? await laterStepTargets(before.request) : new Map<number, StepTargets>();
+    const groups = await Promise.all(inputs.map((input) => groupsFor(before.request, input, deps.groupMembers)));
+    // So are the people each later step will ask, should a decision complete the step before it.
+    const laterTargets = inputs.some((i) => i.decision === 'approve') ? await laterStepTargets(before.request) : new Map<number, StepTargets>();
 
     let changed = false;
-    const outcome = await db.transaction(async (tx): Promise<DecisionOutcome> => {
-      const found = (await load(input.requestId, tx, true))!;
+    const outcomes = await db.transaction(async (tx): Promise<DecisionOutcome[]> => {
+      const found = (await load(requestId, tx, true))!;
       const { row } = found;
-      if (row.status !== 'pending') return { kind: 'closed', request: found.request };
+      if (row.status !== 'pending') return inputs.map(() => ({ kind: 'closed', request: found.request }));
       if (row.expiresAt.getTime() <= now().getTime()) {
         const expired = toChangeRequest(await close(tx, row, 'expired', 'keyturn', 'Expired before it was decided.'), found.request.reviews);
         await events.changed(tx, expired);
         changed = true;
-        return { kind: 'closed', request: expired };
+        return inputs.map(() => ({ kind: 'closed', request: expired }));
       }
-      const refusal = refusalFor(found.request, input, groups);
-      if (refusal) return { kind: 'refused', refusal };
+      const walk = walkDecisions(found.request, inputs, groups, commentOf);
+      // Nothing counted: every decision was refused, and nothing is written.
+      if (walk.counted.length === 0) return walk.verdicts.map((v) => (v.kind === 'refused' ? v : { kind: 'closed', request: found.request }));
 
-      const comment = input.comment?.trim().slice(0, REASON_MAX) || null;
-      // The decision counts in the step asked now (eligibility held the clicker to its approvers).
-      const step = currentStep(found.request)?.index ?? 0;
-      const [review] = await tx
+      // A step reached needs its approvers, looked up before the lock (reviews only grow, so it is among them).
+      // A lookup that failed matters now: thrown, so the decision is not recorded and can be tried again.
+      const targetsOf = (step: number) => {
+        const looked = laterTargets.get(step);
+        if (!looked) throw new Error(`request ${row.id}: no approvers looked up for step ${step + 1}`);
+        if ('failed' in looked) throw looked.failed;
+        return looked.targets;
+      };
+      for (const c of walk.counted) if (c.reached !== undefined) targetsOf(c.reached);
+
+      // One statement for the batch; clock_timestamp() keeps the reviews in the order they were decided.
+      const inserted = await tx
         .insert(reviews)
-        .values({ requestId: row.id, reviewer: input.userId, decision: input.decision, step, comment })
+        .values(walk.counted.map((c) => ({ requestId: row.id, ...c.review, createdAt: sql`clock_timestamp()` })))
         .returning({ reviewer: reviews.reviewer, decision: reviews.decision, step: reviews.step, comment: reviews.comment, createdAt: reviews.createdAt });
-      // The request after this decision, built here rather than read back: the row lock makes it exact.
-      const decided = [...found.request.reviews, review];
-      await audit.append(tx, [
-        {
-          actor: `slack:${input.userId}`,
-          action: input.decision === 'approve' ? 'request.approval' : 'request.denial',
+      const byReviewer = new Map(inserted.map((r) => [r.reviewer, r]));
+      const decided = walk.counted.map((c) => byReviewer.get(c.review.reviewer)!);
+      // The request after the first n decisions, built here rather than read back: the row lock makes it exact.
+      const after = (n: number, latest: Row = row) => toChangeRequest(latest, [...found.request.reviews, ...decided.slice(0, n)]);
+      const entries: AuditEntryInput[] = [];
+      walk.counted.forEach((c, n) => {
+        const by = inputs[c.input];
+        entries.push({
+          actor: `slack:${by.userId}`,
+          action: by.decision === 'approve' ? 'request.approval' : 'request.denial',
           environment: row.environment,
           key: row.key,
           requestId: row.id,
-          detail: detailOf(comment, row.policy.steps?.length ? step + 1 : undefined),
-        },
-      ]);
+          detail: detailOf(c.review.comment, row.policy.steps?.length ? c.review.step + 1 : undefined),
+        });
+        if (c.reached !== undefined) {
+          entries.push({ actor: 'keyturn', action: 'request.step_reached', environment: row.environment, key: row.key, requestId: row.id, detail: { step: c.reached + 1, name: stepsOf(row)[c.reached].name } });
+        }
+      });
+      // A decision that brings a later step's turn is shown as it was then, before the next step is asked.
+      const tellStepsReached = async () => {
+        for (const [n, c] of walk.counted.entries()) {
+          if (c.reached === undefined) continue;
+          await events.changed(tx, after(n + 1));
+          await events.stepReached?.(tx, after(n + 1), targetsOf(c.reached));
+        }
+      };
+
       let latest: Row = row;
-      let reached: number | undefined;
-      if (input.decision === 'deny') {
-        latest = await close(tx, row, 'denied', `slack:${input.userId}`, comment ?? 'Denied without a reason.');
-      } else if (quorumMet({ reviews: decided, policy: row.policy })) {
-        latest = await apply(tx, row);
+      if (walk.closes) {
+        // Closing appends its own entry, after the decisions that led to it.
+        await audit.append(tx, entries);
+        const closer = inputs[walk.counted.at(-1)!.input];
+        latest = walk.closes === 'denied' ? await close(tx, row, 'denied', `slack:${closer.userId}`, commentOf(closer) ?? 'Denied without a reason.') : await apply(tx, row);
+        await tellStepsReached();
+        await events.changed(tx, after(decided.length, latest));
       } else {
-        const next = currentStep({ reviews: decided, policy: row.policy })?.index;
-        if (next !== undefined && next !== step) reached = next;
-      }
-      const updated = toChangeRequest(latest, decided);
-      await events.changed(tx, updated);
-      if (reached !== undefined) {
-        // Looked up before the lock for every later step (reviews only grow, so the step reached is among them).
-        // A lookup that failed matters now: thrown, so the decision is not recorded and can be tried again.
-        const looked = laterTargets.get(reached);
-        if (!looked) throw new Error(`request ${row.id}: no approvers looked up for step ${reached + 1}`);
-        if ('failed' in looked) throw looked.failed;
-        const targets = looked.targets;
-        await audit.append(tx, [
-          {
-            actor: 'keyturn',
-            action: 'request.step_reached',
-            environment: row.environment,
-            key: row.key,
-            requestId: row.id,
-            detail: { step: reached + 1, name: stepsOf(row)[reached].name },
-          },
-        ]);
-        await events.stepReached?.(tx, updated, targets);
+        // Messages are drawn first and the audit entries appended last: the audit lock is held only to the commit.
+        await tellStepsReached();
+        if (walk.counted.at(-1)!.reached === undefined) await events.changed(tx, after(decided.length));
+        await audit.append(tx, entries);
       }
       changed = true;
-      return { kind: 'recorded', request: updated };
+      const final = after(decided.length, latest);
+      return walk.verdicts.map((v): DecisionOutcome => {
+        if (v.kind === 'refused') return v;
+        if (v.kind === 'closed') return { kind: 'closed', request: final };
+        return { kind: 'recorded', request: v.at === decided.length - 1 ? final : after(v.at + 1) };
+      });
     });
-    committed?.({ outcome: outcome.kind });
     if (changed) events.committed?.();
-    return outcome;
+    return outcomes;
   }
+  const decideInBatch = createDecisionBatches(decideAll);
 
   /** Why this user may not decide now (no lock; `decide` checks again), or undefined. */
   async function refusal(requestId: string, clicker: { userId: string; teamId: string }): Promise<DecisionRefusal | undefined> {

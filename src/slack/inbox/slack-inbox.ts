@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { slackInbox } from '../../db/schema/index.js';
+import { groupCommit } from '../../db/group-commit.js';
 import { MINUTE } from '../../duration.js';
 
 /** How long the process that received an interaction has to handle it before another may replay it. */
@@ -57,19 +58,39 @@ export function createSlackInbox(database: Database, key: Buffer): SlackInbox {
     return JSON.parse(text) as Record<string, unknown>;
   };
 
+  // A burst of clicks is recorded (and later marked handled) in a few statements: each row is still committed
+  // before its own ack, since a receive resolves only once its statement has finished. The rows travel as
+  // arrays, so the statement's text is the same for any burst (prepared once per connection).
+  type Row = { id: string; iv: Buffer; payload: Buffer };
+  const insertRows = groupCommit(async (rows: Row[]): Promise<boolean[]> => {
+    const unique = [...new Map(rows.map((r) => [r.id, r])).values()];
+    const leaseUntil = new Date(Date.now() + INBOX_LEASE_MS);
+    const b64 = (b: Buffer) => b.toString('base64');
+    const inserted = await database.rows<{ id: string }>(sql`
+      insert into slack_inbox (id, iv, payload, lease_until)
+      select r.id, decode(r.iv, 'base64'), decode(r.payload, 'base64'), ${leaseUntil.toISOString()}::timestamptz
+      from unnest(${sql.param(unique.map((r) => r.id))}::text[], ${sql.param(unique.map((r) => b64(r.iv)))}::text[],
+                  ${sql.param(unique.map((r) => b64(r.payload)))}::text[]) as r(id, iv, payload)
+      on conflict do nothing
+      returning id`);
+    const fresh = new Set(inserted.map((r) => r.id));
+    // The same request twice in one batch is fresh once.
+    return rows.map((r) => fresh.delete(r.id));
+  });
+  const markDone = groupCommit(async (ids: string[]) => {
+    await database.db.execute(sql`update slack_inbox set status = 'done', iv = null, payload = null where id = any(${sql.param([...new Set(ids)])}::text[])`);
+    return ids.map(() => undefined);
+  });
+
   return {
     async receive(raw, body) {
       const id = createHash('sha256').update(raw).digest('hex');
-      const inserted = await db
-        .insert(slackInbox)
-        .values({ id, ...seal(id, body), leaseUntil: new Date(Date.now() + INBOX_LEASE_MS) })
-        .onConflictDoNothing()
-        .returning({ id: slackInbox.id });
-      return { id, fresh: inserted.length > 0 };
+      const fresh = await insertRows({ id, ...seal(id, body) });
+      return { id, fresh };
     },
 
     async done(id) {
-      await db.update(slackInbox).set({ status: 'done', iv: null, payload: null }).where(eq(slackInbox.id, id));
+      await markDone(id);
     },
 
     async claimUnfinished({ all, limit = 20 }) {
