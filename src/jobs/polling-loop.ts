@@ -9,6 +9,8 @@ export function pollingLoop(opts: { pass: () => Promise<number>; pollMs: number;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
   let stopped = true;
+  // A kick during a pass: the work it announces may have committed after the pass looked, so look again at once.
+  let kicked = false;
 
   function schedule(ms: number) {
     if (stopped) return;
@@ -18,6 +20,7 @@ export function pollingLoop(opts: { pass: () => Promise<number>; pollMs: number;
 
   function tick() {
     if (running || stopped) return;
+    kicked = false;
     running = opts
       .pass()
       .catch((err) => {
@@ -27,7 +30,7 @@ export function pollingLoop(opts: { pass: () => Promise<number>; pollMs: number;
       .finally(() => {
         running = undefined;
       });
-    void running.then((n) => schedule(n > 0 ? 0 : opts.pollMs));
+    void running.then((n) => schedule(n > 0 || kicked ? 0 : opts.pollMs));
   }
 
   return {
@@ -37,7 +40,8 @@ export function pollingLoop(opts: { pass: () => Promise<number>; pollMs: number;
     },
     /** Wakes the loop now (after a transaction that queued work). */
     kick() {
-      if (!running) schedule(0);
+      if (running) kicked = true;
+      else schedule(0);
     },
     async stop() {
       stopped = true;
