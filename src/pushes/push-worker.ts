@@ -1,3 +1,4 @@
+import { anyDue } from '../jobs/due-rows.js';
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../db/client.js';
 import { type PushKind, pushes } from '../db/schema/index.js';
@@ -60,6 +61,7 @@ export function createPushWorker(opts: PushWorkerOptions) {
   async function claim(): Promise<PushRow[]> {
     const t = now();
     const leaseUntil = new Date(t.getTime() + leaseMs);
+    if (!(await anyDue(database, 'pushes', t))) return [];
     return db.transaction(async (tx) => {
       const due = await database.rows<{ id: number }>(
         sql`select id from pushes

@@ -5,9 +5,12 @@ import { MalformedRowError, readStoredJson } from '../../db/stored-json.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics.js';
 import { type SlackDelivery, classify } from './slack-delivery.js';
+import { anyDue } from '../../jobs/due-rows.js';
 import { pollingLoop } from '../../jobs/polling-loop.js';
 
 type Row = typeof outbox.$inferSelect;
+
+const GAUGE_EVERY_MS = 5_000;
 
 export interface OutboxWorkerOptions {
   database: Database;
@@ -48,6 +51,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   async function claim(): Promise<Row[]> {
     const t = now();
     const leaseUntil = new Date(t.getTime() + leaseMs);
+    if (!(await anyDue(database, 'outbox', t))) return [];
     return db.transaction(async (tx) => {
       const rows = await database.rows<{ id: number }>(
         sql`select o.id from outbox o
@@ -176,7 +180,11 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return rows.length;
   }
 
-  async function gauges() {
+  // The gauges are read by a scrape every 15 s or so: counted after deliveries, and at most every 5 s when idle.
+  let gaugedAt = 0;
+  async function gauges(delivered: number) {
+    if (delivered === 0 && Date.now() - gaugedAt < GAUGE_EVERY_MS) return;
+    gaugedAt = Date.now();
     const counts = await database.rows<{ status: string; n: number }>(sql`select status, count(*)::int as n from outbox where status <> 'sent' group by status`);
     metrics.set('keyturn_outbox_pending', {}, counts.find((c) => c.status === 'pending')?.n ?? 0);
     metrics.set('keyturn_outbox_dead_letters', {}, counts.find((c) => c.status === 'dead')?.n ?? 0);
@@ -185,7 +193,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const loop = pollingLoop({
     pass: async () => {
       const n = await deliverDue();
-      await gauges();
+      await gauges(n);
       return n;
     },
     pollMs: opts.pollMs ?? 250,
