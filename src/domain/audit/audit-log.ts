@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../../db/db-errors.js';
 import {
   type AuditEntryInput,
   type AuditRecord,
+  type StoredEntry,
   type ChainFinding,
   type ChainHead,
   EMPTY_CHAIN,
@@ -216,28 +217,56 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
             from audit_entries where seq > ${after} order by seq limit ${limit}`,
       )
     ).map(fromRaw);
+  // For verify: `at` as the text the hash covers (what Date#toISOString prints for the stored millisecond).
+  const pageToVerify = async (after: number, limit = PAGE) =>
+    (
+      await database.rows<RawEntry>(
+        sql`select seq, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, actor, action, environment, key, version,
+                   request_id, fingerprint, detail, prev_hash, hash
+              from audit_entries where seq > ${after} order by seq limit ${limit}`,
+      )
+    ).map(fromStored);
 
   /**
    * Pages in seq order after `fromSeq`, through `through` and one entry beyond it (the caller's look-ahead);
    * the next page is fetched while the caller works on this one.
    */
-  async function* pages(fromSeq = 0, through = Number.MAX_SAFE_INTEGER): AsyncGenerator<AuditRecord[]> {
+  const fromStored = (r: RawEntry): StoredEntry => ({
+    seq: Number(r.seq),
+    at: r.at as string,
+    actor: r.actor,
+    action: r.action,
+    environment: r.environment,
+    key: r.key,
+    version: r.version,
+    requestId: r.request_id,
+    fingerprint: r.fingerprint,
+    detail: r.detail ?? null,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  });
+
+  async function* pages<T extends StoredEntry>(
+    fromSeq = 0,
+    through = Number.MAX_SAFE_INTEGER,
+    fetch: (after: number, limit: number) => Promise<T[]>,
+  ): AsyncGenerator<T[]> {
     // Seqs are distinct, so at most through - after entries lie in (after, through]: one more is the look-ahead.
     const limitAfter = (after: number) => Math.min(PAGE, through - after + 1);
     let limit = limitAfter(fromSeq);
-    let next = page(fromSeq, limit);
+    let next = fetch(fromSeq, limit);
     for (;;) {
       const rows = await next;
       const last = rows[rows.length - 1];
       const more = rows.length === limit && last.seq < through;
-      if (more) next = page(last.seq, (limit = limitAfter(last.seq)));
+      if (more) next = fetch(last.seq, (limit = limitAfter(last.seq)));
       yield rows;
       if (!more) return;
     }
   }
 
   async function* entries(fromSeq = 0): AsyncGenerator<AuditRecord> {
-    for await (const rows of pages(fromSeq)) yield* rows;
+    for await (const rows of pages(fromSeq, undefined, page)) yield* rows;
   }
 
   /** The stored entry a range links on: the last one at or before `seq`, or the empty chain. */
@@ -251,7 +280,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
 
   async function verifyRange({ after = 0, through = Number.MAX_SAFE_INTEGER, checkpoint }: VerifyRangeOptions = {}): Promise<RangeResult> {
     let prev = await entryAtOrBefore(after);
-    let pending: AuditRecord | undefined;
+    let pending: StoredEntry | undefined;
     let count = 0;
     const result = (firstProblem?: ChainFinding): RangeResult => ({
       ok: !firstProblem,
@@ -260,7 +289,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
       ...(checkpoint && { checkpoint }),
       last: prev,
     });
-    const check = (row: AuditRecord, next: AuditRecord | undefined) => {
+    const check = (row: StoredEntry, next: StoredEntry | undefined) => {
       count++;
       const finding = checkLink(auditKey, prev, row, next) ?? (checkpoint && checkAtCheckpoint(checkpoint, row));
       prev = { seq: row.seq, hash: row.hash };
@@ -268,7 +297,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     };
     const atGenesis = after === 0 && checkpoint && checkAtCheckpoint(checkpoint, EMPTY_CHAIN);
     if (atGenesis) return result(atGenesis);
-    for await (const rows of pages(after, through)) {
+    for await (const rows of pages(after, through, pageToVerify)) {
       for (const row of rows) {
         if (pending) {
           const finding = check(pending, row);
