@@ -16,9 +16,10 @@ export interface KeyturnChild {
   stop(): Promise<void>;
 }
 
-/** Starts keyturn with `env` (DATABASE_URL, KEYTURN_MASTER_KEY, KEYTURN_ADMIN_TOKEN, …); resolves once it listens. */
-export function startKeyturnChild(env: Record<string, string>): Promise<KeyturnChild> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'clicks-server.ts')], {
+/** Starts keyturn (with --cpu-prof when `profileDir` is given) with `env` (DATABASE_URL, KEYTURN_MASTER_KEY, KEYTURN_ADMIN_TOKEN, …); resolves once it listens. */
+export function startKeyturnChild(env: Record<string, string>, opts: { profileDir?: string } = {}): Promise<KeyturnChild> {
+  const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
+  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, 'bench', 'clicks-server.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 /**
- * npm run bench:audit [-- --entries 1000000 --days 90 --rounds 5 --requests 20000 --rows FILE --keep]
+ * npm run bench:audit [-- --entries 1000000 --days 90 --rounds 5 --requests 20000 --rows FILE --keep --profile]
  *
  * The audit log at scale on PostgreSQL: the weekly access-audit digest, and `keyturn audit verify` run through
  * the real CLI against a keyturn server, each beside a floor measured in the same run on the same table:
@@ -23,6 +23,7 @@
  *   from spawn to exit. Its store check finds the synthetic store (secrets without versions) at odds with the
  *   log, as expected: the run checks that the chain is intact and every entry was counted.
  * - --rows FILE appends one JSON line per figure to FILE: {figure, keyturn, floor, unit, ratio, aim, met}.
+ * - --profile runs the keyturn child with --cpu-prof into bench/profiles/ (npx tsx bench/profile-summary.ts FILE).
  * Exit 0 whether or not the aims are met.
  */
 import { randomBytes } from 'node:crypto';
@@ -55,6 +56,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '20000' },
     rows: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -330,7 +332,7 @@ async function main() {
     KEYTURN_MASTER_KEY: masterKey.toString('base64'),
     KEYTURN_ADMIN_TOKEN: adminToken,
     KEYTURN_DATA_DIR: dataDir,
-  });
+  }, { profileDir: args.profile ? join(import.meta.dirname, 'profiles') : undefined });
   undo.push(() => server.stop());
   const cli = compiledCli();
   undo.push(() => cli.remove());
