@@ -14,6 +14,8 @@ export interface VerifyReply {
   entries: number;
   firstProblem?: ChainFinding;
   checkpoint?: ChainHead;
+  /** Where this run resumed (--from). */
+  from?: ChainHead;
   /** Absent from servers older than the store check. */
   chainOk?: boolean;
   store?: StoreReply;
@@ -32,28 +34,37 @@ export const RANGE_ENTRIES = 50_000;
 const IN_FLIGHT = 2;
 
 export interface RangeProgress {
-  /** Entries verified so far, and the newest entry when the run started. */
-  (verifiedThrough: number, head: number): void;
+  /** Entries verified through `verifiedThrough` (the chain reached `last` there), of the newest when the run started. */
+  (verifiedThrough: number, head: number, last: ChainHead): void;
+}
+
+export interface RangeOptions {
+  checkpoint?: ChainHead;
+  /** Resume after this entry (where an earlier run stopped): it must still have this hash. */
+  from?: ChainHead;
 }
 
 /**
  * Verifies the chain a range at a time (GET /v1/audit/verify/chain), in order, with the store check running
- * on the server meanwhile. Ranges tile (0, head], each linked on the stored hash of the entry before it, so
+ * on the server meanwhile. Ranges tile (from, head], each linked on the stored hash of the entry before it, so
  * the first range with a problem names the first broken entry, as one verify of the whole log would. Entries
  * appended while it runs are left for the next run. A server without ranges is asked for the whole verify.
  */
-export async function verifyInRanges(client: ApiClient, checkpoint: ChainHead | undefined, progress?: RangeProgress): Promise<VerifyReply> {
+export async function verifyInRanges(client: ApiClient, { checkpoint, from }: RangeOptions, progress?: RangeProgress): Promise<VerifyReply> {
   const checkpointParam = checkpoint ? `checkpoint=${encodeURIComponent(checkpointText(checkpoint))}` : '';
   const rangeOf = (after: number, through: number) =>
     client.get<RangeReply>(`/v1/audit/verify/chain?after=${after}&through=${through}${checkpointParam && `&${checkpointParam}`}`);
+  // One entry checked on its own (its link, and the checkpoint if it is there); entry 0 is the empty chain.
+  const entryAt = (seq: number) => rangeOf(Math.max(seq - 1, 0), seq);
 
   const head = await client.get<ChainHead>('/v1/audit/checkpoint');
+  const start = from?.seq ?? 0;
   const bounds: [number, number][] = [];
-  for (let after = 0; after === 0 || after < head.seq; after += RANGE_ENTRIES) bounds.push([after, Math.min(after + RANGE_ENTRIES, head.seq)]);
+  for (let after = start; after === start || after < head.seq; after += RANGE_ENTRIES) bounds.push([after, Math.max(after, Math.min(after + RANGE_ENTRIES, head.seq))]);
 
-  let first: Promise<RangeReply>;
+  let first: RangeReply;
   try {
-    first = Promise.resolve(await rangeOf(...bounds[0]));
+    first = await (from ? entryAt(from.seq) : rangeOf(...bounds[0]));
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return client.get<VerifyReply>(`/v1/audit/verify${checkpointParam && `?${checkpointParam}`}`);
     throw err;
@@ -62,27 +73,36 @@ export async function verifyInRanges(client: ApiClient, checkpoint: ChainHead | 
   // Settled later or never (after a problem): never an unhandled rejection meanwhile.
   const quiet = <T>(p: Promise<T>) => (p.catch(() => {}), p);
   quiet(store);
-  const calls: Promise<RangeReply>[] = [first];
+
+  let entries = 0;
+  let last: ChainHead = from ?? EMPTY_CHAIN;
+  let firstProblem: ChainFinding | undefined;
+  if (from) {
+    // The entries up to `from` were verified before; `from` itself must still be the entry that run reached,
+    // and a checkpoint before it is checked where it is.
+    firstProblem = first.ok ? undefined : first.firstProblem;
+    if (!firstProblem && (first.last.seq !== from.seq || first.last.hash !== from.hash)) {
+      firstProblem = { seq: from.seq, problem: 'diverged', message: `entry ${from.seq} is not the entry --from names: the log was rewritten at or before it` };
+    }
+    if (!firstProblem && checkpoint && checkpoint.seq < from.seq) {
+      const atCheckpoint = await entryAt(checkpoint.seq);
+      if (!atCheckpoint.ok) firstProblem = atCheckpoint.firstProblem;
+    }
+  }
+  const calls: Promise<RangeReply>[] = from ? [] : [Promise.resolve(first)];
   const call = (i: number) => {
     if (i < bounds.length && !calls[i]) calls[i] = quiet(rangeOf(...bounds[i]));
   };
-
-  let entries = 0;
-  let last: ChainHead = EMPTY_CHAIN;
-  let firstProblem: ChainFinding | undefined;
-  for (let i = 0; i < bounds.length; i++) {
-    for (let j = i + 1; j < i + IN_FLIGHT; j++) call(j);
+  for (let i = 0; i < bounds.length && !firstProblem; i++) {
+    for (let j = i; j < i + IN_FLIGHT; j++) call(j);
     const range = await calls[i];
     entries += range.entries;
     last = range.last;
-    if (!range.ok) {
-      firstProblem = range.firstProblem;
-      break;
-    }
-    progress?.(bounds[i][1], head.seq);
+    if (!range.ok) firstProblem = range.firstProblem;
+    else progress?.(bounds[i][1], head.seq, last);
   }
   firstProblem ??= checkpoint && checkpointNotReached(checkpoint, last);
   const storeCheck = await store;
-  const chain = { ok: !firstProblem, entries, ...(firstProblem && { firstProblem }), ...(checkpoint && { checkpoint }) };
+  const chain = { ok: !firstProblem, entries, ...(firstProblem && { firstProblem }), ...(checkpoint && { checkpoint }), ...(from && { from }) };
   return { ...chain, ok: chain.ok && storeCheck.ok, chainOk: chain.ok, store: storeCheck };
 }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { ChildProcess } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RANGE_ENTRIES } from '../../src/cli/audit-verify.js';
@@ -45,6 +47,21 @@ describe('keyturn audit verify on a log longer than one call verifies', () => {
     expect(beyond.stdout.split('\n')[0]).toBe(`audit log FAILS the checkpoint: audit log does not reach checkpoint ${head + 5}: entries after ${head} are missing`);
   });
 
+  it('resumes with --from where a run stopped: only the entries after it, and only while that entry is unchanged', async () => {
+    const [at] = await s.database.rows<{ seq: string | number; hash: string }>(sql`select seq, hash from audit_entries where seq = ${RANGE_ENTRIES + 5}`);
+    const from = `${Number(at.seq)}:${at.hash}`;
+    const resumed = await cli(['audit', 'verify', '--from', from]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout.split('\n')[0]).toBe(`audit chain intact: ${head - Number(at.seq)} entries after entry ${at.seq}`);
+
+    const other = await cli(['audit', 'verify', '--from', `${at.seq}:${'0'.repeat(64)}`]);
+    expect(other.code).toBe(1);
+    expect(other.stdout.split('\n')[0]).toBe(`audit log FAILS the checkpoint: entry ${at.seq} is not the entry --from names: the log was rewritten at or before it`);
+    const malformed = await cli(['audit', 'verify', '--from', '12']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/^keyturn: invalid --from "12": a checkpoint is SEQ:HASH/);
+  });
+
   // Last: these break the chain for the rest of this server's life.
   it('an entry edited in a later range is named exactly, and an earlier one wins over it', async () => {
     const late = 2 * RANGE_ENTRIES + 7;
@@ -57,5 +74,42 @@ describe('keyturn audit verify on a log longer than one call verifies', () => {
     await s.database.db.execute(sql`delete from audit_entries where seq = ${RANGE_ENTRIES}`);
     const json = JSON.parse((await cli(['audit', 'verify', '--json'])).stdout);
     expect(json).toMatchObject({ ok: false, chainOk: false, firstProblem: { seq: RANGE_ENTRIES, problem: 'deleted' } });
+  });
+});
+
+describe('keyturn audit verify, stopped with Ctrl-C', () => {
+  // A stand-in that answers the first range and never the second: the run is stopped while it waits.
+  const hash = 'c'.repeat(64);
+  let child: ChildProcess | undefined;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    const after = url.searchParams.get('after');
+    if (url.pathname === '/v1/audit/verify/chain' && after !== '0') {
+      // The CLI asks for the third range once it has taken in the first: that is when a person gives up.
+      if (after === String(2 * RANGE_ENTRIES)) child?.kill('SIGINT');
+      return;
+    }
+    const body =
+      url.pathname === '/v1/audit/checkpoint' ? { seq: 3 * RANGE_ENTRIES, hash }
+      : url.pathname === '/v1/audit/verify/chain' ? { ok: true, entries: RANGE_ENTRIES, last: { seq: RANGE_ENTRIES, hash } }
+      : { ok: true, versions: 0, secrets: 0, problems: [] };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  let url: string;
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('says how far the chain was verified and how to resume from there', async () => {
+    const r = await keyturn(['audit', 'verify'], { url, token: 't0k', onSpawn: (c) => (child = c) });
+    expect(r.code).toBe(130);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`keyturn: stopped; entries through ${RANGE_ENTRIES} are intact: resume with --from ${RANGE_ENTRIES}:${hash}\n`);
   });
 });
