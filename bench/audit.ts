@@ -42,7 +42,7 @@ import { openDatabase, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { GENESIS_HASH, chainHash, type AuditRecord } from '../src/domain/audit/audit-chain.js';
 import { buildDigest } from '../src/domain/digests/digest-builder.js';
-import { digestStatements } from '../src/domain/digests/digest-queries.js';
+import { READS_WORK_MEM, digestStatements } from '../src/domain/digests/digest-queries.js';
 import { digestCounts } from '../src/domain/digests/digest-types.js';
 import { parsePolicy } from '../src/domain/policies/index.js';
 import { sql } from 'drizzle-orm';
@@ -259,7 +259,11 @@ function hashFloor(auditKey: Buffer, start: number, end: number): number {
 
 async function explainDigest(database: Database, period: { from: Date; to: Date }) {
   for (const [name, statement] of [['reads', digestStatements.reads(period)], ['unread', digestStatements.unread(period)]] as const) {
-    const rows = await database.rows<Record<string, string>>(sql`explain (analyze, buffers off) ${statement}`);
+    // As keyturn runs it: the reads statement with the work_mem readerActivity gives it.
+    const rows = await database.db.transaction(async (tx) => {
+      await tx.execute(sql.raw(`set local work_mem = '${READS_WORK_MEM}'`));
+      return database.rows<Record<string, string>>(sql`explain (analyze, buffers off) ${statement}`, tx);
+    });
     const plan = rows.map((r) => Object.values(r)[0]);
     const scans = plan.filter((l) => /Scan/.test(l)).map((l) => l.trim().replace(/\s+\(cost=.*$/, '').replace(/\s+\(actual.*$/, ''));
     log(`  plan of ${name}: ${scans.join(' · ')} · ${plan.find((l) => l.startsWith('Execution Time'))}`);
