@@ -249,12 +249,19 @@ describe('keyturn request', () => {
 });
 
 describe('keyturn audit verify, worded for a person', () => {
-  // A stand-in for GET /v1/audit/verify answering with a log of `entries` entries and a store of `versions`.
+  // A stand-in for the verify routes answering for an intact log of `entries` entries and a store of `versions`.
   let answer = { entries: 1, versions: 1 };
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     const { entries, versions } = answer;
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok: true, chainOk: true, entries, store: { ok: true, versions, problems: [] } }));
+    const path = new URL(req.url!, 'http://x').pathname;
+    const last = { seq: entries, hash: 'a'.repeat(64) };
+    const body =
+      path === '/v1/audit/checkpoint' ? last
+      : path === '/v1/audit/verify/chain' ? { ok: true, entries, last }
+      : path === '/v1/audit/verify/store' ? { ok: true, versions, secrets: versions, problems: [] }
+      : undefined;
+    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body ?? { error: { code: 'not_found', message: `No such endpoint: ${path}` } }));
   });
   let url: string;
   beforeAll(async () => {

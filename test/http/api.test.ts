@@ -52,7 +52,7 @@ describe('the HTTP API', () => {
   });
 
   it('a service token cannot manage tokens or read the audit log', async () => {
-    for (const [method, path] of [['GET', '/v1/tokens'], ['POST', '/v1/tokens'], ['GET', '/v1/audit/verify'], ['DELETE', '/v1/tokens/web']]) {
+    for (const [method, path] of [['GET', '/v1/tokens'], ['POST', '/v1/tokens'], ['GET', '/v1/audit/verify'], ['GET', '/v1/audit/verify/chain?after=0&through=10'], ['GET', '/v1/audit/verify/store'], ['DELETE', '/v1/tokens/web']]) {
       const r = await s.api(path, { method, token: webToken, body: method === 'POST' ? { name: 'x', environments: ['prod'] } : undefined });
       expect(r.status, `${method} ${path}`).toBe(403);
     }
@@ -188,6 +188,21 @@ describe('the HTTP API', () => {
     expect(r.body.store.problems).toEqual([
       { environment: 'prod', key: 'TAMPERED', version: 1, problem: expect.stringMatching(/not authenticated by keyturn’s server key/) },
     ]);
+  });
+
+  it('audit verify in ranges: a range links on the entry before it; the store check on its own; a range too long or malformed is 400', async () => {
+    const head = (await s.api('/v1/audit/checkpoint')).body;
+    const split = Math.floor(head.seq / 2);
+    const first = await s.api(`/v1/audit/verify/chain?after=0&through=${split}`);
+    const second = await s.api(`/v1/audit/verify/chain?after=${split}&through=${head.seq}&checkpoint=${head.seq}:${head.hash}`);
+    expect(first.body).toMatchObject({ ok: true, entries: split, last: { seq: split } });
+    expect(second.body).toEqual({ ok: true, entries: head.seq - split, checkpoint: head, last: head });
+    expect((await s.api('/v1/audit/verify/store')).body).toMatchObject({ ok: false, problems: [{ environment: 'prod', key: 'TAMPERED', version: 1 }] });
+    for (const query of ['', '?after=0', '?after=-1&through=5', '?after=5&through=4', '?after=0&through=200001', '?after=0&through=5&checkpoint=latest']) {
+      const r = await s.api(`/v1/audit/verify/chain${query}`);
+      expect(r.status, query).toBe(400);
+      expect(r.body.error.message, query).toMatch(/^Invalid (after|through|range|checkpoint)/);
+    }
   });
 
   it('health, readiness and metrics answer without a token', async () => {

@@ -90,7 +90,11 @@ export const changeRequests = pgTable(
     flaggedAt: timestamp('flagged_at', { withTimezone: true }),
     reviewEscalatedAt: timestamp('review_escalated_at', { withTimezone: true }),
   },
-  (t) => [index('change_requests_status_idx').on(t.status, t.expiresAt)],
+  (t) => [
+    index('change_requests_status_idx').on(t.status, t.expiresAt),
+    // The digest's requests closed in a period (applied, and closed without being applied).
+    index('change_requests_closed_idx').on(t.closedAt),
+  ],
 );
 
 /** One decision per person per request: the primary key is what makes "one person counts once" hold. */

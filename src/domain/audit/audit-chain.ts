@@ -20,15 +20,23 @@ export interface AuditRecord extends Required<{ [K in keyof AuditEntryInput]-?: 
   hash: string;
 }
 
+/**
+ * An entry as verify reads it back: `at` may come as the ISO 8601 text the hash covers (made by the database,
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ`), which spares parsing a date only to print it again.
+ */
+export interface StoredEntry extends Omit<AuditRecord, 'at'> {
+  at: Date | string;
+}
+
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
  * The link of the chain: HMAC-SHA256 under the server's audit key over the previous hash and the
  * entry. Keyed, so someone with write access to the table alone cannot re-forge a consistent chain.
  */
-export function chainHash(auditKey: Buffer, prevHash: string, e: Omit<AuditRecord, 'hash' | 'prevHash'>): string {
+export function chainHash(auditKey: Buffer, prevHash: string, e: Omit<StoredEntry, 'hash' | 'prevHash'>): string {
   // The same bytes as canonicalJson of the whole list: only `detail` can hold an object to sort.
-  const fields = [e.seq, e.at.toISOString(), e.actor, e.action, e.environment, e.key, e.version, e.requestId, e.fingerprint];
+  const fields = [e.seq, typeof e.at === 'string' ? e.at : e.at.toISOString(), e.actor, e.action, e.environment, e.key, e.version, e.requestId, e.fingerprint];
   const body = `${JSON.stringify(fields).slice(0, -1)},${canonicalJson(e.detail)}]`;
   return createHmac('sha256', auditKey).update(prevHash).update('\n').update(body).digest('hex');
 }
@@ -94,8 +102,8 @@ export interface ChainFinding {
 export function checkLink(
   auditKey: Buffer,
   prev: { seq: number; hash: string },
-  row: AuditRecord,
-  next: AuditRecord | undefined,
+  row: StoredEntry,
+  next: StoredEntry | undefined,
 ): ChainFinding | undefined {
   if (row.seq !== prev.seq + 1) {
     return {

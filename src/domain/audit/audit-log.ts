@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../../db/db-errors.js';
 import {
   type AuditEntryInput,
   type AuditRecord,
+  type StoredEntry,
   type ChainFinding,
   type ChainHead,
   EMPTY_CHAIN,
@@ -36,12 +37,27 @@ export interface VerifyOptions {
   checkpoint?: ChainHead;
 }
 
+export interface VerifyRangeOptions extends VerifyOptions {
+  /** The range starts after this entry, linking on its stored hash (0: at the start of the chain). */
+  after?: number;
+  /** The last entry of the range (its successor, when there is one, only tells an insert from an edit). */
+  through?: number;
+}
+
+/** One range of the chain: ranges that tile (0, head] verify the whole chain, one after another or at once. */
+export interface RangeResult extends VerifyResult {
+  /** The last entry checked (or, when the range is empty, the one it linked on): where the next range goes on. */
+  last: ChainHead;
+}
+
 export interface AuditLog {
   /** Appends in the caller's transaction: the entry commits with the change or not at all. */
   append(tx: Queryable, entries: AuditEntryInput[]): Promise<AuditRecord[]>;
   /** Appends read entries in batches; resolves only once this entry is committed. */
   recordReads(entries: AuditEntryInput[]): Promise<void>;
   verify(opts?: VerifyOptions): Promise<VerifyResult>;
+  /** Verifies the entries in (after, through] on their own; the checkpoint is checked where it falls in the range. */
+  verifyRange(opts?: VerifyRangeOptions): Promise<RangeResult>;
   /**
    * The newest committed entry, as the table has it: reads are appended by group commit, so neither the
    * queue nor this process's head hint is asked (a queued entry may never commit).
@@ -194,67 +210,118 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     prevHash: r.prev_hash,
     hash: r.hash,
   });
-  const page = async (after: number) =>
+  const page = async (after: number, limit = PAGE) =>
     (
       await database.rows<RawEntry>(
         sql`select seq, at, actor, action, environment, key, version, request_id, fingerprint, detail, prev_hash, hash
-            from audit_entries where seq > ${after} order by seq limit ${PAGE}`,
+            from audit_entries where seq > ${after} order by seq limit ${limit}`,
       )
     ).map(fromRaw);
+  // For verify: `at` as the text the hash covers (what Date#toISOString prints for the stored millisecond).
+  const pageToVerify = async (after: number, limit = PAGE) =>
+    (
+      await database.rows<RawEntry>(
+        sql`select seq, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, actor, action, environment, key, version,
+                   request_id, fingerprint, detail, prev_hash, hash
+              from audit_entries where seq > ${after} order by seq limit ${limit}`,
+      )
+    ).map(fromStored);
 
-  /** Pages in seq order; the next page is fetched while the caller works on this one. */
-  async function* pages(fromSeq = 0): AsyncGenerator<AuditRecord[]> {
-    let next = page(fromSeq);
+  /**
+   * Pages in seq order after `fromSeq`, through `through` and one entry beyond it (the caller's look-ahead);
+   * the next page is fetched while the caller works on this one.
+   */
+  const fromStored = (r: RawEntry): StoredEntry => ({
+    seq: Number(r.seq),
+    at: r.at as string,
+    actor: r.actor,
+    action: r.action,
+    environment: r.environment,
+    key: r.key,
+    version: r.version,
+    requestId: r.request_id,
+    fingerprint: r.fingerprint,
+    detail: r.detail ?? null,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  });
+
+  async function* pages<T extends StoredEntry>(
+    fromSeq = 0,
+    through = Number.MAX_SAFE_INTEGER,
+    fetch: (after: number, limit: number) => Promise<T[]>,
+  ): AsyncGenerator<T[]> {
+    // Seqs are distinct, so at most through - after entries lie in (after, through]: one more is the look-ahead.
+    const limitAfter = (after: number) => Math.min(PAGE, through - after + 1);
+    let limit = limitAfter(fromSeq);
+    let next = fetch(fromSeq, limit);
     for (;;) {
       const rows = await next;
-      if (rows.length === PAGE) next = page(rows[rows.length - 1].seq);
+      const last = rows[rows.length - 1];
+      const more = rows.length === limit && last.seq < through;
+      if (more) next = fetch(last.seq, (limit = limitAfter(last.seq)));
       yield rows;
-      if (rows.length < PAGE) return;
+      if (!more) return;
     }
   }
 
   async function* entries(fromSeq = 0): AsyncGenerator<AuditRecord> {
-    for await (const rows of pages(fromSeq)) yield* rows;
+    for await (const rows of pages(fromSeq, undefined, page)) yield* rows;
   }
 
-  async function verify({ checkpoint }: VerifyOptions = {}): Promise<VerifyResult> {
-    let prev: ChainHead = EMPTY_CHAIN;
-    let pending: AuditRecord | undefined;
+  /** The stored entry a range links on: the last one at or before `seq`, or the empty chain. */
+  async function entryAtOrBefore(seq: number): Promise<ChainHead> {
+    if (seq === 0) return EMPTY_CHAIN;
+    const [row] = await database.rows<{ seq: string | number; hash: string }>(
+      sql`select seq, hash from audit_entries where seq <= ${seq} order by seq desc limit 1`,
+    );
+    return row ? { seq: Number(row.seq), hash: row.hash } : EMPTY_CHAIN;
+  }
+
+  async function verifyRange({ after = 0, through = Number.MAX_SAFE_INTEGER, checkpoint }: VerifyRangeOptions = {}): Promise<RangeResult> {
+    let prev = await entryAtOrBefore(after);
+    let pending: StoredEntry | undefined;
     let count = 0;
-    const result = (firstProblem?: ChainFinding): VerifyResult => ({
+    const result = (firstProblem?: ChainFinding): RangeResult => ({
       ok: !firstProblem,
       entries: count,
       ...(firstProblem && { firstProblem }),
       ...(checkpoint && { checkpoint }),
+      last: prev,
     });
-    const check = (row: AuditRecord, next: AuditRecord | undefined) => {
+    const check = (row: StoredEntry, next: StoredEntry | undefined) => {
+      count++;
       const finding = checkLink(auditKey, prev, row, next) ?? (checkpoint && checkAtCheckpoint(checkpoint, row));
       prev = { seq: row.seq, hash: row.hash };
       return finding;
     };
-    const atGenesis = checkpoint && checkAtCheckpoint(checkpoint, EMPTY_CHAIN);
+    const atGenesis = after === 0 && checkpoint && checkAtCheckpoint(checkpoint, EMPTY_CHAIN);
     if (atGenesis) return result(atGenesis);
-    for await (const rows of pages()) {
+    for await (const rows of pages(after, through, pageToVerify)) {
       for (const row of rows) {
-        count++;
         if (pending) {
           const finding = check(pending, row);
           if (finding) return result(finding);
         }
+        // An entry past the range is only the look-ahead for the range's last one.
+        if (row.seq > through) return result();
         pending = row;
       }
     }
-    if (pending) {
-      const finding = check(pending, undefined);
-      if (finding) return result(finding);
-    }
-    return result(checkpoint && checkpointNotReached(checkpoint, prev));
+    return result(pending && check(pending, undefined));
+  }
+
+  async function verify({ checkpoint }: VerifyOptions = {}): Promise<VerifyResult> {
+    const { last, ...range } = await verifyRange({ checkpoint });
+    const truncated = range.ok && checkpoint && checkpointNotReached(checkpoint, last);
+    return truncated ? { ...range, ok: false, firstProblem: truncated } : range;
   }
 
   return {
     append,
     recordReads,
     verify,
+    verifyRange,
     checkpoint: () => readHead(database.db),
     entries,
     drain: async () => {

@@ -59,6 +59,67 @@ describe('the audit hash chain', () => {
   });
 });
 
+describe('verifying the chain in ranges', () => {
+  // Ranges of `size` entries tiling (0, head], checked in order as the CLI does: the first problem found.
+  const inRanges = async (size: number) => {
+    const head = (await d.audit.checkpoint()).seq;
+    for (let after = 0; after === 0 || after < head; after += size) {
+      const r = await d.audit.verifyRange({ after, through: Math.min(after + size, head) });
+      if (!r.ok) return r.firstProblem;
+    }
+    return undefined;
+  };
+  const tampering: [string, string[]][] = [
+    ['an edited entry', [`update audit_entries set actor = 'mallory' where seq = 3`]],
+    ['an edited entry at the end of a range', [`update audit_entries set actor = 'mallory' where seq = 2`]],
+    ['a deleted entry', ['delete from audit_entries where seq = 2']],
+    ['a deleted entry hidden by renumbering', ['delete from audit_entries where seq = 2', 'update audit_entries set seq = seq - 1 where seq > 2']],
+    ['deleted entries spanning a range', ['delete from audit_entries where seq in (2, 3)']],
+    [
+      'an inserted entry',
+      [
+        'update audit_entries set seq = -seq where seq >= 3',
+        'update audit_entries set seq = 1 - seq where seq < 0',
+        `insert into audit_entries (seq, at, actor, action, environment, key, prev_hash, hash)
+         select 3, at, 'mallory', 'secret.read', environment, key, hash, md5(hash) || md5(hash) from audit_entries where seq = 2`,
+      ],
+    ],
+  ];
+  for (const [what, statements] of tampering) {
+    it(`${what}: ranges of 1 and 2 entries name the same first problem as one verify of the whole log`, async () => {
+      for (const statement of statements) await d.database.db.execute(sql.raw(statement));
+      const whole = await d.audit.verify();
+      expect(whole.ok).toBe(false);
+      expect(await inRanges(2)).toEqual(whole.firstProblem);
+      expect(await inRanges(1)).toEqual(whole.firstProblem);
+    });
+  }
+
+  it('a range on its own links on the stored hash of the entry before it, and says where the chain got to', async () => {
+    const head = await d.audit.checkpoint();
+    expect(await d.audit.verifyRange({ after: 3, through: 5 })).toEqual({ ok: true, entries: 2, last: head });
+    expect(await d.audit.verifyRange({ after: 0, through: 5 })).toEqual({ ok: true, entries: 5, last: head });
+    // Past the end: nothing to check; the chain got as far as the head.
+    expect(await d.audit.verifyRange({ after: 5, through: 9 })).toEqual({ ok: true, entries: 0, last: head });
+  });
+
+  it('a range is not fooled by an edit before it: the range that holds the edit names it', async () => {
+    await d.database.db.execute(sql`update audit_entries set actor = 'mallory' where seq = 2`);
+    expect((await d.audit.verifyRange({ after: 2, through: 5 })).ok).toBe(true);
+    expect(await d.audit.verifyRange({ after: 0, through: 2 })).toMatchObject({ ok: false, entries: 2, firstProblem: { seq: 2, problem: 'edited' } });
+  });
+
+  it('a checkpoint is checked in the range it falls in, and the empty chain only in the first', async () => {
+    const checkpoint = await d.audit.checkpoint();
+    await d.database.db.execute(sql`update audit_entries set hash = ${'f'.repeat(64)} where seq = 5`);
+    expect((await d.audit.verifyRange({ after: 0, through: 4, checkpoint })).ok).toBe(true);
+    expect(await d.audit.verifyRange({ after: 4, through: 5, checkpoint })).toMatchObject({ ok: false, firstProblem: { seq: 5 } });
+    const genesis = { seq: 0, hash: 'f'.repeat(64) };
+    expect(await d.audit.verifyRange({ after: 0, through: 1, checkpoint: genesis })).toMatchObject({ ok: false, firstProblem: { problem: 'diverged' } });
+    expect((await d.audit.verifyRange({ after: 1, through: 2, checkpoint: genesis })).ok).toBe(true);
+  });
+});
+
 describe('audit checkpoints', () => {
   it('the checkpoint is the newest committed entry, and an untouched log reaches it', async () => {
     const checkpoint = await d.audit.checkpoint();
