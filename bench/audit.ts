@@ -35,6 +35,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { benchDatabase, wholeNumber } from './bench-db.js';
+import type { BenchRow } from './bench-rows.js';
 import { compiledCli, startKeyturnChild } from './audit-cli.js';
 import { loadServerKey } from '../src/crypto/keyring.js';
 import { createLocalKeyProvider } from '../src/crypto/local-provider.js';
@@ -270,17 +271,7 @@ async function explainDigest(database: Database, period: { from: Date; to: Date 
   }
 }
 
-/** One figure of the run, as --rows writes it. */
-interface Row {
-  figure: string;
-  keyturn: number;
-  floor: number;
-  unit: 'ms';
-  ratio: number;
-  aim: string;
-  met: boolean;
-}
-const rows: Row[] = [];
+const rows: BenchRow[] = [];
 const figure = (name: string, keyturn: number, floor: number, aim: string, met: boolean) =>
   rows.push({ figure: name, keyturn: Math.round(keyturn), floor: Math.round(floor), unit: 'ms', ratio: Number((keyturn / floor).toFixed(2)), aim, met });
 

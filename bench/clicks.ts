@@ -45,6 +45,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { benchDatabase } from './bench-db.js';
+import type { BenchRow } from './bench-rows.js';
 import { VIEWS } from '../src/slack/blocks/index.js';
 import { modalValues } from '../test/support/slack-scenario.js';
 import { type SlackStandIn, startSlackStandIn } from '../test/support/slack-stand-in.js';
@@ -366,16 +367,6 @@ function cpuPerRound(side: Side, field: keyof CpuSample): string {
   return Number.isFinite(m) ? `${m.toFixed(0)} ms` : 'n/a';
 }
 
-/** One figure as `npm run bench`'s table takes it (one JSON line each in --rows FILE). */
-interface FigureRow {
-  figure: string;
-  keyturn: number;
-  floor: number;
-  unit: 'ms';
-  ratio: number;
-  aim: string;
-  met: boolean;
-}
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 // ---------------------------------------------------------------------------------------------------
@@ -676,7 +667,7 @@ async function run() {
   console.log(`${pad('machine')}: ${availableParallelism()} CPUs; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end`);
   if (profileDir) console.log(`${pad('keyturn CPU profile')}: ${profileDir} (written when keyturn stops)`);
   if (args.rows) {
-    const rows: FigureRow[] = [
+    const rows: BenchRow[] = [
       {
         figure: `${CONCURRENCY} concurrent Approve clicks: all recorded, p99`,
         keyturn: round2(kRec.p99),

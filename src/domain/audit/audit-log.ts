@@ -196,9 +196,9 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     prev_hash: string;
     hash: string;
   };
-  const fromRaw = (r: RawEntry): AuditRecord => ({
+  const fromStored = (r: RawEntry): StoredEntry => ({
     seq: Number(r.seq),
-    at: r.at instanceof Date ? r.at : new Date(r.at),
+    at: r.at as string,
     actor: r.actor,
     action: r.action,
     environment: r.environment,
@@ -210,6 +210,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     prevHash: r.prev_hash,
     hash: r.hash,
   });
+  const fromRaw = (r: RawEntry): AuditRecord => ({ ...fromStored(r), at: r.at instanceof Date ? r.at : new Date(r.at) });
   const page = async (after: number, limit = PAGE) =>
     (
       await database.rows<RawEntry>(
@@ -231,21 +232,6 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
    * Pages in seq order after `fromSeq`, through `through` and one entry beyond it (the caller's look-ahead);
    * the next page is fetched while the caller works on this one.
    */
-  const fromStored = (r: RawEntry): StoredEntry => ({
-    seq: Number(r.seq),
-    at: r.at as string,
-    actor: r.actor,
-    action: r.action,
-    environment: r.environment,
-    key: r.key,
-    version: r.version,
-    requestId: r.request_id,
-    fingerprint: r.fingerprint,
-    detail: r.detail ?? null,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  });
-
   async function* pages<T extends StoredEntry>(
     fromSeq = 0,
     through = Number.MAX_SAFE_INTEGER,
