@@ -11,15 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { type Keyturn, startKeyturn } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import type { Keyturn } from '../src/app.js';
 import { DataDirInUseError, lockDataDir } from '../src/db/data-dir-lock.js';
-import { createActs } from './acts.js';
-import { migratedTemplate } from './pglite-template.js';
 import { POLICY } from './example.js';
-import { createSandboxServer } from './server.js';
-import { slackSender } from './slack-events.js';
-import { createWorkspace } from './workspace.js';
 
 const started = Date.now();
 const fail = (message: string): never => {
@@ -53,6 +47,16 @@ const host = process.env.SANDBOX_HOST || '127.0.0.1';
 const wantedPort = Number(process.env.SANDBOX_PORT ?? 3001);
 if (!Number.isInteger(wantedPort) || wantedPort < 0 || wantedPort > 65535) fail(`SANDBOX_PORT must be a port number (0 for any free port), not ${process.env.SANDBOX_PORT}.`);
 
+// keyturn and the sandbox load only now: a refusal above answers at once.
+const [{ startKeyturn }, { loadConfig }, { createActs }, { migratedTemplate }, { createSandboxServer }, { slackSender }, { createWorkspace }] = await Promise.all([
+  import('../src/app.js'),
+  import('../src/config.js'),
+  import('./acts.js'),
+  import('./pglite-template.js'),
+  import('./server.js'),
+  import('./slack-events.js'),
+  import('./workspace.js'),
+]);
 const botToken = `xoxb-sandbox-${randomBytes(12).toString('hex')}`;
 const signingSecret = randomBytes(16).toString('hex');
 const workspace = createWorkspace();
