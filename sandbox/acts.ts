@@ -9,9 +9,10 @@ import type { OpenView, Workspace } from './workspace.js';
  */
 export type Act =
   | { kind: 'command'; as: string; channel: string; text: string }
-  | { kind: 'click'; as: string; channel: string; ts: string; block: number; element?: number }
+  /** A button on a message, or (with `value`) an option chosen in a message's select. */
+  | { kind: 'click'; as: string; channel: string; ts: string; block: number; element?: number; value?: string }
   | { kind: 'viewClick'; as: string; viewId: string; block: number; element?: number; values?: PageValues }
-  | { kind: 'select'; as: string; viewId: string; block: number; value: string; values?: PageValues }
+  | { kind: 'select'; as: string; viewId: string; block: number; element?: number; value: string; values?: PageValues }
   | { kind: 'submit'; as: string; viewId: string; values: PageValues }
   | { kind: 'close'; as: string; viewId: string }
   | { kind: 'home'; as: string };
@@ -33,6 +34,11 @@ function elementAt(blocks: unknown[] | undefined, block: number, element?: numbe
   if (!b) return undefined;
   const el = b.type === 'actions' ? b.elements?.[element ?? 0] : b.type === 'input' ? b.element : b.accessory;
   return el ? { blockId: blockId(b, block), element: el } : undefined;
+}
+
+/** The action Slack reports for an option chosen in a select. */
+function selectAction(found: { blockId: string; element: Record<string, any> }, value: string | undefined) {
+  return { type: 'static_select', action_id: found.element.action_id, block_id: found.blockId, selected_option: allOptions(found.element).find((o) => o.value === value) ?? null, action_ts: `${Date.now() / 1000}` };
 }
 
 /** The action Slack reports for a click on a button. */
@@ -121,7 +127,7 @@ export function createActs(deps: { workspace: Workspace; slack: SlackSender }) {
             channel: { id: act.channel, name: channelName(act.channel) },
             ...(message.ephemeralFor ? {} : { message: { type: 'message', user: message.user, ts: message.ts, text: message.text, blocks: message.blocks } }),
             state: { values: {} },
-            actions: [buttonAction(found)],
+            actions: [act.value !== undefined ? selectAction(found, act.value) : buttonAction(found)],
           },
           act.as,
         );
@@ -131,13 +137,10 @@ export function createActs(deps: { workspace: Workspace; slack: SlackSender }) {
       case 'select': {
         const where = workspace.findView(act.viewId);
         if (!where || where.owner !== act.as) return { ok: false, error: 'that view is no longer open' };
-        const found = elementAt(where.view.view.blocks, act.block, act.kind === 'viewClick' ? act.element : undefined);
+        const found = elementAt(where.view.view.blocks, act.block, act.element);
         if (!found) return { ok: false, error: 'that element is no longer there' };
         const { values } = stateValues(where.view, act.values);
-        const action =
-          act.kind === 'select'
-            ? { type: 'static_select', action_id: found.element.action_id, block_id: found.blockId, selected_option: allOptions(found.element).find((o) => o.value === act.value) ?? null, action_ts: `${Date.now() / 1000}` }
-            : buttonAction(found);
+        const action = act.kind === 'select' ? selectAction(found, act.value) : buttonAction(found);
         const res = await slack.interaction(
           {
             type: 'block_actions',

@@ -17,7 +17,7 @@ export const PEOPLE: readonly Person[] = [
   { id: 'U0BOB', name: 'Bob', role: 'approver (prod, by name)' },
   { id: 'U0CAROL', name: 'Carol', role: 'approver (prod, via @sre)' },
   { id: 'U0OSCAR', name: 'Oscar', role: 'outsider (approves nothing)' },
-  { id: 'U0ADA', name: 'Ada', role: 'admin' },
+  { id: 'U0ADA', name: 'Ada', role: 'admin, owns dev rotation' },
 ];
 
 /** usergroups.users.list answers from here. */
@@ -50,7 +50,12 @@ rotation:
   channel: C0SECOPS
   schedule: "0 9 * * 1-5"
   warn_before: 7d
-  environments: { prod: 90d, dev: 1d }
+  environments: { prod: 90d }
+  rules:
+    - keys: "EXAMPLE_*"
+      environment: dev
+      every: 1d
+      owners: [U0ADA]
 
 digests:
   - channel: C0SECOPS

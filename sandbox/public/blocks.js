@@ -164,7 +164,7 @@ export function renderBlocks(blocks, ctx) {
         const row = el('div', 'bk-actions');
         (block.elements ?? []).forEach((e, j) => {
           if (e.type === 'button') row.append(button(e, ctx, i, j));
-          else if (e.type === 'static_select') row.append(select(e, i, (value) => ctx.onSelect(i, value)));
+          else if (e.type === 'static_select') row.append(select(e, i, (value) => ctx.onSelect(i, value, j)));
           else if (e.type === 'checkboxes') row.append(checkboxes(e, i, ctx.names));
           else row.append(el('span', 'bk-unsupported', `[${e.type}]`));
         });

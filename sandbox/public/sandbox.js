@@ -93,7 +93,7 @@ function messageNode(m, state, replies) {
     names: n,
     confirm: confirmDialog,
     onButton: (block, element) => act({ kind: 'click', channel: m.channel, ts: m.ts, block, element }),
-    onSelect: () => toast('selects in messages are not sent by the sandbox', 'error'),
+    onSelect: (block, value, element) => act({ kind: 'click', channel: m.channel, ts: m.ts, block, element, value }),
   };
   if (m.blocks?.length) node.append(renderBlocks(m.blocks, ctx));
   else if (m.text) {
@@ -147,7 +147,7 @@ function drawMain(state) {
           names: n,
           confirm: confirmDialog,
           onButton: (block, element) => act({ kind: 'viewClick', viewId: home.id, block, element, values: collectValues($('messages')) }),
-          onSelect: (block, value) => act({ kind: 'select', viewId: home.id, block, value, values: collectValues($('messages')) }),
+          onSelect: (block, value, element) => act({ kind: 'select', viewId: home.id, block, element, value, values: collectValues($('messages')) }),
         }),
       );
     $('messages').replaceChildren(box);
@@ -192,7 +192,7 @@ function drawModal(state) {
       errors: modal.errors,
       confirm: confirmDialog,
       onButton: (block, element) => act({ kind: 'viewClick', viewId: modal.id, block, element, values: values() }),
-      onSelect: (block, value) => act({ kind: 'select', viewId: modal.id, block, value, values: values() }),
+      onSelect: (block, value, element) => act({ kind: 'select', viewId: modal.id, block, element, value, values: values() }),
     }),
   );
   const row = el('div', 'dialog-buttons');
@@ -235,6 +235,8 @@ function restore(root, typed) {
 }
 
 function draw(state) {
+  // An answer asked for before the person was switched is someone else's view.
+  if (state.as !== view.as) return;
   view.state = state;
   drawNav(state);
   const key = `${state.version}:${view.as}:${view.at}`;

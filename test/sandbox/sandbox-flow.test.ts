@@ -167,6 +167,10 @@ describe('npm run sandbox, in a browser', () => {
     await page.getByRole('button', { name: 'Fire now: rotation-reminder' }).click();
     await openConversation('C0SECOPS');
     await shows(page.locator('#messages'), /EXAMPLE_API_KEY/);
+    // Ada (an admin) snoozes it from the message's select; keyturn answers her alone.
+    await actAs('U0ADA');
+    await page.locator('#messages > .message').filter({ hasText: 'Rotation reminder' }).last().locator('select').selectOption({ label: 'Snooze 7 days' });
+    await shows(page.locator('#messages .message.ephemeral').last(), /Snoozed for 7 days: dev \/ EXAMPLE_API_KEY/);
     await snap('rotation-reminder');
 
     await page.click('#nav-home');
