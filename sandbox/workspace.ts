@@ -4,7 +4,7 @@ import { BOT_USER_ID, CHANNELS, GROUPS, PEOPLE, TEAM_ID } from './example.js';
 /**
  * The sandbox's Slack workspace, in memory: what Slack would keep (messages, ephemeral messages, modals,
  * App Home, files) and the answers its Web API gives keyturn. Answers follow Slack's shapes for the methods
- * keyturn calls; anything else is answered `{ ok: true }` and kept in the call list.
+ * keyturn calls; anything else is answered `{ ok: true }`.
  */
 export interface Message {
   ts: string;
@@ -54,7 +54,6 @@ export function createWorkspace() {
   const triggers = new Map<string, string>();
   const responseUrls = new Map<string, ResponseTarget>();
   const files = new Map<string, StoredFile>();
-  const calls: { method: string; at: number }[] = [];
   let origin = '';
 
   const changed = () => void version++;
@@ -107,7 +106,6 @@ export function createWorkspace() {
 
   /** The Web API: one method, its arguments as Slack receives them. */
   function answer(method: string, args: Record<string, any>): Answer {
-    calls.push({ method, at: Date.now() });
     switch (method) {
       case 'auth.test':
         return { ok: true, url: `${origin}/`, team: 'keyturn sandbox', user: 'keyturn', team_id: TEAM_ID, user_id: BOT_USER_ID, bot_id: 'B0KEYTURN' };
@@ -200,7 +198,6 @@ export function createWorkspace() {
 
   return {
     answer,
-    calls,
     setOrigin(url: string) {
       origin = url;
     },

@@ -49,7 +49,7 @@ async function act(body) {
 
 /** A yes/no dialog for a button's confirm object. */
 function confirmDialog(confirm) {
-  const names_ = names(view.state);
+  const shownNames = names(view.state);
   return new Promise((resolve) => {
     const overlay = $('confirm');
     overlay.replaceChildren();
@@ -57,7 +57,7 @@ function confirmDialog(confirm) {
     box.setAttribute('role', 'dialog');
     box.append(el('div', 'dialog-title', confirm.title?.text ?? 'Are you sure?'));
     const body = el('div', 'dialog-body');
-    body.append(textObject(confirm.text, names_));
+    body.append(textObject(confirm.text, shownNames));
     const row = el('div', 'dialog-buttons');
     const no = el('button', 'bk-button', confirm.deny?.text ?? 'Cancel');
     const yes = el('button', `bk-button ${confirm.style ?? 'primary'}`, confirm.confirm?.text ?? 'Yes');
