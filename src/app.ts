@@ -34,6 +34,7 @@ import { createLoginService } from './domain/logins/login-service.js';
 import { apiRoutes } from './http/api-routes.js';
 import { healthRoutes } from './http/health-routes.js';
 import { insightRoutes } from './http/insight-routes.js';
+import { jobRoutes } from './http/job-routes.js';
 import { syncRoutes } from './http/sync-routes.js';
 import { loginRoutes } from './http/login-routes.js';
 import { requestRoutes } from './http/request-routes.js';
@@ -295,6 +296,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
         ...accessRoutes(access, { isAdmin: (userId) => (policy ? isAdmin(policy, userId) : false) }),
         ...insightRoutes(insights),
         ...webhookRoutes(webhooks),
+        ...jobRoutes(jobs, { logger, now: opts.now }),
         ...syncRoutes(syncStatus),
         ...loginRoutes({ logins, tokens, liveGrants, slackUnavailable: edge.approvalsUnavailable }),
       ],

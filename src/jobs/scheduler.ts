@@ -73,6 +73,8 @@ export interface Scheduler {
   runDue(now: Date): Promise<DueFire[]>;
   /** The next time a job fires after `after` (default now), or null if none within five years. */
   nextFire(name: string, after?: Date): Date | null;
+  /** The names of the registered jobs, in the order they were added. */
+  names(): string[];
   /** Stops the clock and waits (bounded) for running jobs. */
   stop(): Promise<void>;
   /** Deletes job_runs rows for fires before `olderThan`; returns how many. */
@@ -277,6 +279,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
     fire: (name, at) => track(fire(name, at)),
     runDue,
+    names: () => [...jobs.keys()],
 
     nextFire(name, after = now()) {
       const r = registered(name);
