@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { openDatabase } from '../src/db/client.js';
-import { MIGRATIONS_DIR, migrate } from '../src/db/migrate.js';
+import { MIGRATIONS_DIR } from '../src/db/migrate.js';
+import { migratedDump } from '../src/db/migrated-dump.js';
 
 /**
  * A migrated, empty PGlite data dir (a tar) that each sandbox start copies into memory instead of running
@@ -15,14 +14,7 @@ export async function migratedTemplate(dir: string): Promise<Blob> {
   for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
   const path = join(dir, `pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
   if (!existsSync(path)) {
-    const database = await openDatabase({ dataDir: 'memory://' });
-    let dump: Blob;
-    try {
-      await migrate(database);
-      dump = await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
-    } finally {
-      await database.close();
-    }
+    const dump = await migratedDump();
     for (const old of readdirSync(dir).filter((f) => f.startsWith('pglite-template-'))) rmSync(join(dir, old), { force: true });
     writeFileSync(`${path}.partial`, Buffer.from(await dump.arrayBuffer()), { mode: 0o600 });
     renameSync(`${path}.partial`, path);

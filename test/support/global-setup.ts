@@ -3,12 +3,12 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
 import { compileSrc } from './compiled-src.js';
+import { migratedDump } from '../../src/db/migrated-dump.js';
 
 /**
  * Tells the run which database it uses, once, so a reader of CI output knows what was covered. On PGlite it
@@ -58,14 +58,7 @@ async function provideTemplate(project: TestProject) {
   hash.update(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json')));
   const path = join(tmpdir(), `keyturn-pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
   if (!existsSync(path)) {
-    const database = await openDatabase({ dataDir: 'memory://' });
-    let dump: Blob;
-    try {
-      await migrate(database);
-      dump = await (database.db as unknown as { $client: PGlite }).$client.dumpDataDir('none');
-    } finally {
-      await database.close();
-    }
+    const dump = await migratedDump();
     // Written aside and renamed: a run starting meanwhile never reads half a file.
     const partial = `${path}.${process.pid}`;
     writeFileSync(partial, Buffer.from(await dump.arrayBuffer()), { mode: 0o600 });
