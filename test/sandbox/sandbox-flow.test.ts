@@ -25,7 +25,10 @@ const snap = async (name: string) => {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`) });
 };
 /** Waits until `where` shows text matching `text` (the page redraws from the sandbox every half second). */
-const shows = (where: Locator, text: RegExp) => expect.poll(() => where.innerText(), { timeout: 15_000 }).toMatch(text);
+// Each look is short and the poll decides when to give up: one innerText that waited on its own for the
+// element (up to 30 s) outlasted the poll on a busy machine while the page had long since drawn it.
+const shows = (where: Locator, text: RegExp) =>
+  expect.poll(() => where.innerText({ timeout: 1_000 }).catch(() => ''), { timeout: 30_000 }).toMatch(text);
 const textOf = async (where: Locator) => {
   await where.waitFor({ timeout: 15_000 });
   return where.innerText();
