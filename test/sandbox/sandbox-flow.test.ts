@@ -85,12 +85,12 @@ describe('npm run sandbox, in a browser', () => {
     await modal().getByLabel('New value').fill('postgres://app:not-a-real-password@db/app');
     const drawn = await modal().getAttribute('data-hash');
     await modal().getByLabel('Operation').selectOption('create');
-    await expect.poll(() => modal().getAttribute('data-hash')).not.toBe(drawn);
+    await expect.poll(() => modal().getAttribute('data-hash'), { timeout: 30_000 }).not.toBe(drawn);
     expect(await modal().getByLabel('New value').inputValue()).toBe('postgres://app:not-a-real-password@db/app');
     await modal().getByLabel('Reason').fill('Rotate after the <vendor> incident & move to the new host <img src=x>');
     await snap('request-modal');
     await modal().getByRole('button', { name: 'Request', exact: true }).click();
-    await modal().waitFor({ state: 'detached' });
+    await modal().waitFor({ state: 'detached', timeout: 30_000 });
 
     // The approval message in #prod-approvals: typed text is shown as typed, never as markup; no value anywhere.
     const approval = message('DATABASE_URL');
@@ -137,10 +137,15 @@ describe('npm run sandbox, in a browser', () => {
     await command('/secret request prod STRIPE_KEY');
     await modal().waitFor();
     await modal().getByLabel('Environment').selectOption('prod');
+    // Choosing "create" redraws the modal (views.update): type after the redraw, or a busy machine submits
+    // the modal as it was before it and keyturn rightly asks again.
+    const drawn = await modal().getAttribute('data-hash');
     await modal().getByLabel('Operation').selectOption('create');
+    await expect.poll(() => modal().getAttribute('data-hash'), { timeout: 30_000 }).not.toBe(drawn);
     await modal().getByLabel('New value').fill('sk_test_sandbox');
     await modal().getByLabel('Reason').fill('New Stripe account');
     await modal().getByRole('button', { name: 'Request', exact: true }).click();
+    await modal().waitFor({ state: 'detached', timeout: 30_000 });
     await shows(message('STRIPE_KEY'), /0 of 2/);
 
     await actAs('U0BOB');
