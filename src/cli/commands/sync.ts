@@ -1,20 +1,10 @@
+import type { SyncKeyStatus } from '../../domain/sync/sync-status.js';
 import { clientFromEnv } from '../client.js';
 import { type Command, parse } from '../command.js';
 import { formatJson, formatTable, shortTime, write } from '../output.js';
 
-interface SyncRow {
-  target: string;
-  region: string;
-  environment: string;
-  key: string;
-  secretName: string;
-  currentVersion: number;
-  syncedVersion: number;
-  syncedAt: string | null;
-  versionsBehind: number;
-  lagSeconds: number | null;
-  lastError: string | null;
-}
+/** A target's standing as /v1/sync/status sends it: times as ISO text, the lag in seconds. */
+type SyncRow = Omit<SyncKeyStatus, 'syncedAt' | 'lagMs'> & { syncedAt: string | null; lagSeconds: number | null };
 
 /** 95 → "1m35s", 7200 → "2h0m": how long a target has been behind. */
 export function lagText(seconds: number): string {
