@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { openDatabase } from './client.js';
-import { migrate } from './migrate.js';
+import { MIGRATIONS_DIR, migrate } from './migrate.js';
+import { pgliteVersion } from './pglite-template.js';
 
 /**
  * An empty in-memory PGlite with every migration applied, dumped as a tar: what a memory:// database loads
@@ -15,4 +19,16 @@ export async function migratedDump(): Promise<Blob> {
   } finally {
     await database.close();
   }
+}
+
+/**
+ * What a kept dump was made from (the PGlite release, every migration, the journal), as 16 hex digits: a dump
+ * named by it is made again when any of them changes. `extra` adds what else the keeper depends on.
+ */
+export function migratedDumpKey(...extra: (string | Buffer)[]): string {
+  const hash = createHash('sha256').update(pgliteVersion());
+  for (const part of extra) hash.update(part);
+  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
+  hash.update(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json')));
+  return hash.digest('hex').slice(0, 16);
 }

@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
-import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
+import { migrate } from '../../src/db/migrate.js';
 import { compileSrc } from './compiled-src.js';
-import { migratedDump } from '../../src/db/migrated-dump.js';
+import { migratedDump, migratedDumpKey } from '../../src/db/migrated-dump.js';
 
 /**
  * Tells the run which database it uses, once, so a reader of CI output knows what was covered. On PGlite it
@@ -50,13 +49,8 @@ async function checkDatabase(project: TestProject) {
  * version), so only the first run after a change pays for initdb here; a changed migration names a new file.
  */
 async function provideTemplate(project: TestProject) {
-  const hash = createHash('sha256');
-  const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-  hash.update(JSON.parse(readFileSync(root('node_modules/@electric-sql/pglite/package.json'), 'utf8')).version);
-  hash.update(readFileSync(root('src/db/migrate.ts')));
-  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) hash.update(file).update(readFileSync(join(MIGRATIONS_DIR, file)));
-  hash.update(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json')));
-  const path = join(tmpdir(), `keyturn-pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
+  const runner = readFileSync(fileURLToPath(new URL('../../src/db/migrate.ts', import.meta.url)));
+  const path = join(tmpdir(), `keyturn-pglite-template-${migratedDumpKey(runner)}.tar`);
   if (!existsSync(path)) {
     const dump = await migratedDump();
     // Written aside and renamed: a run starting meanwhile never reads half a file.
