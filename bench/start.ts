@@ -19,7 +19,7 @@
  * printed. It builds first (`npm run build`) so dist/ is current. Exit 0 whether or not aims are met.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -241,10 +241,7 @@ async function main() {
 const BENCH_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 
 /** A marker file next to the dir says the bare process is ready (the floors have no HTTP server). */
-const readyFile = (dir: string) => async () => {
-  const { existsSync } = await import('node:fs');
-  return existsSync(`${dir}.ready`);
-};
+const readyFile = (dir: string) => async () => existsSync(`${dir}.ready`);
 
 const BARE_PGLITE = `
 import { PGlite } from '@electric-sql/pglite';
