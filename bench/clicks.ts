@@ -193,7 +193,7 @@ async function stopChild(child: Child) {
 // CPU accounting (diagnostics only), from /proc: a child, this process, PostgreSQL's processes.
 
 const CLK_TCK = 100;
-function procCpuMs(pid: number | 'self'): number | undefined {
+function procCpuMs(pid: number | string): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -228,13 +228,19 @@ function postgresCpuMs(): number | undefined {
 }
 interface CpuSample {
   server?: number;
+  /** The server's main thread alone (the rest: V8's GC and compiler threads, libuv's pool). */
+  serverMain?: number;
   loadgen?: number;
   postgres?: number;
 }
-const cpuNow = (server: Child): CpuSample => ({ server: procCpuMs(server.pid), loadgen: procCpuMs('self'), postgres: postgresCpuMs() });
+/** One thread's CPU ms; a process's main thread has the process's pid as its thread id. */
+function threadCpuMs(pid: number): number | undefined {
+  return procCpuMs(`${pid}/task/${pid}`);
+}
+const cpuNow = (server: Child): CpuSample => ({ server: procCpuMs(server.pid), serverMain: threadCpuMs(server.pid), loadgen: procCpuMs('self'), postgres: postgresCpuMs() });
 const cpuDiff = (a: CpuSample, b: CpuSample): CpuSample => {
   const d = (x?: number, y?: number) => (x === undefined || y === undefined ? undefined : y - x);
-  return { server: d(a.server, b.server), loadgen: d(a.loadgen, b.loadgen), postgres: d(a.postgres, b.postgres) };
+  return { server: d(a.server, b.server), serverMain: d(a.serverMain, b.serverMain), loadgen: d(a.loadgen, b.loadgen), postgres: d(a.postgres, b.postgres) };
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -481,6 +487,8 @@ async function run() {
         SLACK_SIGNING_SECRET: signingSecret,
         SLACK_API_URL: standIn.url,
         LOG_LEVEL: 'warn',
+        // One requester opens a request per round; keyturn's default hourly cap (30) would end long runs.
+        KEYTURN_REQUESTS_PER_HOUR: String(Math.max(30, ROUNDS + WARMUP + 1)),
       },
       keyturnArgv,
     ),
@@ -641,7 +649,7 @@ async function run() {
   console.log(`${pad('ratio ack p99 / floor ack p99')}: ${ratio(kAck.p99, fAck.p99).toFixed(2)} (aim ≤ ${AIM_RATIO})  ${verdict(ackRatio)}   [p50: ${ratio(kAck.p50, fAck.p50).toFixed(2)}]`);
   console.log(`${pad('ratio recorded p99 / floor p99')}: ${recRatio.toFixed(2)} (≤ ${AIM_RATIO}: ${verdict(recRatio)})   [p50: ${ratio(kRec.p50, fRec.p50).toFixed(2)}]`);
   console.log(
-    `${pad('CPU per round (diagnostics)')}: keyturn ${cpuPerRound(k, 'server')}, floor ${cpuPerRound(f, 'server')}; ` +
+    `${pad('CPU per round (diagnostics)')}: keyturn ${cpuPerRound(k, 'server')} (main thread ${cpuPerRound(k, 'serverMain')}), floor ${cpuPerRound(f, 'server')}; ` +
       `PostgreSQL backends ${cpuPerRound(k, 'postgres')} (keyturn rounds) vs ${cpuPerRound(f, 'postgres')} (floor rounds); load generator + Slack stand-in ${cpuPerRound(k, 'loadgen')} vs ${cpuPerRound(f, 'loadgen')}`,
   );
   // CPU per click: the server's CPU over a round (clicks, decisions, the redraw that follows) over its clicks.

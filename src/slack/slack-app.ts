@@ -16,6 +16,7 @@ import type { SlackInbox } from './inbox/slack-inbox.js';
 import type { ListenerDeps } from './listener-deps.js';
 import { answerNotRecorded } from './not-recorded.js';
 import { SlackHttpReceiver } from './receiver.js';
+import { routeSlack } from './routes.js';
 import { registerViews } from './views/index.js';
 
 export interface SlackRuntime {
@@ -140,10 +141,12 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics,
     identity,
     handle: receiver?.handle,
     async start(deps) {
-      registerCommands(app, deps);
-      registerActions(app, deps);
-      registerViews(app, deps);
-      registerEvents(app, deps);
+      routeSlack(app, (routes) => {
+        registerCommands(routes, deps);
+        registerActions(routes, deps);
+        registerViews(routes, deps);
+        registerEvents(routes, deps);
+      });
       await app.init();
       // Throws SlackTokenRejected only; an unreachable Slack leaves the start going.
       const known = await identity.connect();

@@ -1,4 +1,5 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import { ACTIONS, revokeRefusalText } from '../blocks/index.js';
 import { type ListenerDeps, clickedIn } from '../listener-deps.js';
 import { onRequestButton } from './decision-buttons.js';
@@ -8,7 +9,7 @@ import { onRequestButton } from './decision-buttons.js';
  * decides from the clicking user, the policy and the stored grant, under the request's row lock, once. The
  * message is redrawn through the outbox; a click that changed nothing is explained to the clicker alone.
  */
-export function registerAccessButtons(app: App, deps: ListenerDeps) {
+export function registerAccessButtons(app: SlackRoutes, deps: ListenerDeps) {
   app.action<BlockAction<ButtonAction>>(
     ACTIONS.revokeAccess,
     onRequestButton(deps, 'The access was not revoked.', 'revoke', async (id, args, clicker, reply) => {

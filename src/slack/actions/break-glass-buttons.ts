@@ -1,5 +1,6 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
+import type { SlackRoutes } from '../routes.js';
 import type { BreakGlassReview } from '../../domain/requests/break-glass.js';
 import { isRequestId } from '../../domain/vocabulary.js';
 import { ACTIONS, breakGlassReviewText } from '../blocks/index.js';
@@ -13,7 +14,7 @@ const requestId = z.string().refine(isRequestId);
  * and whether someone already did, is decided by the domain from the stored request. The alerts are
  * redrawn through the outbox; the clicker alone hears why a click did not count.
  */
-export function registerBreakGlassButtons(app: App, deps: ListenerDeps) {
+export function registerBreakGlassButtons(app: SlackRoutes, deps: ListenerDeps) {
   const listener = (review: BreakGlassReview, noun: string) =>
     onClick<ButtonAction>(
       deps,

@@ -1,5 +1,6 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
+import type { SlackRoutes } from '../routes.js';
 import { ACTIONS, decisionRefusalText, renderDenyModal } from '../blocks/index.js';
 import { isRequestId } from '../../domain/vocabulary.js';
 import type { ListenerDeps } from '../listener-deps.js';
@@ -37,7 +38,7 @@ export const onRequestButton = (
  * the domain from the clicking user and the stored request. A click that does not count is
  * explained in a message only the clicker sees.
  */
-export function registerDecisionButtons(app: App, deps: ListenerDeps) {
+export function registerDecisionButtons(app: SlackRoutes, deps: ListenerDeps) {
   app.action<BlockAction<ButtonAction>>(
     ACTIONS.approve,
     onRequestButton(deps, 'Your approval was not recorded.', 'approval', async (id, _args, clicker, reply) => {

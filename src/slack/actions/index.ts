@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import { ACTIONS } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { registerAccessButtons } from './access-buttons.js';
@@ -10,7 +10,7 @@ import { registerRotationButtons } from './rotation-buttons.js';
 
 export const ACTION_IDS = Object.values(ACTIONS);
 
-export function registerActions(app: App, deps: ListenerDeps) {
+export function registerActions(app: SlackRoutes, deps: ListenerDeps) {
   registerDecisionButtons(app, deps);
   registerOperationChanged(app, deps);
   registerRotationButtons(app, deps);

@@ -1,11 +1,12 @@
-import type { App, BlockAction, StaticSelectAction } from '@slack/bolt';
+import type { BlockAction, StaticSelectAction } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import { ACTIONS, readRequestModal, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { SECRET_OPERATIONS } from '../../domain/vocabulary.js';
 import { errorFacts } from '../../public-error.js';
 
 /** Choosing "delete" in the request modal removes the value field; choosing again brings it back. */
-export function registerOperationChanged(app: App, deps: ListenerDeps) {
+export function registerOperationChanged(app: SlackRoutes, deps: ListenerDeps) {
   app.action<BlockAction<StaticSelectAction>>(ACTIONS.operationChanged, async ({ ack, body, action, client }) => {
     await ack();
     if (!body.view) return;

@@ -1,5 +1,6 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { BlockAction, ButtonAction } from '@slack/bolt';
 import { z } from 'zod';
+import type { SlackRoutes } from '../routes.js';
 import { AccessRefused } from '../../domain/access/permissions.js';
 import { ENVIRONMENT_SOURCE as ENV, KEY_SOURCE as KEY } from '../../domain/vocabulary.js';
 import { AppError } from '../../errors.js';
@@ -23,9 +24,9 @@ const ROLLBACK_ACTION = new RegExp(`^${ACTIONS.rollback}:\\d+$`);
  * "Roll back to vN" in `/secret history`: the domain says what the rollback would ask for (or why there is
  * none), and the modal shows it. Nothing is asked until the modal is submitted.
  */
-export function registerRollbackButton(app: App, deps: ListenerDeps) {
+export function registerRollbackButton(app: SlackRoutes, deps: ListenerDeps) {
   app.action<BlockAction<ButtonAction>>(
-    { action_id: ROLLBACK_ACTION },
+    ROLLBACK_ACTION,
     onClick(deps, 'The rollback form did not open.', async ({ body, action, client }, clicker, reply) => {
       const target = rollbackTarget.safeParse(action.value);
       if (!target.success) return void (await reply('That button does not name a secret version keyturn knows; nothing was asked.'));

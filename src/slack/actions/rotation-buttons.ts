@@ -1,5 +1,6 @@
-import type { App, BlockAction, BlockElementAction } from '@slack/bolt';
+import type { BlockAction, BlockElementAction } from '@slack/bolt';
 import { z } from 'zod';
+import type { SlackRoutes } from '../routes.js';
 import { ACTIONS, refFromBlockId, renderRequestModal, renderSnoozeOutcome } from '../blocks/index.js';
 import { ENVIRONMENT_SOURCE as ENV, KEY_SOURCE as KEY } from '../../domain/vocabulary.js';
 import type { ListenerDeps } from '../listener-deps.js';
@@ -41,7 +42,7 @@ const chosenValue = (action: BlockElementAction): string | undefined =>
  * "generate a value" checked: the change then goes through approval like any other. Snooze asks the
  * domain, which decides from the clicking user and the policy whether they may.
  */
-export function registerRotationButtons(app: App, deps: ListenerDeps) {
+export function registerRotationButtons(app: SlackRoutes, deps: ListenerDeps) {
   app.action<BlockAction<BlockElementAction>>(
     ACTIONS.rotateNow,
     onClick(deps, 'Your rotation did not go through.', async ({ body, action, client }, _clicker, reply) => {

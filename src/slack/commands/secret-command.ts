@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import { code, renderAccessModal, renderHelp, renderLoginConfirmation, renderRequestModal } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { afterAck, replyTo } from '../reply.js';
@@ -12,7 +12,7 @@ export const SECRET_COMMAND = '/secret';
  * `cancel`, `audit` and `login` are answered in the ack, visible only to the person who asked (the queries
  * are indexed and capped, well within Slack's 3 s). Anything else gets the usage.
  */
-export function registerSecretCommand(app: App, deps: ListenerDeps) {
+export function registerSecretCommand(app: SlackRoutes, deps: ListenerDeps) {
   app.command(SECRET_COMMAND, async ({ command, ack, client }) => {
     const parsed = parseSecretCommand(command.text ?? '');
     switch (parsed.kind) {

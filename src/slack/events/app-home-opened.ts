@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import type { AppHome } from '../app-home.js';
 import type { Logger } from '../../logger.js';
 import { errorFacts } from '../../public-error.js';
@@ -6,7 +6,7 @@ import { errorFacts } from '../../public-error.js';
 export const APP_HOME_OPENED = 'app_home_opened';
 
 /** Opening keyturn's Home tab redraws it from current state. */
-export function registerAppHomeOpened(app: App, deps: { home?: AppHome; logger: Logger }) {
+export function registerAppHomeOpened(app: SlackRoutes, deps: { home?: AppHome; logger: Logger }) {
   app.event(APP_HOME_OPENED, async ({ event, body }) => {
     if (event.tab !== 'home' || !deps.home) return;
     const teamId = (body as { team_id?: string }).team_id ?? '';

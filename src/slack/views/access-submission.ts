@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import { type AccessProblems, splitKeys } from '../../domain/access/access-requests.js';
 import { parseDuration } from '../../duration.js';
 import { accessModalErrors, readAccessModal, VIEWS } from '../blocks/index.js';
@@ -9,7 +9,7 @@ import { afterAck, replyNotDone, replyTo } from '../reply.js';
  * The access modal is submitted: problems are shown next to their fields; a good request is acknowledged
  * at once and then created, idempotently under the inbox row that names this submission.
  */
-export function registerAccessSubmission(app: App, deps: ListenerDeps) {
+export function registerAccessSubmission(app: SlackRoutes, deps: ListenerDeps) {
   app.view(VIEWS.access, async ({ ack, body, view, client, context }) => {
     const access = deps.access;
     const fields = readAccessModal(view.state.values);

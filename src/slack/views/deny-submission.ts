@@ -1,10 +1,10 @@
-import type { App } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import { DENY_FIELDS, VIEWS, decisionRefusalText } from '../blocks/index.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
 import { afterAck, replyTo } from '../reply.js';
 
 /** The deny modal is submitted with a reason; a denial that does not count is explained in a DM. */
-export function registerDenySubmission(app: App, deps: ListenerDeps) {
+export function registerDenySubmission(app: SlackRoutes, deps: ListenerDeps) {
   app.view(VIEWS.deny, async ({ ack, body, view, client, context }) => {
     const reason = (view.state.values[DENY_FIELDS.reason.block]?.[DENY_FIELDS.reason.action]?.value ?? '').trim();
     const errors = (message: string) => ack({ response_action: 'errors', errors: { [DENY_FIELDS.reason.block]: message } });

@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import { VIEWS } from '../blocks/index.js';
 import type { ListenerDeps } from '../listener-deps.js';
 import { registerAccessSubmission } from './access-submission.js';
@@ -8,7 +8,7 @@ import { registerRollbackSubmission } from './rollback-submission.js';
 
 export const VIEW_CALLBACK_IDS = Object.values(VIEWS);
 
-export function registerViews(app: App, deps: ListenerDeps) {
+export function registerViews(app: SlackRoutes, deps: ListenerDeps) {
   registerRequestSubmission(app, deps);
   registerDenySubmission(app, deps);
   registerRollbackSubmission(app, deps);

@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import type { Problems } from '../../domain/requests/request-service.js';
 import { REQUEST_FIELDS, VIEWS, readRequestModal, requestModalErrors } from '../blocks/index.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
@@ -11,7 +11,7 @@ import { afterAck, replyNotDone, replyTo } from '../reply.js';
  * The request modal is submitted: problems are shown in the modal itself; a good request is
  * acknowledged at once and then created (sealing the value may call KMS).
  */
-export function registerRequestSubmission(app: App, deps: ListenerDeps) {
+export function registerRequestSubmission(app: SlackRoutes, deps: ListenerDeps) {
   app.view(VIEWS.request, async ({ ack, body, view, client, context }) => {
     const fields = readRequestModal(view.state.values);
     const clicker = clickerOf(body);

@@ -1,4 +1,4 @@
-import type { App } from '@slack/bolt';
+import type { SlackRoutes } from '../routes.js';
 import { ROLLBACK_FIELDS, VIEWS } from '../blocks/index.js';
 import { rollbackTarget } from '../actions/rollback-button.js';
 import { type ListenerDeps, clickerOf } from '../listener-deps.js';
@@ -9,7 +9,7 @@ import { afterAck, replyNotDone, replyTo } from '../reply.js';
  * and then asked for (opening version N's value may call KMS). The inbox row names the submission, so a
  * replay after a crash finds the request it already created.
  */
-export function registerRollbackSubmission(app: App, deps: ListenerDeps) {
+export function registerRollbackSubmission(app: SlackRoutes, deps: ListenerDeps) {
   app.view(VIEWS.rollback, async ({ ack, body, view, client, context }) => {
     const clicker = clickerOf(body);
     const reply = replyTo({ kind: 'dm', userId: clicker.userId, interaction: context.inboxId as string | undefined }, { client, dms: deps.dms, logger: deps.logger });
