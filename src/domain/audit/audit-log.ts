@@ -1,6 +1,5 @@
-import { desc, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
-import { auditEntries } from '../../db/schema/index.js';
 import type { Metrics } from '../../metrics.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import {
@@ -81,38 +80,38 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
 
   /** The last entry as the table has it (under the advisory lock, when the caller holds it). */
   async function readHead(on: Queryable): Promise<ChainHead> {
-    const [last] = await on
-      .select({ seq: auditEntries.seq, hash: auditEntries.hash })
-      .from(auditEntries)
-      .orderBy(desc(auditEntries.seq))
-      .limit(1);
-    return last ?? EMPTY_CHAIN;
+    const [last] = await database.rows<{ seq: string | number; hash: string }>(sql`select seq, hash from audit_entries order by seq desc limit 1`, on);
+    return last ? { seq: Number(last.seq), hash: last.hash } : EMPTY_CHAIN;
   }
 
   async function append(tx: Queryable, inputs: AuditEntryInput[]): Promise<AuditRecord[]> {
     if (inputs.length === 0) return [];
     await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK})`);
     const records = linkEntries(auditKey, await readHead(tx), inputs, new Date());
-    await tx.insert(auditEntries).values(records);
+    await tx.execute(insertRecords(records, false));
     for (const r of records) metrics?.inc('keyturn_audit_appends_total', { action: r.action });
     return records;
   }
 
   /**
-   * One statement, run on its own (autocommit): takes the same advisory lock as append(), then inserts the
-   * records with their seq spelled out. When it returns, the records are committed. If another appender
-   * (a writer's transaction, another replica) took any of these seqs first, the primary key refuses the
-   * whole statement (23505) and nothing is written.
+   * The records in one statement, whatever their number: a column each as an array, so the text is the same
+   * for any batch (prepared once per connection) and building it costs little. With `takeLock` it is run on
+   * its own (autocommit): it takes the same advisory lock as append() first, and when it returns the records
+   * are committed. If another appender (a writer's transaction, another replica) took any of these seqs
+   * first, the primary key refuses the whole statement (23505) and nothing is written.
    */
-  const insertTakingLock = (records: AuditRecord[]) => {
-    const rows = records.map(
-      (r) =>
-        sql`(${r.seq}::bigint, ${r.at.toISOString()}::timestamptz, ${r.actor}::text, ${r.action}::text, ${r.environment}::text, ${r.key}::text, ${r.version}::int, ${r.requestId}::text, ${r.fingerprint}::text, ${r.detail === null ? null : JSON.stringify(r.detail)}::jsonb, ${r.prevHash}::text, ${r.hash}::text)`,
-    );
-    return sql`with lock as (select pg_advisory_xact_lock(${AUDIT_LOCK}))
+  const insertRecords = (records: AuditRecord[], takeLock: boolean) => {
+    const column = (value: (r: AuditRecord) => string | null) => sql`${sql.param(records.map(value))}::text[]`;
+    const text = (n: number | null) => (n === null ? null : String(n));
+    return sql`${takeLock ? sql`with lock as (select pg_advisory_xact_lock(${AUDIT_LOCK})) ` : sql``}
       insert into audit_entries (seq, at, actor, action, environment, key, version, request_id, fingerprint, detail, prev_hash, hash)
-      select v.* from lock, (values ${sql.join(rows, sql`, `)})
-        as v(seq, at, actor, action, environment, key, version, request_id, fingerprint, detail, prev_hash, hash)`;
+      select r.seq::bigint, r.at::timestamptz, r.actor, r.action, r.environment, r.key, r.version::int, r.request_id, r.fingerprint,
+             r.detail::jsonb, r.prev_hash, r.hash
+      from ${takeLock ? sql`lock, ` : sql``}unnest(${column((r) => String(r.seq))}, ${column((r) => r.at.toISOString())}, ${column((r) => r.actor)},
+        ${column((r) => r.action)}, ${column((r) => r.environment)}, ${column((r) => r.key)}, ${column((r) => text(r.version))},
+        ${column((r) => r.requestId)}, ${column((r) => r.fingerprint)}, ${column((r) => (r.detail === null ? null : JSON.stringify(r.detail)))},
+        ${column((r) => r.prevHash)}, ${column((r) => r.hash)})
+        as r(seq, at, actor, action, environment, key, version, request_id, fingerprint, detail, prev_hash, hash)`;
   };
 
   // The chain head after this process's last batch of reads: only a hint. Writers (append() in their own
@@ -126,7 +125,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
     for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
       const records = linkEntries(auditKey, head ?? (await readHead(database.db)), inputs, new Date());
       try {
-        await database.db.execute(insertTakingLock(records));
+        await database.db.execute(insertRecords(records, true));
       } catch (err) {
         head = undefined;
         if (isUniqueViolation(err)) continue;

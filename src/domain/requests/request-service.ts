@@ -1,6 +1,6 @@
-import { and, count, eq, gt, sql } from 'drizzle-orm';
+import { and, count, eq, gt } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
-import { type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests, reviews } from '../../db/schema/index.js';
+import { type PolicySnapshot, type RequestStatus, SECRET_OPERATIONS, changeRequests } from '../../db/schema/index.js';
 import { MAX_VALUE_BYTES, VALUE_RULE } from '../secrets/secret-rules.js';
 import { AppError, invalidInput, notFound } from '../../errors.js';
 import { textProblem } from '../text-rules.js';
@@ -20,7 +20,7 @@ import { type DecisionInput, walkDecisions } from './decision-walk.js';
 import type { AuditEntryInput } from '../audit/audit-chain.js';
 import { currentStep, stepStandings, stepsOf } from './quorum.js';
 import { breakGlassRefusal, breakGlassRefusalText, breakGlassTargets, recordBreakGlassRefusal } from './break-glass.js';
-import { type RequestRow, loadRequest, newRequestId, toChangeRequest } from './request-repo.js';
+import { type RequestRow, insertReviews, loadRequest, newRequestId, toChangeRequest } from './request-repo.js';
 import { createRollback } from './request-rollback.js';
 import { closeRequest } from './request-transitions.js';
 import type { ChangeRequest, DecisionOutcome, NewRequestInput, RequestEvents } from './request-types.js';
@@ -399,11 +399,8 @@ export function createRequestService(deps: RequestServiceDeps) {
       };
       for (const c of walk.counted) if (c.reached !== undefined) targetsOf(c.reached);
 
-      // One statement for the batch; clock_timestamp() keeps the reviews in the order they were decided.
-      const inserted = await tx
-        .insert(reviews)
-        .values(walk.counted.map((c) => ({ requestId: row.id, ...c.review, createdAt: sql`clock_timestamp()` })))
-        .returning({ reviewer: reviews.reviewer, decision: reviews.decision, step: reviews.step, comment: reviews.comment, createdAt: reviews.createdAt });
+      // One statement for the batch, the reviews in the order they were decided.
+      const inserted = await insertReviews(database, tx, row.id, walk.counted.map((c) => c.review));
       const byReviewer = new Map(inserted.map((r) => [r.reviewer, r]));
       const decided = walk.counted.map((c) => byReviewer.get(c.review.reviewer)!);
       // The request after the first n decisions, built here rather than read back: the row lock makes it exact.
