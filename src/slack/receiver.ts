@@ -81,8 +81,9 @@ export class SlackHttpReceiver implements Receiver {
     }
     const raw = await readBody(req);
     if (!raw) {
-      res.writeHead(413);
-      res.end();
+      // The rest of the body is not read: the connection is closed once this is sent.
+      res.writeHead(413, { connection: 'close', 'content-type': 'text/plain' });
+      res.end('request body too large');
       return;
     }
     const problem = signatureProblem(
@@ -241,15 +242,27 @@ function numberHeader(req: IncomingMessage, name: string): number | undefined {
   return v === undefined ? undefined : Number.parseInt(v, 10);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** The body, or undefined past BODY_LIMIT (the rest is not read). Events, not an async iterator: cheaper per request. */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.once('error', reject);
+  });
 }
 
 function parseBody(raw: Buffer, contentType: string): Record<string, any> {

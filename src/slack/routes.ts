@@ -1,4 +1,6 @@
 import type {
+  AllMiddlewareArgs,
+  AnyMiddlewareArgs,
   App,
   Middleware,
   SlackAction,
@@ -18,52 +20,49 @@ export interface SlackRoutes {
   event<E extends string>(type: E, listener: Middleware<SlackEventMiddlewareArgs<E>>): void;
 }
 
-// Bolt runs every listener's matchers on every request: with one Bolt listener per kind and a table lookup
-// inside, a click costs a third of the CPU and allocation it did with a listener per button (bench:clicks).
-type AnyListener = Middleware<any>;
+type AnyListener = (args: AnyMiddlewareArgs & AllMiddlewareArgs) => Promise<void>;
 
 function table(kind: string) {
   const byId = new Map<string, AnyListener>();
   const byPattern: [RegExp, AnyListener][] = [];
   return {
-    get size() {
-      return byId.size + byPattern.length;
-    },
     add(id: string | RegExp, listener: AnyListener) {
       if (id instanceof RegExp) return void byPattern.push([id, listener]);
       if (byId.has(id)) throw new Error(`two Slack ${kind} listeners for ${id}`);
       byId.set(id, listener);
     },
-    find(id: string): AnyListener | undefined {
+    find(id: string | undefined): AnyListener | undefined {
+      if (id === undefined) return undefined;
       return byId.get(id) ?? byPattern.find(([pattern]) => pattern.test(id))?.[1];
     },
   };
 }
 
 /**
- * Registers keyturn's listeners on `app` through `register`: one Bolt listener for every block action and one
- * for every view submission, each finding its listener by id. An id nobody registered is left unacknowledged
- * here (the receiver acknowledges it and logs it), as Bolt would with no matching listener.
+ * Registers keyturn's listeners on `app` through `register`, and routes every request to its listener by a
+ * table lookup in one Bolt middleware. Bolt runs each registered listener's matchers on every request: with a
+ * listener per button and modal, that was most of the CPU a click cost in Bolt (bench:clicks). A request no
+ * listener is registered for is left unacknowledged here (the receiver acknowledges it and logs it), as Bolt
+ * leaves one no listener matches.
  */
 export function routeSlack(app: App, register: (routes: SlackRoutes) => void): void {
   const actions = table('action');
   const views = table('view');
+  const commands = table('command');
+  const events = table('event');
   register({
     action: (id, listener) => actions.add(id, listener as AnyListener),
     view: (id, listener) => views.add(id, listener as AnyListener),
-    command: (name, listener) => app.command(name, listener),
-    event: (type, listener) => app.event(type, listener),
+    command: (name, listener) => commands.add(name, listener as AnyListener),
+    event: (type, listener) => events.add(type, listener as AnyListener),
   });
-  if (actions.size > 0) {
-    app.action({ type: 'block_actions' }, async (args) => {
-      const listener = actions.find((args.action as { action_id?: string }).action_id ?? '');
-      if (listener) await listener(args);
-    });
-  }
-  if (views.size > 0) {
-    app.view({ type: 'view_submission' }, async (args) => {
-      const listener = views.find(args.view.callback_id);
-      if (listener) await listener(args);
-    });
-  }
+  app.use(async (args) => {
+    const { body } = args as { body: Record<string, any> };
+    let listener: AnyListener | undefined;
+    if (body.type === 'block_actions') listener = actions.find(body.actions?.[0]?.action_id);
+    else if (body.type === 'view_submission') listener = views.find(body.view?.callback_id);
+    else if (typeof body.command === 'string') listener = commands.find(body.command);
+    else if (body.type === 'event_callback') listener = events.find(body.event?.type);
+    if (listener) await listener(args);
+  });
 }

@@ -42,6 +42,15 @@ describe('requests into /slack/events are verified before anything happens', () 
     expect(r.status).toBe(401);
   });
 
+  it('a body over 1 MB is refused with 413 before it is verified, and keyturn still answers', async () => {
+    const calls = t.standIn.calls.length;
+    const huge = `payload=${'x'.repeat(2 * 1024 * 1024)}`;
+    const r = await t.slack.post(huge, 'application/x-www-form-urlencoded');
+    expect(r.status).toBe(413);
+    expect(t.standIn.calls.length).toBe(calls);
+    expect((await t.slack.post(JSON.stringify({ type: 'url_verification', challenge: 'after' }), 'application/json')).json).toEqual({ challenge: 'after' });
+  });
+
   it('answers Slack’s url_verification handshake', async () => {
     const r = await t.slack.post(JSON.stringify({ type: 'url_verification', challenge: 'abc123' }), 'application/json');
     expect(r.json).toEqual({ challenge: 'abc123' });

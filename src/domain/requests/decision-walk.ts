@@ -41,21 +41,22 @@ export function walkDecisions(
   commentOf: (input: DecisionInput) => string | null,
 ): Walk {
   const walk: Walk = { verdicts: [], counted: [] };
-  let reviews: Review[] = request.reviews;
+  // The request as the decisions so far left it: its reviews grow as each one counts (copied once, not per decision).
+  const reviews: Review[] = [...request.reviews];
+  const now: ChangeRequest = { ...request, reviews };
   inputs.forEach((input, i) => {
     if (walk.closes) return void walk.verdicts.push({ kind: 'closed' });
-    const now = { ...request, reviews };
     const refusal = refusalFor(now, input, groups[i]);
     if (refusal) return void walk.verdicts.push({ kind: 'refused', refusal });
     // The decision counts in the step asked now (eligibility held the clicker to its approvers).
     const step = currentStep(now)?.index ?? 0;
     const review = { reviewer: input.userId, decision: input.decision, step, comment: commentOf(input) };
-    reviews = [...reviews, { ...review, createdAt: new Date(0) }];
+    reviews.push({ ...review, createdAt: new Date(0) });
     const counted: Counted = { input: i, review };
     if (input.decision === 'deny') walk.closes = 'denied';
-    else if (quorumMet({ reviews, policy: request.policy })) walk.closes = 'quorum';
+    else if (quorumMet(now)) walk.closes = 'quorum';
     else {
-      const next = currentStep({ reviews, policy: request.policy })?.index;
+      const next = currentStep(now)?.index;
       if (next !== undefined && next !== step) counted.reached = next;
     }
     walk.verdicts.push({ kind: 'counted', at: walk.counted.length });

@@ -31,10 +31,15 @@ export interface StepStanding extends StepPolicy {
   state: StepState;
 }
 
+/** The policy's steps as they are (not copied): counting is done on every decision of a burst. */
+function policySteps(request: Held): readonly StepPolicy[] {
+  const { steps, approvers, requiredApprovals } = request.policy;
+  return steps?.length ? steps : [{ name: '', approvers: approvers ?? [], requiredApprovals }];
+}
+
 /** The request's steps as held to: its policy's `steps`, or one unnamed step with its approvers and quorum. */
 export function stepsOf(request: Held): StepPolicy[] {
-  const { steps, approvers, requiredApprovals } = request.policy;
-  return steps?.length ? steps.map((s) => ({ ...s })) : [{ name: '', approvers: approvers ?? [], requiredApprovals }];
+  return policySteps(request).map((s) => ({ ...s }));
 }
 
 /** Is the request approved in named steps (a rule's `steps:`), rather than by one list of approvers? */
@@ -44,13 +49,16 @@ export const hasSteps = (request: Held) => (request.policy.steps?.length ?? 0) >
 export const approvalsOf = (request: Reviewed) => request.reviews.filter((r) => r.decision === 'approve').length;
 
 /** Approvals recorded in one step. */
-const approvalsIn = (request: Reviewed, index: number) =>
-  request.reviews.filter((r) => r.decision === 'approve' && (r.step ?? 0) === index).length;
+function approvalsIn(request: Reviewed, index: number): number {
+  let n = 0;
+  for (const r of request.reviews) if (r.decision === 'approve' && (r.step ?? 0) === index) n++;
+  return n;
+}
 
 /** Every step with its count and state, in order. */
 export function stepStandings(request: HeldToPolicy): StepStanding[] {
   let reached = false;
-  return stepsOf(request).map((s, index) => {
+  return policySteps(request).map((s, index) => {
     const approvals = approvalsIn(request, index);
     const met = approvals >= s.requiredApprovals;
     const state: StepState = reached ? 'waiting' : met ? 'done' : 'current';
