@@ -47,56 +47,59 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const maxAttempts = opts.maxAttempts ?? 8;
   const lastSent = new Map<string, number>();
 
-  /** Claims the head row of each target that is due, holding each with a lease. */
+  /** Targets sent to less than `perTargetMs` ago: held back from this worker's claims until then. */
+  function pacedTargets(at: number): string[] {
+    const paced: string[] = [];
+    for (const [target, last] of lastSent) {
+      if (at - last < perTargetMs) paced.push(target);
+      else lastSent.delete(target);
+    }
+    return paced;
+  }
+
+  /**
+   * Claims the head row of each target that is due, holding each with a lease: one statement (the rows are
+   * picked under SKIP LOCKED and leased as they are returned), so replicas share the work without a transaction.
+   * Targets this process sent to within the last `perTargetMs` are left for a later pass.
+   */
   async function claim(): Promise<Row[]> {
     const t = now();
     const leaseUntil = new Date(t.getTime() + leaseMs);
-    if (!(await anyDue(database, 'outbox', t))) return [];
-    return db.transaction(async (tx) => {
-      const rows = await database.rows<{ id: number }>(
-        sql`select o.id from outbox o
-            where o.status = 'pending' and o.next_attempt_at <= ${t.toISOString()}::timestamptz
-              and (o.lease_until is null or o.lease_until < ${t.toISOString()}::timestamptz)
-              and o.id = (select min(o2.id) from outbox o2 where o2.target = o.target and o2.status = 'pending')
-            order by o.id limit ${opts.batch ?? 20}
-            for update of o skip locked`,
-        tx,
-      );
-      const due = rows.map((r) => Number(r.id)).filter(Boolean);
-      const claimed: Row[] = [];
-      for (const id of due) {
-        const [row] = await tx
-          .update(outbox)
-          .set({ leaseUntil, attempts: sql`${outbox.attempts} + 1` })
-          .where(eq(outbox.id, id))
-          .returning();
-        const last = lastSent.get(row.target);
-        if (last !== undefined && t.getTime() - last < perTargetMs) {
-          // Too soon for this target: hand it back, due when the interval has passed.
-          await tx
-            .update(outbox)
-            .set({ leaseUntil: null, attempts: sql`${outbox.attempts} - 1`, nextAttemptAt: new Date(last + perTargetMs) })
-            .where(eq(outbox.id, id));
-          continue;
-        }
-        claimed.push(row);
-      }
-      return claimed;
-    });
+    const paced = pacedTargets(t.getTime());
+    if (!(await anyDue(database, 'outbox', t, paced))) return [];
+    const at = t.toISOString();
+    const notPaced = paced.length > 0 ? sql` and o.target <> all(${sql.param(paced)}::text[])` : sql``;
+    return db
+      .update(outbox)
+      .set({ leaseUntil, attempts: sql`${outbox.attempts} + 1` })
+      .where(
+        // array(…) is evaluated once (an init plan), so the rows locked are exactly the rows leased.
+        sql`${outbox.id} = any(array(
+          select o.id from outbox o
+          where o.status = 'pending' and o.next_attempt_at <= ${at}::timestamptz
+            and (o.lease_until is null or o.lease_until < ${at}::timestamptz)
+            and o.id = (select min(o2.id) from outbox o2 where o2.target = o.target and o2.status = 'pending')${notPaced}
+          order by o.id limit ${opts.batch ?? 20}
+          for update of o skip locked))`,
+      )
+      .returning();
   }
 
-  /** Marks a row done, only if this worker still holds it (a taken-over row is left to its new holder). */
+  /** Marks a row done, only if this worker still holds it (a taken-over row is left to its new holder): one statement. */
   async function settle(row: Row, set: Partial<typeof outbox.$inferInsert>, message?: { channel: string; ts: string }) {
-    await db.transaction(async (tx) => {
-      const [held] = await tx
-        .update(outbox)
-        .set({ ...set, leaseUntil: null })
-        .where(and(eq(outbox.id, row.id), eq(outbox.leaseUntil, row.leaseUntil!)))
-        .returning({ id: outbox.id });
-      if (held && message && row.messageKey) {
-        await tx.update(slackMessages).set(message).where(eq(slackMessages.key, row.messageKey));
-      }
-    });
+    const held = db
+      .update(outbox)
+      .set({ ...set, leaseUntil: null })
+      .where(and(eq(outbox.id, row.id), eq(outbox.leaseUntil, row.leaseUntil!)))
+      .returning({ id: outbox.id });
+    if (!(message && row.messageKey)) return void (await held);
+    // Where the message went is written with it, and only if the row was still held.
+    const settled = db.$with('settled').as(held);
+    await db
+      .with(settled)
+      .update(slackMessages)
+      .set(message)
+      .where(and(eq(slackMessages.key, row.messageKey), sql`exists (select 1 from ${settled})`));
   }
 
   async function deliver(row: Row): Promise<{ channel: string; ts: string } | undefined> {

@@ -44,17 +44,21 @@ export async function isRecorded(on: Queryable, key: string): Promise<boolean> {
 export async function enqueueUpdate(tx: Queryable, m: { key: string; payload: OutboxPayload; now?: Date; target?: string }) {
   const message = m.target ? { target: m.target } : (await tx.select().from(slackMessages).where(eq(slackMessages.key, m.key)))[0];
   if (!message) return;
-  await tx
-    .delete(outbox)
-    .where(
-      and(
-        eq(outbox.kind, 'update'),
-        eq(outbox.messageKey, m.key),
-        eq(outbox.status, 'pending'),
-        or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, m.now ?? new Date())),
-      ),
-    );
-  await tx.insert(outbox).values({ kind: 'update', target: message.target, messageKey: m.key, payload: m.payload });
+  // One statement: the waiting update is dropped as this one is written (a burst of decisions redraws often).
+  const dropped = tx.$with('dropped').as(
+    tx
+      .delete(outbox)
+      .where(
+        and(
+          eq(outbox.kind, 'update'),
+          eq(outbox.messageKey, m.key),
+          eq(outbox.status, 'pending'),
+          or(isNull(outbox.leaseUntil), lt(outbox.leaseUntil, m.now ?? new Date())),
+        ),
+      )
+      .returning({ id: outbox.id }),
+  );
+  await tx.with(dropped).insert(outbox).values({ kind: 'update', target: message.target, messageKey: m.key, payload: m.payload });
 }
 
 /** The messages stored under a prefix (key and target), e.g. every approver copy of one request. */
