@@ -90,8 +90,11 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics,
   const client = new WebClient(botToken, { ...clientOptions, logger: log });
   let app: App;
   let receiver: SlackHttpReceiver | undefined;
+  // No conversation store: keyturn keeps no per-conversation state in Bolt, and the default in-memory one makes an
+  // Error (with its stack) for every request in a channel it has nothing stored for.
+  const common = { authorize, logger: log, clientOptions, deferInitialization: true, convoStore: false } as const;
   if (config.SLACK_APP_TOKEN) {
-    app = new App({ authorize, appToken: config.SLACK_APP_TOKEN, socketMode: true, logger: log, clientOptions, deferInitialization: true });
+    app = new App({ ...common, appToken: config.SLACK_APP_TOKEN, socketMode: true });
   } else {
     receiver = new SlackHttpReceiver({
       signingSecret: config.SLACK_SIGNING_SECRET!,
@@ -103,7 +106,7 @@ export function createSlackApp(config: Config, logger: Logger, metrics: Metrics,
       notRecorded: (body, err) => answerNotRecorded(body, err, { client, logger }),
       slackApiUrl: config.SLACK_API_URL,
     });
-    app = new App({ authorize, receiver, logger: log, clientOptions, deferInitialization: true });
+    app = new App({ ...common, receiver });
   }
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;

@@ -25,14 +25,17 @@ export function checkedRequestRow(row: RequestRow): RequestRow {
 /** A stored request (row, with its sealed value) and its view without the value; `lock` takes the row lock. */
 export async function loadRequest(on: Queryable, id: string, lock = false): Promise<{ row: RequestRow; request: ChangeRequest } | undefined> {
   const q = on.select().from(changeRequests).where(eq(changeRequests.id, id));
-  const [stored] = lock ? await q.for('update') : await q;
+  // Sent together (one round trip): on one connection the reviews are read after the row, and after its lock.
+  const [[stored], rs] = await Promise.all([
+    lock ? q.for('update') : q,
+    on
+      .select({ reviewer: reviews.reviewer, decision: reviews.decision, step: reviews.step, comment: reviews.comment, createdAt: reviews.createdAt })
+      .from(reviews)
+      .where(eq(reviews.requestId, id))
+      .orderBy(asc(reviews.createdAt)),
+  ]);
   if (!stored) return undefined;
   const row = checkedRequestRow(stored);
-  const rs = await on
-    .select({ reviewer: reviews.reviewer, decision: reviews.decision, step: reviews.step, comment: reviews.comment, createdAt: reviews.createdAt })
-    .from(reviews)
-    .where(eq(reviews.requestId, id))
-    .orderBy(asc(reviews.createdAt));
   return { row, request: toChangeRequest(row, rs) };
 }
 

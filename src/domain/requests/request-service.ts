@@ -448,7 +448,15 @@ export function createRequestService(deps: RequestServiceDeps) {
       return walk.verdicts.map((v): DecisionOutcome => {
         if (v.kind === 'refused') return v;
         if (v.kind === 'closed') return { kind: 'closed', request: final };
-        return { kind: 'recorded', request: v.at === decided.length - 1 ? final : after(v.at + 1) };
+        if (v.at === decided.length - 1) return { kind: 'recorded', request: final };
+        // The request as this decision left it is built only if asked for: a burst's clickers seldom look.
+        let request: ChangeRequest | undefined;
+        return {
+          kind: 'recorded',
+          get request() {
+            return (request ??= after(v.at + 1));
+          },
+        };
       });
     });
     if (changed) events.committed?.();
