@@ -1,11 +1,12 @@
 /**
- * For `npm run bench:audit`: keyturn as a server child (bench/clicks-server.ts, startKeyturn exactly as in
+ * For `npm run bench:audit`: keyturn as a server child (bench/clicks-server.mjs: dist/, startKeyturn exactly as in
  * production) and the keyturn CLI as a person runs it (src/ compiled to JavaScript, as `npm run build` makes it,
  * then `node …/cli/main.js`), so `keyturn audit verify` is timed end to end over HTTP.
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from '../scripts/build.mjs';
 import { compileSrc } from '../test/support/compiled-src.js';
 import { type ReadyLine, eachLine } from './clicks-shared.js';
 
@@ -17,9 +18,10 @@ export interface KeyturnChild {
 }
 
 /** Starts keyturn (with --cpu-prof when `profileDir` is given) with `env` (DATABASE_URL, KEYTURN_MASTER_KEY, KEYTURN_ADMIN_TOKEN, …); resolves once it listens. */
-export function startKeyturnChild(env: Record<string, string>, opts: { profileDir?: string } = {}): Promise<KeyturnChild> {
+export async function startKeyturnChild(env: Record<string, string>, opts: { profileDir?: string } = {}): Promise<KeyturnChild> {
+  await build({ ifStale: true });
   const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
-  const proc = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, 'bench', 'clicks-server.ts')], {
+  const proc = spawn(process.execPath, [...profile, join(ROOT, 'bench', 'clicks-server.mjs')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -18,7 +18,7 @@
  *   entries between; --requests change requests with reviews.
  * - The digest is timed --rounds times (median, after one warm-up) for the last 7 days; the plans of its
  *   audit statements are printed.
- * - keyturn runs as a child (bench/clicks-server.ts: startKeyturn, as in production) on the bench database;
+ * - keyturn runs as a child (bench/clicks-server.mjs: dist/, startKeyturn, as in production) on the bench database;
  *   src/ is compiled to JavaScript once and `keyturn audit verify` is run from it with the admin token, timed
  *   from spawn to exit. Its store check finds the synthetic store (secrets without versions) at odds with the
  *   log, as expected: the run checks that the chain is intact and every entry was counted.

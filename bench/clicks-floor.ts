@@ -6,7 +6,7 @@
  * keyturn): lock the request row, insert the review, commit — and only then answers 200.
  *
  * Settings (environment): FLOOR_DATABASE_URL, SLACK_SIGNING_SECRET, FLOOR_POOL_MAX (default 10).
- * The parent creates floor_requests / floor_reviews. Protocol as bench/clicks-server.ts (ready line on stdout).
+ * The parent creates floor_requests / floor_reviews. Protocol as bench/clicks-server.mjs (ready line on stdout).
  */
 import { type IncomingMessage, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

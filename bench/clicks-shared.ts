@@ -1,5 +1,5 @@
 /**
- * Shared by `npm run bench:clicks` (bench/clicks.ts) and its two children (bench/clicks-server.ts,
+ * Shared by `npm run bench:clicks` (bench/clicks.ts) and its two children (bench/clicks-server.mjs,
  * bench/clicks-floor.ts): the child → parent "ready" line, and Slack payloads built and signed the way
  * Slack builds them (as test/support/slack-requests.ts does), so keyturn and the floor get identical bytes.
  */
@@ -75,24 +75,4 @@ export function eachLine(stream: NodeJS.ReadableStream | null | undefined, onLin
   });
 }
 
-/**
- * Runs `stop` once when the parent asks (SIGTERM, SIGINT) or goes away (stdin closes), then exits.
- * A child never outlives the bench.
- */
-export function exitWhenAsked(stop: () => Promise<void>) {
-  let stopping = false;
-  const shutdown = (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    const force = setTimeout(() => process.exit(code || 1), 10_000);
-    force.unref();
-    stop()
-      .catch((err) => console.error(`stop failed: ${(err as Error).message}`))
-      .finally(() => process.exit(code));
-  };
-  process.on('SIGTERM', () => shutdown(0));
-  process.on('SIGINT', () => shutdown(0));
-  process.stdin.on('end', () => shutdown(0));
-  process.stdin.on('error', () => shutdown(0));
-  process.stdin.resume();
-}
+export { exitWhenAsked } from './exit-when-asked.mjs';

@@ -2,7 +2,7 @@
  * npm run bench:clicks [-- --rounds 20 --concurrency 50 --pool 10 --warmup 1 --profile --rows FILE]
  *
  * --profile writes a CPU profile of the keyturn child to a temporary directory (printed); --server PATH runs
- * another keyturn child with clicks-server.ts's contract (A/B experiments over a patched copy of the tree);
+ * another keyturn child with clicks-server.mjs's contract (A/B experiments over a patched copy of the tree);
  * --rows FILE appends one JSON line per figure (recorded p99, server CPU per click) to FILE at the end, for
  * `npm run bench`'s table.
  *
@@ -22,7 +22,7 @@
  * - A throwaway database keyturn_bench_clicks_<random> is created from BENCH_DATABASE_URL (default
  *   postgres://postgres@127.0.0.1:5432/postgres, the admin connection) and dropped at the end, also on
  *   failure and on SIGINT / SIGTERM.
- * - keyturn runs in a child (bench/clicks-server.ts, started through startKeyturn exactly as in production,
+ * - keyturn runs in a child (bench/clicks-server.mjs: dist/, built first when stale, started through startKeyturn exactly as in production,
  *   Slack Web API pointed at a local stand-in running here); the floor runs in another child
  *   (bench/clicks-floor.ts). The policy gives `prod` APPROVERS approvers (U0A00…) and requires all of them,
  *   so the CONCURRENCY approvals of a round are all recorded and the request stays pending.
@@ -44,6 +44,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
+import { build } from '../scripts/build.mjs';
 import { benchDatabase } from './bench-db.js';
 import type { BenchRow } from './bench-rows.js';
 import { VIEWS } from '../src/slack/blocks/index.js';
@@ -70,8 +71,8 @@ const { values: args } = parseArgs({
     pool: { type: 'string', default: process.env.DATABASE_POOL_MAX ?? '10' },
     warmup: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
-    // For A/B experiments only: another keyturn child with clicks-server.ts's contract (e.g. over a patched tree).
-    server: { type: 'string', default: join(here, 'clicks-server.ts') },
+    // For A/B experiments only: another keyturn child with clicks-server.mjs's contract (e.g. over a patched tree).
+    server: { type: 'string', default: join(here, 'clicks-server.mjs') },
     rows: { type: 'string' },
   },
   strict: true,
@@ -127,7 +128,9 @@ const children: Child[] = [];
 let stopping = false;
 
 function startChild(name: string, script: string, env: Record<string, string>, execArgv: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [...execArgv, '--import', 'tsx', script], {
+  // A TypeScript child (the floor, a patched server) runs through tsx; keyturn's own (clicks-server.mjs) runs dist/ with plain node.
+  const loader = /\.[cm]?ts$/.test(script) ? ['--import', 'tsx'] : [];
+  const proc = spawn(process.execPath, [...execArgv, ...loader, script], {
     cwd: resolve(dirname(script), '..'),
     env,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -433,6 +436,8 @@ async function main() {
 }
 
 async function run() {
+  // keyturn runs from dist/, as in production: built first if the sources changed since.
+  if (resolve(args.server!) === join(here, 'clicks-server.mjs')) await build({ ifStale: true });
   tmp = mkdtempSync(join(tmpdir(), 'keyturn-bench-clicks-'));
   const signingSecret = `bench-${randomBytes(24).toString('hex')}`;
 

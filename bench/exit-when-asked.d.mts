@@ -1,0 +1,2 @@
+/** Types for bench/exit-when-asked.mjs. */
+export function exitWhenAsked(stop: () => Promise<void>): void;
