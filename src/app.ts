@@ -223,10 +223,7 @@ export async function startKeyturn(config: Config, opts: StartOptions = {}): Pro
     const pushNow = opts.now ?? (() => new Date());
     const events = queueingPushes(
       edge.requestEvents,
-      async (tx, request) => {
-        await enqueueWebhooks(tx, policy?.webhooks ?? [], request, pushNow());
-        await enqueueSyncs(tx, policy, request, pushNow());
-      },
+      async (tx, request) => (await enqueueWebhooks(tx, policy?.webhooks ?? [], request, pushNow())) + (await enqueueSyncs(tx, policy, request, pushNow())),
       () => pushes.kick(),
     );
     const environments = () => (policy ? environmentNames(policy) : []);

@@ -183,10 +183,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return rows.length;
   }
 
-  // The gauges are read by a scrape every 15 s or so: counted after deliveries, and at most every 5 s when idle.
+  // The gauges are read by a scrape every 15 s or so: counted at most every 5 s (a burst delivers many times a second).
   let gaugedAt = 0;
-  async function gauges(delivered: number) {
-    if (delivered === 0 && Date.now() - gaugedAt < GAUGE_EVERY_MS) return;
+  async function gauges() {
+    if (Date.now() - gaugedAt < GAUGE_EVERY_MS) return;
     gaugedAt = Date.now();
     const counts = await database.rows<{ status: string; n: number }>(sql`select status, count(*)::int as n from outbox where status <> 'sent' group by status`);
     metrics.set('keyturn_outbox_pending', {}, counts.find((c) => c.status === 'pending')?.n ?? 0);
@@ -196,7 +196,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const loop = pollingLoop({
     pass: async () => {
       const n = await deliverDue();
-      await gauges(n);
+      await gauges();
       return n;
     },
     pollMs: opts.pollMs ?? 250,
