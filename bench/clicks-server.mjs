@@ -1,7 +1,7 @@
 /**
  * The keyturn side of `npm run bench:clicks`, run as a child process so the server and the load generator do
  * not share an event loop. It runs keyturn's built code (dist/, as `npm start` and the container image do),
- * with plain node: no TypeScript loader. bench/clicks.ts builds dist/ first when it is stale and passes every
+ * with plain node (no TypeScript loader) and the process setup of src/main.ts (v8-tuning). bench/clicks.ts builds dist/ first when it is stale and passes every
  * setting in the environment (DATABASE_URL, KEYTURN_MASTER_KEY, SLACK_*, KEYTURN_POLICY_FILE, …); keyturn starts
  * exactly as in production through startKeyturn(loadConfig()).
  *
@@ -9,6 +9,8 @@
  *   stderr: keyturn's pino log (LOG_LEVEL=warn)
  *   SIGTERM / SIGINT / stdin closed: keyturn stops (in-flight work finishes) and the process exits
  */
+// As src/main.ts does first: the process's V8 tiering (dist/v8-tuning.js).
+import '../dist/v8-tuning.js';
 import { startKeyturn } from '../dist/app.js';
 import { loadConfig } from '../dist/config.js';
 import { exitWhenAsked } from './exit-when-asked.mjs';

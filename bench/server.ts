@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import '../src/v8-tuning.js';
 import { startKeyturn } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { startFakeKms } from '../test/support/fake-kms.js';

@@ -8,6 +8,8 @@
  *   SANDBOX_HOST   where the page listens (default 127.0.0.1; keyturn itself always listens on 127.0.0.1)
  *   KEYTURN_SANDBOX_DIR   the sandbox's own state (default ./.keyturn-sandbox, emptied on each start)
  */
+// As src/main.ts does first: the process's V8 tiering.
+import '../src/v8-tuning.js';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';

@@ -1,3 +1,5 @@
+// First: V8's tiering is set before the rest of keyturn's code is loaded (see v8-tuning.ts).
+import './v8-tuning.js';
 import { ConfigError, loadConfig } from './config.js';
 import { AppError } from './errors.js';
 import { startKeyturn } from './app.js';
