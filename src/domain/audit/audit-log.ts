@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
+import { textArray } from '../../db/text-array.js';
 import type { Metrics } from '../../metrics.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import {
@@ -101,7 +102,7 @@ export function createAuditLog(deps: AuditLogDeps): AuditLog {
    * first, the primary key refuses the whole statement (23505) and nothing is written.
    */
   const insertRecords = (records: AuditRecord[], takeLock: boolean) => {
-    const column = (value: (r: AuditRecord) => string | null) => sql`${sql.param(records.map(value))}::text[]`;
+    const column = (value: (r: AuditRecord) => string | null) => textArray(records, value);
     const text = (n: number | null) => (n === null ? null : String(n));
     return sql`${takeLock ? sql`with lock as (select pg_advisory_xact_lock(${AUDIT_LOCK})) ` : sql``}
       insert into audit_entries (seq, at, actor, action, environment, key, version, request_id, fingerprint, detail, prev_hash, hash)

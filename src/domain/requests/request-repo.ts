@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Database, Queryable } from '../../db/client.js';
+import { textArray } from '../../db/text-array.js';
 import { changeRequests, policySnapshot, reviews } from '../../db/schema/index.js';
 import { readStoredJson } from '../../db/stored-json.js';
 import type { ChangeRequest, Review } from './request-types.js';
@@ -44,12 +45,12 @@ export async function loadRequest(on: Queryable, id: string, lock = false): Prom
  * text is the same for any batch), in their order: clock_timestamp() gives each its own, increasing time.
  */
 export async function insertReviews(database: Database, on: Queryable, requestId: string, list: readonly Omit<Review, 'createdAt'>[]): Promise<Review[]> {
-  const column = <T>(value: (r: Omit<Review, 'createdAt'>) => T) => sql.param(list.map(value));
+  const column = (value: (r: Omit<Review, 'createdAt'>) => string | null) => textArray(list, value);
   const rows = await database.rows<{ reviewer: string; decision: Review['decision']; step: number; comment: string | null; created_at: Date | string }>(
     sql`insert into reviews (request_id, reviewer, decision, step, comment, created_at)
         select ${requestId}, r.reviewer, r.decision, r.step::int, r.comment, clock_timestamp()
-        from unnest(${column((r) => r.reviewer)}::text[], ${column((r) => r.decision)}::text[], ${column((r) => String(r.step))}::text[],
-                    ${column((r) => r.comment)}::text[]) with ordinality as r(reviewer, decision, step, comment, n)
+        from unnest(${column((r) => r.reviewer)}, ${column((r) => r.decision)}, ${column((r) => String(r.step))},
+                    ${column((r) => r.comment)}) with ordinality as r(reviewer, decision, step, comment, n)
         order by r.n
         returning reviewer, decision, step, comment, created_at`,
     on,

@@ -3,6 +3,7 @@ import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { slackInbox } from '../../db/schema/index.js';
 import { groupCommit } from '../../db/group-commit.js';
+import { textArray } from '../../db/text-array.js';
 import { MINUTE } from '../../duration.js';
 
 /** How long the process that received an interaction has to handle it before another may replay it. */
@@ -69,8 +70,8 @@ export function createSlackInbox(database: Database, key: Buffer): SlackInbox {
     const inserted = await database.rows<{ id: string }>(sql`
       insert into slack_inbox (id, iv, payload, lease_until)
       select r.id, decode(r.iv, 'base64'), decode(r.payload, 'base64'), ${leaseUntil.toISOString()}::timestamptz
-      from unnest(${sql.param(unique.map((r) => r.id))}::text[], ${sql.param(unique.map((r) => b64(r.iv)))}::text[],
-                  ${sql.param(unique.map((r) => b64(r.payload)))}::text[]) as r(id, iv, payload)
+      from unnest(${textArray(unique, (r) => r.id)}, ${textArray(unique, (r) => b64(r.iv))}, ${textArray(unique, (r) => b64(r.payload))})
+        as r(id, iv, payload)
       on conflict do nothing
       returning id`);
     const fresh = new Set(inserted.map((r) => r.id));
@@ -78,7 +79,7 @@ export function createSlackInbox(database: Database, key: Buffer): SlackInbox {
     return rows.map((r) => fresh.delete(r.id));
   });
   const markDone = groupCommit(async (ids: string[]) => {
-    await database.db.execute(sql`update slack_inbox set status = 'done', iv = null, payload = null where id = any(${sql.param([...new Set(ids)])}::text[])`);
+    await database.db.execute(sql`update slack_inbox set status = 'done', iv = null, payload = null where id = any(${textArray([...new Set(ids)])})`);
     return ids.map(() => undefined);
   });
 

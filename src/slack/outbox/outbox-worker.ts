@@ -1,5 +1,6 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { textArray } from '../../db/text-array.js';
 import { outbox, outboxPayload, slackMessages } from '../../db/schema/index.js';
 import { MalformedRowError, readStoredJson } from '../../db/stored-json.js';
 import type { Logger } from '../../logger.js';
@@ -68,7 +69,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     const paced = pacedTargets(t.getTime());
     if (!(await anyDue(database, 'outbox', t, paced))) return [];
     const at = t.toISOString();
-    const notPaced = paced.length > 0 ? sql` and o.target <> all(${sql.param(paced)}::text[])` : sql``;
+    const notPaced = paced.length > 0 ? sql` and o.target <> all(${textArray(paced)})` : sql``;
     return db
       .update(outbox)
       .set({ leaseUntil, attempts: sql`${outbox.attempts} + 1` })
