@@ -8,6 +8,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { ensurePrivateDir, restrictTree } from './data-dir-mode.js';
+import { withClientParsers } from './pglite-parsers.js';
 import { seedFromTemplate } from './pglite-template.js';
 import * as schema from './schema/index.js';
 
@@ -105,7 +106,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
     if (!location.startsWith('memory://')) restrictTree(location);
   };
   restrict();
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const db = drizzlePglite(withClientParsers(client), { schema }) as unknown as Db;
   return {
     db,
     kind: 'pglite',
