@@ -1,4 +1,5 @@
-import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import type { Logger as SlackLogger } from '@slack/bolt';
+import { LogLevel } from './bolt.js';
 import type { Logger } from '../logger.js';
 
 /**

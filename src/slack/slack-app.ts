@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App } from '@slack/bolt';
+import { App } from './bolt.js';
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
