@@ -46,6 +46,8 @@ describe('a fresh embedded data dir starts from the build’s migrated template'
       expect(await migrate(database)).toEqual([]);
       const tags = await database.rows<{ tag: string }>(sql`select tag from keyturn_migrations order by tag`);
       expect(tags.map((t) => t.tag)).toEqual(journalTags());
+      // Opened with keyturn's small buffer cache (src/db/client.ts), not PostgreSQL's 128 MB.
+      expect(await database.rows(sql`show shared_buffers`)).toEqual([{ shared_buffers: '16MB' }]);
     } finally {
       await database.close();
     }
