@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
 
 /** Each benchmark with its quick and full settings. */
 const BENCHES: { name: string; script: string; quick: string[]; full: string[] }[] = [
-  { name: 'start', script: 'start.ts', quick: ['--rounds', '1', '--settle', '25', '--window', '3'], full: ['--rounds', '3', '--settle', '30', '--window', '5'] },
+  { name: 'start', script: 'start.ts', quick: ['--rounds', '1', '--settle', '25', '--window', '3'], full: ['--rounds', '3', '--settle', '40', '--window', '5'] },
   { name: 'clicks', script: 'clicks.ts', quick: ['--rounds', '3'], full: ['--rounds', '20'] },
   { name: 'audit', script: 'audit.ts', quick: ['--entries', '200000', '--requests', '4000', '--rounds', '3'], full: ['--entries', '10000000'] },
   { name: 'reads', script: 'reads.ts', quick: ['--seconds', '4'], full: ['--seconds', '20', '--rounds', '4'] },

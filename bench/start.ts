@@ -1,5 +1,5 @@
 /**
- * npm run bench:start [-- --rounds 3 --settle 30 --window 5 --rows FILE]
+ * npm run bench:start [-- --rounds 3 --settle 40 --window 5 --rows FILE]
  *
  * How fast keyturn starts and how much memory it holds, each beside a floor measured in the same run:
  *
@@ -9,8 +9,9 @@
  *   creating a data dir in a fresh node process (spawn to ready). Aim: ≤ 3 s.
  * - RSS after the first start, once steady (see steadyRssMb), beside RSS after a later start on the same
  *   dir. Aim: ≤ 1.1× (the first start leaves nothing behind).
- * - Steady idle RSS on PGlite after a later start, beside bare PGlite reopening a copy of
- *   the same data dir in a fresh node process. Aim: ≤ floor + 60 MB.
+ * - Steady idle RSS on PGlite after a later start, beside bare PGlite reopening a copy of the same data dir in
+ *   a fresh node process. Aim: ≤ floor + 60 MB. The details also give bare PGlite reopened with the start
+ *   parameters keyturn gives it (a smaller buffer cache): what keyturn adds to the same database.
  * - Steady idle RSS on PostgreSQL (a throwaway database from BENCH_DATABASE_URL), beside a bare node process
  *   holding a postgres.js pool of the same size with one connection open. Aim: ≤ 120 MB.
  *
@@ -25,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { PGLITE_START_PARAMS } from '../src/db/client.js';
 import { benchDatabase, wholeNumber } from './bench-db.js';
 import { type BenchRow, printRows } from './bench-rows.js';
 import { slackEnv, startSlackStandIn } from '../test/support/slack-stand-in.js';
@@ -33,7 +35,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    settle: { type: 'string', default: '30' },
+    settle: { type: 'string', default: '40' },
     window: { type: 'string', default: '5' },
     rows: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
@@ -75,7 +77,7 @@ function treeRssMb(pid: number, only?: RegExp): number {
 /**
  * Steady RSS of a process tree that is left idle: --settle seconds after it is ready, then one reading a second
  * for --window seconds, and their median. Node grows its young generation during a start and gives it back
- * only once the process has been idle a while (V8's memory reducer: here some 15–30 s after a start, for
+ * only once the process has been idle a while (V8's memory reducer: here some 15–40 s after a start, for
  * keyturn and the floors alike), so a single early reading lands on either side of that by chance.
  */
 async function steadyRssMb(pid: number): Promise<number> {
@@ -164,6 +166,7 @@ async function main() {
     const firstRss: number[] = [];
     const laterRss: number[] = [];
     const bareRss: number[] = [];
+    const tunedRss: number[] = [];
     const pgRss: number[] = [];
     const pgBareRss: number[] = [];
 
@@ -191,13 +194,16 @@ async function main() {
       live.add(bare.child);
       initdbMs.push(bare.ms);
       await done(bare);
-      const copy = join(work, `copy-${n++}`);
-      cpSync(join(dir, 'pgdata'), join(copy, 'pgdata'), { recursive: true });
-      const reopened = await startAndWait(['node', '--input-type=module', '-e', BARE_PGLITE, copy], {}, readyFile(copy));
-      live.add(reopened.child);
-      bareRss.push(await steadyRssMb(reopened.child.pid!));
-      await done(reopened);
-      rmSync(copy, { recursive: true, force: true });
+      // Reopened as PGlite comes (the issue's floor), and with keyturn's start parameters (keyturn's own share).
+      for (const [params, into] of [[undefined, bareRss], [PGLITE_START_PARAMS, tunedRss]] as const) {
+        const copy = join(work, `copy-${n++}`);
+        cpSync(join(dir, 'pgdata'), join(copy, 'pgdata'), { recursive: true });
+        const reopened = await startAndWait(['node', '--input-type=module', '-e', BARE_PGLITE, copy, ...(params ? [JSON.stringify(params)] : [])], {}, readyFile(copy));
+        live.add(reopened.child);
+        into.push(await steadyRssMb(reopened.child.pid!));
+        await done(reopened);
+        rmSync(copy, { recursive: true, force: true });
+      }
       rmSync(fresh, { recursive: true, force: true });
 
       // PostgreSQL: keyturn beside a bare pool.
@@ -242,7 +248,7 @@ async function main() {
     printRows(rows);
     process.stdout.write(
       `\ndetails (ms): npm start ${npmMs.map(Math.round).join(', ')}; node ${nodeMs.map(Math.round).join(', ')}; first ${firstMs.map(Math.round).join(', ')}; bare initdb ${initdbMs.map(Math.round).join(', ')}\n` +
-        `details (MB): first ${firstRss.map(Math.round).join(', ')}; later ${laterRss.map(Math.round).join(', ')}; bare ${bareRss.map(Math.round).join(', ')}; pg ${pgRss.map(Math.round).join(', ')}; pg bare ${pgBareRss.map(Math.round).join(', ')}\n`,
+        `details (MB): first ${firstRss.map(Math.round).join(', ')}; later ${laterRss.map(Math.round).join(', ')}; bare ${bareRss.map(Math.round).join(', ')}; bare with keyturn's PGlite settings ${tunedRss.map(Math.round).join(', ')}; pg ${pgRss.map(Math.round).join(', ')}; pg bare ${pgBareRss.map(Math.round).join(', ')}\n`,
     );
     if (args.rows) for (const r of rows) appendFileSync(args.rows, `${JSON.stringify(r)}\n`);
   } finally {
@@ -261,7 +267,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync, writeFileSync } from 'node:fs';
 const dir = process.argv[1];
 mkdirSync(dir + '/pgdata', { recursive: true });
-const c = new PGlite(dir + '/pgdata');
+// The start parameters keyturn opens PGlite with (argv[2]), when given: the floor is the same database.
+const c = new PGlite(dir + '/pgdata', process.argv[2] ? { startParams: JSON.parse(process.argv[2]) } : {});
 await c.waitReady;
 await c.query('select 1');
 writeFileSync(dir + '.ready', '');
