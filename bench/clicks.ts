@@ -473,7 +473,7 @@ async function run() {
     profileDir = mkdtempSync(join(tmpdir(), 'keyturn-clicks-profile-'));
     keyturnArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   }
-  mkdirSync(join(tmp, 'data'));
+  mkdirSync(join(tmp, 'data'), { mode: 0o700 }); // as an operator would: keyturn warns about a looser one
   const [keyturnChild, floorChild] = await Promise.all([
     startChild(
       'keyturn',
